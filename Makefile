@@ -1,0 +1,177 @@
+# riskengine - build, test, sanitizers, install.
+#
+#   make            library (static + shared) and the riskengine program
+#   make sample     the nightly job on the bundled sample data (out/sample/)
+#   make test       every Check suite, then a one-line total
+#   make asan|tsan  the suites under AddressSanitizer+UBSan / ThreadSanitizer
+#   make debug      unoptimised build with the expensive invariant checks on
+#   make stress     the engine and API suites with 1-slot channels and shuffled wake order
+#   make install    PREFIX=/usr/local DESTDIR= : header, libraries, riskengine.pc, program
+#   make bench-quick / bench   benchmarks (benchmarks/README.md)
+#   make docs       API reference from api/riskengine.h (Doxygen)
+#
+# Dependencies are found with pkg-config; scripts/setup-deps installs what is missing.
+# WERROR=1 turns warnings into errors (CI does).
+
+BUILD   ?= build
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+OPT     ?= -O2
+WERROR  ?= 0
+SAN     ?=
+MPI     ?= auto
+
+VERSION     := 0.1.0
+SOVERSION   := 0
+PKGS        := openblas lapacke hwloc
+TEST_PKGS   := check
+
+NOCONFIG_GOALS := clean distclean help format
+ifneq ($(filter-out $(NOCONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
+include $(BUILD)/config.mk
+endif
+
+# Dependencies, resolved once per build folder; make re-reads this file after creating it.
+$(BUILD)/config.mk: scripts/setup-deps
+	@mkdir -p $(BUILD)
+	@scripts/setup-deps --with-tools $(if $(filter 1,$(MPI)),--with-mpi)
+	@{ \
+	  echo "DEP_CFLAGS := $$(pkg-config --cflags $(PKGS))"; \
+	  echo "DEP_LIBS := $$(pkg-config --libs $(PKGS))"; \
+	  echo "CHECK_CFLAGS := $$(pkg-config --cflags $(TEST_PKGS))"; \
+	  echo "CHECK_LIBS := $$(pkg-config --libs $(TEST_PKGS))"; \
+	  if [ "$(MPI)" != 0 ] && command -v mpicc >/dev/null 2>&1; then \
+	    echo "HAVE_MPI := 1"; \
+	    echo "MPI_CFLAGS := $$(mpicc --showme:compile 2>/dev/null)"; \
+	    echo "MPI_LIBS := $$(mpicc --showme:link 2>/dev/null)"; \
+	  else echo "HAVE_MPI := 0"; fi; \
+	} > $@.tmp && mv $@.tmp $@
+
+WARN := -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion \
+        -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2 -Wundef
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+ifneq ($(SAN),)
+SANFLAGS := -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT := -O1
+endif
+
+INCLUDES := -Iapi -Iengine -Imodels -Idata -Irisk
+CPPFLAGS += -D_POSIX_C_SOURCE=200809L -MMD -MP $(INCLUDES)
+XCFLAGS  ?=
+CFLAGS    = -std=c11 $(OPT) -g -pthread -fPIC -fvisibility=hidden $(WARN) $(SANFLAGS) $(DEP_CFLAGS) \
+            $(XCFLAGS)
+LDFLAGS  += -pthread $(SANFLAGS)
+LDLIBS   := $(DEP_LIBS) -lm
+
+LIB_SRC  := $(sort $(wildcard engine/*.c models/*.c data/*.c risk/*.c api/*.c))
+CLI_SRC  := $(sort $(wildcard api/cli/*.c))
+TEST_SRC := $(sort $(wildcard tests/*/test_*.c))
+TEST_SUPPORT := $(sort $(wildcard tests/support/*.c))
+BENCH_SRC := $(sort $(wildcard benchmarks/*.c))
+
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(BUILD)/%.o)
+TEST_BIN := $(TEST_SRC:%.c=$(BUILD)/%)
+
+STATIC_LIB := $(BUILD)/libriskengine.a
+SHARED_LIB := $(BUILD)/libriskengine.so.$(VERSION)
+PROGRAM    := $(BUILD)/riskengine
+
+.PHONY: all lib test asan tsan debug stress sample install uninstall clean distclean help \
+        format docs bench bench-quick check-syms
+.DEFAULT_GOAL := all
+.SECONDARY:
+
+all: lib $(PROGRAM)
+lib: $(STATIC_LIB) $(SHARED_LIB)
+
+$(BUILD)/%.o: %.c $(BUILD)/config.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(STATIC_LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(SHARED_LIB): $(LIB_OBJ) api/exports.map
+	$(CC) -shared -Wl,-soname,libriskengine.so.$(SOVERSION) -Wl,--version-script=api/exports.map \
+	      $(LDFLAGS) -o $@ $(LIB_OBJ) $(LDLIBS)
+	ln -sf libriskengine.so.$(VERSION) $(BUILD)/libriskengine.so.$(SOVERSION)
+	ln -sf libriskengine.so.$(VERSION) $(BUILD)/libriskengine.so
+
+$(PROGRAM): $(CLI_OBJ) $(STATIC_LIB)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(STATIC_LIB) $(LDLIBS)
+
+# Each tests/<area>/test_<name>.c is one Check program (tests/support/ holds the shared main).
+$(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/support $(CFLAGS) $(CHECK_CFLAGS) $(LDFLAGS) -o $@ $< \
+	      $(TEST_SUPPORT_OBJ) $(STATIC_LIB) $(CHECK_LIBS) $(LDLIBS)
+$(BUILD)/tests/support/%.o: XCFLAGS += $(CHECK_CFLAGS)
+$(BUILD)/tests/support/%.o: CPPFLAGS += -Itests/support
+
+# TEST_FILTER=engine runs only tests/engine/.
+TEST_FILTER ?=
+test: $(TEST_BIN) $(PROGRAM)
+	@RK_PROGRAM=$(PROGRAM) tests/run-tests $(BUILD)/tests $(TEST_FILTER)
+
+asan:
+	$(MAKE) BUILD=build/asan SAN=address,undefined test
+
+# The engine and API suites under ThreadSanitizer (BLAS single-threaded: its threads are not
+# instrumented).
+tsan:
+	OPENBLAS_NUM_THREADS=1 $(MAKE) BUILD=build/tsan SAN=thread TEST_FILTER="engine api" test
+
+stress:
+	RK_STRESS=1 $(MAKE) BUILD=build/stress XCFLAGS=-DRK_DEBUG=1 TEST_FILTER="engine api" test
+
+debug:
+	$(MAKE) BUILD=build/debug OPT=-O0 XCFLAGS=-DRK_DEBUG=1 all test
+
+SAMPLE_OUT ?= out/sample
+sample: $(PROGRAM)
+	$(PROGRAM) batch --data data/sample --out $(SAMPLE_OUT)
+
+check-syms: $(SHARED_LIB)
+	@bad=$$(nm -D --defined-only $(SHARED_LIB) | awk '{print $$3}' | grep -v '^rk_' || true); \
+	if [ -n "$$bad" ]; then echo "non-rk_ symbols exported:"; echo "$$bad"; exit 1; fi; \
+	echo "check-syms: only rk_ symbols exported"
+
+$(BUILD)/riskengine.pc: api/riskengine.pc.in
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+install: all $(BUILD)/riskengine.pc
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
+	install -m 644 api/riskengine.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(STATIC_LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(SHARED_LIB) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libriskengine.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libriskengine.so.$(SOVERSION)
+	ln -sf libriskengine.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libriskengine.so
+	install -m 644 $(BUILD)/riskengine.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 755 $(PROGRAM) $(DESTDIR)$(PREFIX)/bin/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/include/riskengine.h $(DESTDIR)$(PREFIX)/lib/libriskengine.* \
+	      $(DESTDIR)$(PREFIX)/lib/pkgconfig/riskengine.pc $(DESTDIR)$(PREFIX)/bin/riskengine
+
+docs:
+	doxygen api/Doxyfile
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build out
+
+distclean: clean
+
+help:
+	@sed -n '2,16p' Makefile | sed 's/^# \{0,1\}//'
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_SUPPORT_OBJ:.o=.d)
+-include benchmarks/bench.mk

@@ -1,0 +1,35 @@
+/*
+ * harness.h - what every Check program under tests/ shares: the suite entry point, named
+ * tolerances and small helpers for comparing floating-point results.
+ */
+#ifndef RK_TEST_HARNESS_H
+#define RK_TEST_HARNESS_H
+
+#include <check.h>
+#include <math.h>
+#include <stddef.h>
+
+/* Each test program defines this; harness.c runs it. */
+Suite *test_suite(void);
+
+/* |got - want| <= abs_tol + rel_tol * |want|, with a message naming both numbers. */
+#define ck_assert_close(got, want, abs_tol, rel_tol)                                              \
+    do {                                                                                           \
+        double ck_got_ = (got), ck_want_ = (want);                                                 \
+        double ck_tol_ = (abs_tol) + (rel_tol) * fabs(ck_want_);                                   \
+        ck_assert_msg(fabs(ck_got_ - ck_want_) <= ck_tol_,                                         \
+                      "%s = %.17g, want %.17g (diff %.3g > tol %.3g)", #got, ck_got_, ck_want_,    \
+                      fabs(ck_got_ - ck_want_), ck_tol_);                                          \
+    } while (0)
+
+/* Bitwise equality of doubles (NaN payloads included). */
+int rk_test_same_bits(double a, double b);
+
+/* A fresh empty temporary folder (mkdtemp under $TMPDIR or /tmp); caller frees the string. */
+char *rk_test_tmpdir(void);
+/* Removes a folder and everything in it. */
+void rk_test_rmtree(const char *dir);
+/* Writes text to dir/name; returns 0 on success. */
+int rk_test_write_file(const char *dir, const char *name, const char *text);
+
+#endif
