@@ -1,0 +1,131 @@
+/*
+ * cli.h - what the subcommands of the riskengine program share: common options, the run
+ * context (data set, engine, portfolio), output files, summary.json and progress reporting.
+ */
+#ifndef RK_CLI_H
+#define RK_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dataset.h"
+#include "engine.h"
+#include "eval.h"
+#include "json.h"
+#include "portfolio.h"
+
+/* Exit statuses: 0 success (also with per-position errors), 1 the run could not be done,
+ * 2 bad command line. */
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+typedef struct cli_opts {
+    const char *data, *out;
+    size_t threads;
+    const char *topology;
+    bool no_pin;
+    double deadline_ms; /* <= 0: none */
+    bool quiet;
+    /* measure options */
+    double bump;
+    const char *method; /* var: parametric | mc | historical */
+    size_t scenarios;
+    uint64_t seed;
+    double confidence, es_confidence, horizon;
+    bool write_scenarios;
+    bool reference; /* values/grid: the single-threaded reference evaluator */
+    /* generate */
+    const char *preset;
+} cli_opts;
+
+/* Parses argv for a subcommand. `allowed` lists the long options (without "--") the
+ * subcommand accepts, space-separated. Prints the help text and exits 0 on --help; prints a
+ * one-line reason and returns false on a bad command line. */
+bool cli_parse(int argc, char **argv, const char *cmd, const char *allowed, const char *help,
+               cli_opts *o);
+
+/* A phase's timing, for summary.json. */
+typedef struct cli_phase {
+    const char *name;
+    double seconds;
+} cli_phase;
+
+/* Everything a run holds. */
+typedef struct cli_run {
+    cli_opts opt;
+    const char *command;
+    dat_dataset ds;
+    eng_engine *eng;
+    rsk_portfolio pf;
+    int64_t t0, deadline_ns;
+    cli_phase phases[16];
+    size_t nphases;
+    int64_t phase_start;
+    FILE *errors; /* errors.csv, open for the whole run */
+    size_t nerror_rows;
+    uint64_t errors_by_code[RK_STATUS_COUNT_];
+    double worst_overshoot_ms;
+    bool deadline_hit;
+} cli_run;
+
+/* Loads the data set, creates the engine and the portfolio, opens errors.csv (writing the
+ * load-time error records). On failure prints "riskengine CMD: reason" and returns false. */
+bool cli_run_open(cli_run *r, const cli_opts *o, const char *command, bool need_engine);
+void cli_run_close(cli_run *r);
+
+void cli_phase_begin(cli_run *r);
+void cli_phase_end(cli_run *r, const char *name);
+
+/* Appends an error row (factor, scenario may be NULL = empty). */
+void cli_error_row(cli_run *r, size_t row, const char *factor, const char *scenario, rk_status code,
+                   const char *message);
+/* Writes the rows for values-level codes other than INVALID_INPUT (reported at load). */
+void cli_error_values(cli_run *r, const rsk_values *v);
+
+/* Opens OUT/name for writing; prints the reason and returns NULL on failure. */
+FILE *cli_out_open(cli_run *r, const char *name);
+/* Closes a file opened by cli_out_open; false (with a message) when a write failed. */
+bool cli_out_close(cli_run *r, FILE *f, const char *name);
+
+/* Engine statistics of a request into the run's totals (overshoot, deadline). */
+void cli_note_request(cli_run *r, const rsk_run_info *info);
+
+/* summary.json: the common head (command, inputs, counts, topology, phases, errors by code,
+ * peak memory, deadline). `extra` is called between head and tail to add fields. */
+bool cli_write_summary(cli_run *r, void (*extra)(json_writer *w, void *arg), void *arg);
+
+/* Progress: a bar with rate and ETA on a terminal, a plain line every few seconds otherwise,
+ * nothing with --quiet. Pass as rsk_run_opts.progress with a cli_progress as argument. */
+typedef struct cli_progress {
+    const char *label;
+    bool quiet, tty;
+    int64_t start, last;
+    uint64_t offset, grand_total; /* for work split into several requests */
+} cli_progress;
+void cli_progress_init(cli_progress *p, const char *label, bool quiet);
+void cli_progress_cb(void *arg, uint64_t done, uint64_t total);
+void cli_progress_done(cli_progress *p);
+
+/* Writes one CSV field, quoted when it holds a separator, quote or line break. */
+void cli_csv_field(FILE *f, const char *s);
+
+/* Number formatting used by every CSV: shortest text that reads back to the same double. */
+void cli_fmt_double(char *buf, size_t len, double x);
+
+/* Shared steps of the evaluation commands (cmd_eval.c). */
+bool cli_compute_values(cli_run *r, rsk_values *v, rsk_states *base);
+bool cli_compute_grid(cli_run *r, const rsk_values *v, bool keep_cells, rsk_grid *g);
+bool cli_write_values(cli_run *r, const rsk_values *v);
+struct rsk_parametric;
+bool cli_write_parametric(cli_run *r, FILE *f, const rsk_grid *g, const struct rsk_parametric *pv);
+
+/* Subcommands. */
+int cmd_generate(int argc, char **argv);
+int cmd_values(int argc, char **argv);
+int cmd_grid(int argc, char **argv);
+int cmd_var(int argc, char **argv);
+int cmd_stress(int argc, char **argv);
+int cmd_batch(int argc, char **argv);
+int cmd_topology(int argc, char **argv);
+
+#endif /* RK_CLI_H */

@@ -1,0 +1,510 @@
+/*
+ * cmd_risk.c - `riskengine var`, `riskengine stress` and `riskengine batch`: VaR/ES per book
+ * (parametric, Monte Carlo, historical), stress P&L, and the nightly job that runs them all and
+ * writes the report.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "measures.h"
+#include "report.h"
+#include "scenarios.h"
+#include "states.h"
+
+#define RUN_OPTS "data out threads topology no-pin deadline-ms quiet"
+#define VAR_OPTS "confidence es-confidence horizon scenarios seed write-scenarios bump"
+
+static const char var_help[] =
+    "usage: riskengine var --data DIR --out DIR --method parametric|mc|historical [options]\n"
+    "\n"
+    "VaR and ES per book and in total (book TOTAL) -> OUT/var.csv\n"
+    "(book,method,scenarios,var,es,coverage,contribution), errors.csv, summary.json.\n"
+    "\n"
+    "  parametric   delta-normal from the full-revaluation grid: VaR = z sigma_P sqrt(H), with\n"
+    "               Euler contributions per book (they sum to the total)\n"
+    "  mc           full revaluation under N Monte Carlo scenarios sqrt(H) L z, L = chol(Sigma),\n"
+    "               z from a counter-based generator keyed by (seed, scenario)\n"
+    "  historical   full revaluation under the scenarios of DIR/scenarios.csv, used as given\n"
+    "\n"
+    "options:\n"
+    "  --scenarios N      Monte Carlo scenarios (default 1000)\n"
+    "  --seed N           Monte Carlo seed (default 1)\n"
+    "  --confidence A     VaR confidence (default 0.99)\n"
+    "  --es-confidence A  ES confidence (default 0.975)\n"
+    "  --horizon H        horizon in days for parametric and mc (default 1)\n"
+    "  --bump H           grid bump for parametric (default 1e-4)\n"
+    "  --write-scenarios  also write the scenarios used as OUT/scenarios.csv (replayable with\n"
+    "                     --method historical)\n"
+    "  --data, --out, --threads, --topology, --no-pin, --deadline-ms, --quiet as for values\n";
+
+static const char stress_help[] =
+    "usage: riskengine stress --data DIR --out DIR [options]\n"
+    "\n"
+    "P&L per book and in total of each scenario of DIR/scenarios.csv, by full revaluation\n"
+    "-> OUT/stress.csv (scenario,book,pnl,coverage), errors.csv, summary.json.\n"
+    "\n"
+    "options: --data, --out, --threads, --topology, --no-pin, --deadline-ms, --quiet\n";
+
+static const char batch_help[] =
+    "usage: riskengine batch --data DIR --out DIR [options]\n"
+    "\n"
+    "The nightly job: load and validate, base values, the sensitivity grid with parametric\n"
+    "VaR, Monte Carlo VaR/ES, historical VaR/ES and stress when DIR/scenarios.csv exists, and a\n"
+    "self-contained HTML report. Writes values.csv, exposures.csv, var.csv, stress.csv,\n"
+    "worst_positions.csv, errors.csv, summary.json and report.html into OUT.\n"
+    "\n"
+    "options:\n"
+    "  --scenarios N, --seed N, --confidence A, --es-confidence A, --horizon H, --bump H,\n"
+    "  --write-scenarios    as for `riskengine var`\n"
+    "  --data, --out, --threads, --topology, --no-pin, --deadline-ms, --quiet as for values\n";
+
+static bool check_measure_opts(const cli_opts *o, const char *cmd)
+{
+    if (!(o->confidence > 0 && o->confidence < 1) ||
+        !(o->es_confidence > 0 && o->es_confidence < 1)) {
+        fprintf(stderr, "riskengine %s: confidences must lie strictly between 0 and 1\n", cmd);
+        return false;
+    }
+    if (!(o->horizon > 0) || !(o->bump > 0)) {
+        fprintf(stderr, "riskengine %s: --horizon and --bump must be > 0\n", cmd);
+        return false;
+    }
+    return true;
+}
+
+static const char *book_label(const cli_run *r, size_t b)
+{
+    return b < r->ds.pos.nbooks ? r->ds.pos.books[b] : "TOTAL";
+}
+
+/* var.csv rows for a scenario method. */
+static bool write_scen_var(cli_run *r, FILE *f, const char *method, const rsk_pnl *p, rep_var *rv)
+{
+    char var[40], es[40], cov[40];
+    for (size_t b = 0; b <= p->nbooks; b++) {
+        double v = NAN, e = NAN;
+        if (p->nscen > 0 &&
+            cli_scen_var(p, b, r->opt.confidence, r->opt.es_confidence, &v, &e) != RK_OK)
+            return false;
+        double c = p->req_cells[b] ? (double)p->ok_cells[b] / (double)p->req_cells[b] : 1.0;
+        cli_fmt_double(var, sizeof var, v);
+        cli_fmt_double(es, sizeof es, e);
+        cli_fmt_double(cov, sizeof cov, c);
+        fprintf(f, "%s,%s,%zu,%s,%s,%s,\n", book_label(r, b), method, p->nscen, var, es, cov);
+        if (rv != NULL && b == p->nbooks) {
+            rv->var = v;
+            rv->es = e;
+            rv->coverage = c;
+        }
+    }
+    return !ferror(f);
+}
+
+static bool write_stress(cli_run *r, const cli_scenarios *sc, const rsk_pnl *p)
+{
+    FILE *f = cli_out_open(r, "stress.csv");
+    if (f == NULL)
+        return false;
+    fputs("scenario,book,pnl,coverage\n", f);
+    char name[64], pnl[40], cov[40];
+    uint64_t req_per_scen[1]; /* rows per book per scenario = req_cells / nscen */
+    (void)req_per_scen;
+    for (size_t s = 0; s < p->nscen; s++) {
+        cli_scen_name(sc, r, s, name, sizeof name);
+        for (size_t b = 0; b <= p->nbooks; b++) {
+            uint64_t req = p->req_cells[b] / (p->nscen ? p->nscen : 1);
+            double c = req ? (double)p->ok_scen[b * p->nscen + s] / (double)req : 1.0;
+            cli_fmt_double(pnl, sizeof pnl, p->pnl[b * p->nscen + s]);
+            cli_fmt_double(cov, sizeof cov, c);
+            cli_csv_field(f, name);
+            fputc(',', f);
+            cli_csv_field(f, book_label(r, b));
+            fprintf(f, ",%s,%s\n", pnl, cov);
+        }
+    }
+    return cli_out_close(r, f, "stress.csv");
+}
+
+/* The measures one run computed, for summary.json and the report. */
+typedef struct risk_results {
+    const rsk_values *v;
+    const rsk_grid *g;
+    const rsk_parametric *pv;
+    const rsk_pnl *mc, *hist;
+    rep_var mc_var, hist_var;
+    size_t worst_scen;
+} risk_results;
+
+static void risk_extra(json_writer *w, void *arg)
+{
+    const risk_results *rr = arg;
+    if (rr->v != NULL) {
+        json_object_begin(w, "values");
+        json_uint(w, "positions", rr->v->n);
+        json_uint(w, "ok", rr->v->ok);
+        json_number(w, "coverage", rr->v->n ? (double)rr->v->ok / (double)rr->v->n : 1.0);
+        json_object_end(w);
+    }
+    json_object_begin(w, "coverage");
+    if (rr->g != NULL) {
+        size_t nb = rr->g->nbooks;
+        json_number(w, "grid",
+                    rr->g->req_cells[nb]
+                        ? (double)rr->g->ok_cells[nb] / (double)rr->g->req_cells[nb]
+                        : 1.0);
+    }
+    if (rr->mc != NULL)
+        json_number(w, "mc", rr->mc_var.coverage);
+    if (rr->hist != NULL)
+        json_number(w, "historical", rr->hist_var.coverage);
+    json_object_end(w);
+    json_object_begin(w, "var_total");
+    if (rr->pv != NULL)
+        json_number(w, "parametric", rr->pv->var[rr->pv->nbooks]);
+    if (rr->mc != NULL) {
+        json_number(w, "mc", rr->mc_var.var);
+        json_number(w, "mc_es", rr->mc_var.es);
+        json_uint(w, "mc_scenarios", rr->mc->nscen);
+    }
+    if (rr->hist != NULL) {
+        json_number(w, "historical", rr->hist_var.var);
+        json_number(w, "historical_es", rr->hist_var.es);
+        json_uint(w, "historical_scenarios", rr->hist->nscen);
+    }
+    json_object_end(w);
+    uint64_t revals = 0;
+    if (rr->v != NULL)
+        revals += rr->v->n;
+    if (rr->g != NULL)
+        revals += 2 * (uint64_t)rr->g->n * rr->g->nfactors;
+    if (rr->mc != NULL)
+        revals += (uint64_t)rr->mc->nrows * rr->mc->nscen;
+    if (rr->hist != NULL)
+        revals += (uint64_t)rr->hist->nrows * rr->hist->nscen;
+    json_uint(w, "revaluations_requested", revals);
+}
+
+static bool parametric_rows(cli_run *r, FILE *vf, rsk_values *v, rsk_grid *g, rsk_parametric *pv,
+                            bool keep_cells)
+{
+    if (!cli_compute_grid(r, v, keep_cells, g))
+        return false;
+    cli_phase_begin(r);
+    rk_status rc = rsk_parametric_var(g->exposure, g->nbooks, r->ds.mkt.cov, g->nfactors,
+                                      r->opt.confidence, r->opt.horizon, pv);
+    if (rc != RK_OK) {
+        fprintf(stderr, "riskengine %s: parametric VaR: %s\n", r->command, rk_strerror(rc));
+        return false;
+    }
+    cli_phase_end(r, "parametric_var");
+    return cli_write_parametric(r, vf, g, pv);
+}
+
+static bool scenario_rows(cli_run *r, FILE *vf, const cli_scenarios *sc, const rsk_values *v,
+                          const char *method, rsk_pnl *p, rep_var *rv)
+{
+    FILE *ex = NULL;
+    if (r->opt.write_scenarios && sc->kind == CLI_SCEN_MC) {
+        ex = cli_out_open(r, "scenarios.csv");
+        if (ex == NULL)
+            return false;
+    }
+    cli_phase_begin(r);
+    bool ok = cli_scen_pnl(r, sc, v, ex, method, p);
+    if (ex != NULL)
+        ok = cli_out_close(r, ex, "scenarios.csv") && ok;
+    if (!ok)
+        return false;
+    cli_phase_end(r, strcmp(method, "mc") == 0 ? "mc_pnl" : "historical_pnl");
+    cli_scen_errors(r, sc, p);
+    if (p->nscen == 0)
+        return true;
+    return write_scen_var(r, vf, method, p, rv);
+}
+
+int cmd_var(int argc, char **argv)
+{
+    cli_opts o;
+    if (!cli_parse(argc, argv, "var", RUN_OPTS " method " VAR_OPTS, var_help, &o))
+        return CLI_USAGE;
+    if (!check_measure_opts(&o, "var"))
+        return CLI_USAGE;
+    bool param = strcmp(o.method, "parametric") == 0, mc = strcmp(o.method, "mc") == 0,
+         hist = strcmp(o.method, "historical") == 0;
+    if (!param && !mc && !hist) {
+        fprintf(stderr, "riskengine var: --method must be parametric, mc or historical\n");
+        return CLI_USAGE;
+    }
+    cli_run r;
+    rsk_values v = {0};
+    rsk_states base = {0};
+    rsk_grid g = {0};
+    rsk_parametric pv = {0};
+    rsk_pnl p = {0};
+    cli_scenarios sc = {0};
+    risk_results rr = {0};
+    FILE *vf = NULL;
+    int status = CLI_FAIL;
+    if (!cli_run_open(&r, &o, "var", true))
+        goto done;
+    if (hist && !r.ds.has_scenarios) {
+        fprintf(stderr, "riskengine var: --method historical needs %s/scenarios.csv\n", o.data);
+        goto done;
+    }
+    if (!cli_compute_values(&r, &v, &base))
+        goto done;
+    rr.v = &v;
+    vf = cli_out_open(&r, "var.csv");
+    if (vf == NULL)
+        goto done;
+    fputs("book,method,scenarios,var,es,coverage,contribution\n", vf);
+    if (param) {
+        if (!parametric_rows(&r, vf, &v, &g, &pv, false))
+            goto done;
+        rr.g = &g;
+        rr.pv = &pv;
+    } else {
+        rk_status rc = RK_OK;
+        if (mc)
+            rc = cli_scen_mc(&sc, &r, o.scenarios, o.seed, o.horizon);
+        else
+            cli_scen_file(&sc, &r);
+        if (rc != RK_OK) {
+            fprintf(stderr, "riskengine var: Cholesky of the covariance: %s\n", rk_strerror(rc));
+            goto done;
+        }
+        rep_var rv = {0};
+        if (!scenario_rows(&r, vf, &sc, &v, mc ? "mc" : "historical", &p, &rv))
+            goto done;
+        if (mc) {
+            rr.mc = &p;
+            rr.mc_var = rv;
+        } else {
+            rr.hist = &p;
+            rr.hist_var = rv;
+        }
+    }
+    bool closed = cli_out_close(&r, vf, "var.csv");
+    vf = NULL;
+    if (!closed || !cli_write_summary(&r, risk_extra, &rr))
+        goto done;
+    status = CLI_OK;
+done:
+    if (vf != NULL)
+        fclose(vf);
+    cli_scen_free(&sc);
+    rsk_pnl_free(&p);
+    rsk_parametric_free(&pv);
+    rsk_grid_free(&g);
+    rsk_values_free(&v);
+    rsk_states_free(&base);
+    cli_run_close(&r);
+    return status;
+}
+
+int cmd_stress(int argc, char **argv)
+{
+    cli_opts o;
+    if (!cli_parse(argc, argv, "stress", RUN_OPTS, stress_help, &o))
+        return CLI_USAGE;
+    cli_run r;
+    rsk_values v = {0};
+    rsk_states base = {0};
+    rsk_pnl p = {0};
+    cli_scenarios sc;
+    risk_results rr = {0};
+    int status = CLI_FAIL;
+    if (!cli_run_open(&r, &o, "stress", true))
+        goto done;
+    if (!r.ds.has_scenarios) {
+        fprintf(stderr, "riskengine stress: %s/scenarios.csv is required\n", o.data);
+        goto done;
+    }
+    cli_scen_file(&sc, &r);
+    if (!cli_compute_values(&r, &v, &base))
+        goto done;
+    rr.v = &v;
+    cli_phase_begin(&r);
+    if (!cli_scen_pnl(&r, &sc, &v, NULL, "stress", &p))
+        goto done;
+    cli_phase_end(&r, "stress_pnl");
+    cli_scen_errors(&r, &sc, &p);
+    if (!write_stress(&r, &sc, &p) || !cli_write_summary(&r, risk_extra, &rr))
+        goto done;
+    status = CLI_OK;
+done:
+    rsk_pnl_free(&p);
+    rsk_values_free(&v);
+    rsk_states_free(&base);
+    cli_run_close(&r);
+    return status;
+}
+
+/* Index of the scenario with the largest total loss. */
+static size_t worst_scenario(const rsk_pnl *p)
+{
+    const double *tot = p->pnl + p->nbooks * p->nscen;
+    size_t w = 0;
+    for (size_t s = 1; s < p->nscen; s++)
+        if (tot[s] < tot[w])
+            w = s;
+    return w;
+}
+
+/* Per-position P&L in one scenario (for the report's "who lost most"). */
+static bool worst_positions(cli_run *r, const cli_scenarios *sc, size_t s, const rsk_values *v,
+                            rep_input *rep)
+{
+    size_t F = r->ds.mkt.nfactors;
+    double *shock = malloc((F ? F : 1) * sizeof(double));
+    rsk_states st = {0};
+    rsk_values vs = {0};
+    bool ok = false;
+    if (shock == NULL || cli_scen_shock(sc, r, s, shock) != RK_OK ||
+        rsk_states_from_shocks(&r->ds.mkt, shock, 1, &st) != RK_OK)
+        goto done;
+    rsk_run_opts o = {.deadline_ns = r->deadline_ns};
+    rsk_run_info info;
+    if (rsk_values_run(r->eng, &r->pf, &st, 0, &o, &vs, &info) != RK_OK)
+        goto done;
+    rep->worst_pnl = malloc((v->n ? v->n : 1) * sizeof(double));
+    if (rep->worst_pnl == NULL)
+        goto done;
+    for (size_t i = 0; i < v->n; i++)
+        rep->worst_pnl[i] =
+            (v->status[i] == RK_OK && vs.status[i] == RK_OK) ? vs.value[i] - v->value[i] : NAN;
+    ok = true;
+done:
+    free(shock);
+    rsk_states_free(&st);
+    rsk_values_free(&vs);
+    return ok;
+}
+
+int cmd_batch(int argc, char **argv)
+{
+    cli_opts o;
+    if (!cli_parse(argc, argv, "batch", RUN_OPTS " " VAR_OPTS, batch_help, &o))
+        return CLI_USAGE;
+    if (!check_measure_opts(&o, "batch"))
+        return CLI_USAGE;
+    cli_run r;
+    rsk_values v = {0};
+    rsk_states base = {0};
+    rsk_grid g = {0};
+    rsk_parametric pv = {0};
+    rsk_pnl mc = {0}, hist = {0};
+    cli_scenarios scm = {0}, sch = {0};
+    risk_results rr = {0};
+    rep_input rep = {0};
+    FILE *vf = NULL;
+    int status = CLI_FAIL;
+    if (!cli_run_open(&r, &o, "batch", true))
+        goto done;
+    if (!o.quiet)
+        fprintf(stderr,
+                "batch: %zu positions (%zu valid), %zu underlyings, %zu factors, %zu books\n",
+                r.ds.pos.n, dat_valid_count(&r.ds.pos), r.ds.mkt.nund, r.ds.mkt.nfactors,
+                r.ds.pos.nbooks);
+    if (!cli_compute_values(&r, &v, &base))
+        goto done;
+    rr.v = &v;
+    cli_phase_begin(&r);
+    if (!cli_write_values(&r, &v))
+        goto done;
+    cli_phase_end(&r, "write_values");
+
+    vf = cli_out_open(&r, "var.csv");
+    if (vf == NULL)
+        goto done;
+    fputs("book,method,scenarios,var,es,coverage,contribution\n", vf);
+    if (!parametric_rows(&r, vf, &v, &g, &pv, false))
+        goto done;
+    rr.g = &g;
+    rr.pv = &pv;
+
+    if (cli_scen_mc(&scm, &r, o.scenarios, o.seed, o.horizon) != RK_OK) {
+        fprintf(stderr, "riskengine batch: the covariance has no Cholesky factor\n");
+        goto done;
+    }
+    if (!scenario_rows(&r, vf, &scm, &v, "mc", &mc, &rr.mc_var))
+        goto done;
+    rr.mc = &mc;
+    if (r.ds.has_scenarios) {
+        cli_scen_file(&sch, &r);
+        if (!scenario_rows(&r, vf, &sch, &v, "historical", &hist, &rr.hist_var))
+            goto done;
+        rr.hist = &hist;
+    }
+    bool closed = cli_out_close(&r, vf, "var.csv");
+    vf = NULL;
+    if (!closed)
+        goto done;
+
+    cli_phase_begin(&r);
+    FILE *ef = cli_out_open(&r, "exposures.csv");
+    if (ef == NULL)
+        goto done;
+    fputs("book,factor,exposure,coverage\n", ef);
+    char num[40], cov[40];
+    for (size_t b = 0; b <= g.nbooks; b++) {
+        double c = g.req_cells[b] ? (double)g.ok_cells[b] / (double)g.req_cells[b] : 1.0;
+        cli_fmt_double(cov, sizeof cov, c);
+        for (size_t j = 0; j < g.nfactors; j++) {
+            cli_fmt_double(num, sizeof num, g.exposure[b * g.nfactors + j]);
+            fprintf(ef, "%s,%s,%s,%s\n", book_label(&r, b), r.ds.mkt.factor[j], num, cov);
+        }
+    }
+    if (!cli_out_close(&r, ef, "exposures.csv"))
+        goto done;
+    if (rr.hist != NULL && !write_stress(&r, &sch, &hist))
+        goto done;
+
+    /* The report: pictures and tables a risk manager reads first. */
+    rr.worst_scen = mc.nscen > 0 ? worst_scenario(&mc) : 0;
+    rep.run = &r;
+    rep.values = &v;
+    rep.grid = &g;
+    rep.parametric = &pv;
+    rep.mc = &mc;
+    rep.mc_var = rr.mc_var;
+    rep.hist = rr.hist;
+    rep.hist_var = rr.hist_var;
+    rep.worst_scen = rr.worst_scen;
+    cli_scen_name(&scm, &r, rr.worst_scen, rep.worst_name, sizeof rep.worst_name);
+    if (mc.nscen > 0 && !worst_positions(&r, &scm, rr.worst_scen, &v, &rep))
+        goto done;
+    cli_phase_end(&r, "reports_data");
+    cli_phase_begin(&r);
+    if (!rep_write(&rep))
+        goto done;
+    cli_phase_end(&r, "report");
+    if (!cli_write_summary(&r, risk_extra, &rr))
+        goto done;
+    if (!o.quiet) {
+        fprintf(stderr, "batch: VaR %.4g parametric, %.4g mc (ES %.4g)", pv.var[pv.nbooks],
+                rr.mc_var.var, rr.mc_var.es);
+        if (rr.hist != NULL)
+            fprintf(stderr, ", %.4g historical (ES %.4g)", rr.hist_var.var, rr.hist_var.es);
+        fprintf(stderr, "%s -> %s/report.html\n", r.deadline_hit ? " [PARTIAL: deadline]" : "",
+                o.out);
+    }
+    status = CLI_OK;
+done:
+    if (vf != NULL)
+        fclose(vf);
+    free(rep.worst_pnl);
+    cli_scen_free(&scm);
+    cli_scen_free(&sch);
+    rsk_pnl_free(&mc);
+    rsk_pnl_free(&hist);
+    rsk_parametric_free(&pv);
+    rsk_grid_free(&g);
+    rsk_values_free(&v);
+    rsk_states_free(&base);
+    cli_run_close(&r);
+    return status;
+}

@@ -1,0 +1,480 @@
+/*
+ * common.c - the parts every subcommand shares: option parsing, opening a run (data set,
+ * engine, portfolio, errors.csv), phase timings, error rows, summary.json, progress.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* ---- options ---- */
+
+typedef enum opt_type { OPT_FLAG, OPT_STR, OPT_SIZE, OPT_U64, OPT_DOUBLE } opt_type;
+
+typedef struct opt_def {
+    const char *name;
+    opt_type type;
+    size_t offset;
+} opt_def;
+
+#define OPT(name, type, field)                                                                     \
+    {                                                                                              \
+        name, type, offsetof(cli_opts, field)                                                      \
+    }
+
+static const opt_def options[] = {
+    OPT("data", OPT_STR, data),
+    OPT("out", OPT_STR, out),
+    OPT("threads", OPT_SIZE, threads),
+    OPT("topology", OPT_STR, topology),
+    OPT("no-pin", OPT_FLAG, no_pin),
+    OPT("deadline-ms", OPT_DOUBLE, deadline_ms),
+    OPT("quiet", OPT_FLAG, quiet),
+    OPT("bump", OPT_DOUBLE, bump),
+    OPT("method", OPT_STR, method),
+    OPT("scenarios", OPT_SIZE, scenarios),
+    OPT("seed", OPT_U64, seed),
+    OPT("confidence", OPT_DOUBLE, confidence),
+    OPT("es-confidence", OPT_DOUBLE, es_confidence),
+    OPT("horizon", OPT_DOUBLE, horizon),
+    OPT("write-scenarios", OPT_FLAG, write_scenarios),
+    OPT("reference", OPT_FLAG, reference),
+    OPT("preset", OPT_STR, preset),
+};
+
+static bool allowed_in(const char *allowed, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = allowed; (p = strstr(p, name)) != NULL; p += n) {
+        bool start = p == allowed || p[-1] == ' ';
+        bool end = p[n] == '\0' || p[n] == ' ';
+        if (start && end)
+            return true;
+    }
+    return false;
+}
+
+static bool parse_value(const opt_def *d, const char *cmd, const char *text, cli_opts *o)
+{
+    void *field = (char *)o + d->offset;
+    char *end = NULL;
+    errno = 0;
+    switch (d->type) {
+    case OPT_STR:
+        *(const char **)field = text;
+        return true;
+    case OPT_SIZE:
+    case OPT_U64: {
+        if (text[0] == '-')
+            break;
+        unsigned long long v = strtoull(text, &end, 10);
+        if (errno != 0 || end == text || *end != '\0')
+            break;
+        if (d->type == OPT_SIZE)
+            *(size_t *)field = (size_t)v;
+        else
+            *(uint64_t *)field = (uint64_t)v;
+        return true;
+    }
+    case OPT_DOUBLE: {
+        double v = strtod(text, &end);
+        if (errno != 0 || end == text || *end != '\0' || !isfinite(v))
+            break;
+        *(double *)field = v;
+        return true;
+    }
+    case OPT_FLAG:
+        break;
+    }
+    fprintf(stderr, "riskengine %s: --%s: '%s' is not a valid %s\n", cmd, d->name, text,
+            d->type == OPT_DOUBLE ? "number" : "non-negative integer");
+    return false;
+}
+
+bool cli_parse(int argc, char **argv, const char *cmd, const char *allowed, const char *help,
+               cli_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->bump = 1e-4;
+    o->method = "parametric";
+    o->scenarios = 1000;
+    o->seed = 1;
+    o->confidence = 0.99;
+    o->es_confidence = 0.975;
+    o->horizon = 1.0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(help, stdout);
+            exit(CLI_OK);
+        }
+        if (strncmp(a, "--", 2) != 0) {
+            fprintf(stderr, "riskengine %s: unexpected argument '%s' (see --help)\n", cmd, a);
+            return false;
+        }
+        char name[64];
+        const char *eq = strchr(a + 2, '=');
+        size_t n = eq != NULL ? (size_t)(eq - (a + 2)) : strlen(a + 2);
+        if (n >= sizeof name)
+            n = sizeof name - 1;
+        memcpy(name, a + 2, n);
+        name[n] = '\0';
+        const opt_def *d = NULL;
+        for (size_t k = 0; k < sizeof options / sizeof options[0]; k++)
+            if (strcmp(options[k].name, name) == 0)
+                d = &options[k];
+        if (d == NULL || !allowed_in(allowed, name)) {
+            fprintf(stderr, "riskengine %s: unknown option '--%s' (see --help)\n", cmd, name);
+            return false;
+        }
+        if (d->type == OPT_FLAG) {
+            if (eq != NULL) {
+                fprintf(stderr, "riskengine %s: --%s takes no value\n", cmd, name);
+                return false;
+            }
+            *(bool *)((char *)o + d->offset) = true;
+            continue;
+        }
+        const char *value = eq != NULL ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+        if (value == NULL) {
+            fprintf(stderr, "riskengine %s: --%s needs a value\n", cmd, name);
+            return false;
+        }
+        if (!parse_value(d, cmd, value, o))
+            return false;
+    }
+    return true;
+}
+
+/* ---- the run ---- */
+
+static bool make_dir(const char *cmd, const char *dir)
+{
+    char path[4096];
+    size_t n = strlen(dir);
+    if (n == 0 || n >= sizeof path) {
+        fprintf(stderr, "riskengine %s: bad output folder '%s'\n", cmd, dir);
+        return false;
+    }
+    memcpy(path, dir, n + 1);
+    for (char *p = path + 1; *p != '\0'; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        mkdir(path, 0777);
+        *p = '/';
+    }
+    if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "riskengine %s: cannot create '%s': %s\n", cmd, dir, strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+FILE *cli_out_open(cli_run *r, const char *name)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", r->opt.out, name);
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        fprintf(stderr, "riskengine %s: cannot write %s: %s\n", r->command, path, strerror(errno));
+    return f;
+}
+
+bool cli_out_close(cli_run *r, FILE *f, const char *name)
+{
+    if (f == NULL)
+        return false;
+    bool ok = !ferror(f);
+    ok = fclose(f) == 0 && ok;
+    if (!ok)
+        fprintf(stderr, "riskengine %s: writing %s/%s failed\n", r->command, r->opt.out, name);
+    return ok;
+}
+
+/* CSV field: quoted when it holds a separator, quote or line break. */
+void cli_csv_field(FILE *f, const char *s)
+{
+    if (s == NULL)
+        return;
+    if (strpbrk(s, ",\"\r\n") == NULL) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s != '\0'; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+void cli_error_row(cli_run *r, size_t row, const char *factor, const char *scenario, rk_status code,
+                   const char *message)
+{
+    if ((unsigned)code < RK_STATUS_COUNT_)
+        r->errors_by_code[code]++;
+    r->nerror_rows++;
+    if (r->errors == NULL)
+        return;
+    if (row < r->ds.pos.n)
+        cli_csv_field(r->errors, r->ds.pos.id[row]);
+    fputc(',', r->errors);
+    cli_csv_field(r->errors, factor);
+    fputc(',', r->errors);
+    cli_csv_field(r->errors, scenario);
+    fputc(',', r->errors);
+    fputs(rk_status_name(code), r->errors);
+    fputc(',', r->errors);
+    cli_csv_field(r->errors, message);
+    fputc('\n', r->errors);
+}
+
+void cli_error_values(cli_run *r, const rsk_values *v)
+{
+    for (size_t i = 0; i < v->n; i++) {
+        rk_status code = (rk_status)v->status[i];
+        if (code == RK_OK || code == RK_INVALID_INPUT)
+            continue;
+        char msg[160];
+        if (code == RK_NUMERIC)
+            snprintf(msg, sizeof msg, "%s:%" PRIu32 ": base value is not finite", r->ds.pos.file,
+                     r->ds.pos.line[i]);
+        else
+            snprintf(msg, sizeof msg, "base value not computed: %s", rk_strerror(code));
+        cli_error_row(r, i, NULL, NULL, code, msg);
+    }
+}
+
+bool cli_run_open(cli_run *r, const cli_opts *o, const char *command, bool need_engine)
+{
+    memset(r, 0, sizeof *r);
+    r->opt = *o;
+    r->command = command;
+    r->t0 = eng_now_ns();
+    r->deadline_ns = o->deadline_ms > 0 ? r->t0 + (int64_t)(o->deadline_ms * 1e6) : ENG_NO_DEADLINE;
+    if (o->data == NULL || o->out == NULL) {
+        fprintf(stderr, "riskengine %s: --data DIR and --out DIR are required (see --help)\n",
+                command);
+        return false;
+    }
+    if (!make_dir(command, o->out))
+        return false;
+    mdl_init();
+
+    char msg[512] = "";
+    cli_phase_begin(r);
+    rk_status rc = dat_load(o->data, NULL, &r->ds, msg, sizeof msg);
+    if (rc != RK_OK) {
+        fprintf(stderr, "riskengine %s: %s\n", command, msg[0] ? msg : rk_strerror(rc));
+        return false;
+    }
+    cli_phase_end(r, "load");
+
+    r->errors = cli_out_open(r, "errors.csv");
+    if (r->errors == NULL)
+        return false;
+    fputs("position,factor,scenario,code,message\n", r->errors);
+    for (size_t i = 0; i < r->ds.nerrors; i++) {
+        const dat_error *e = &r->ds.errors[i];
+        cli_error_row(r, e->position, NULL, NULL, e->code, e->message);
+    }
+
+    if (need_engine) {
+        cli_phase_begin(r);
+        eng_config cfg = {.threads = o->threads, .no_pin = o->no_pin, .topology = o->topology};
+        rc = eng_create(&cfg, &r->eng, msg, sizeof msg);
+        if (rc != RK_OK) {
+            fprintf(stderr, "riskengine %s: engine: %s\n", command, msg[0] ? msg : rk_strerror(rc));
+            return false;
+        }
+        rc = rsk_portfolio_build(&r->ds, r->eng, &r->pf);
+        if (rc != RK_OK) {
+            fprintf(stderr, "riskengine %s: laying out positions: %s\n", command, rk_strerror(rc));
+            return false;
+        }
+        cli_phase_end(r, "layout");
+    }
+    return true;
+}
+
+void cli_run_close(cli_run *r)
+{
+    if (r->errors != NULL)
+        cli_out_close(r, r->errors, "errors.csv");
+    r->errors = NULL;
+    rsk_portfolio_free(&r->pf);
+    eng_destroy(r->eng);
+    r->eng = NULL;
+    dat_free(&r->ds);
+}
+
+void cli_phase_begin(cli_run *r)
+{
+    r->phase_start = eng_now_ns();
+}
+
+void cli_phase_end(cli_run *r, const char *name)
+{
+    if (r->nphases < sizeof r->phases / sizeof r->phases[0]) {
+        r->phases[r->nphases].name = name;
+        r->phases[r->nphases].seconds = (double)(eng_now_ns() - r->phase_start) * 1e-9;
+        r->nphases++;
+    }
+}
+
+void cli_note_request(cli_run *r, const rsk_run_info *info)
+{
+    if (info->stop_code == RK_DEADLINE)
+        r->deadline_hit = true;
+    double over = (double)info->stats.overshoot_ns * 1e-6;
+    if (over > r->worst_overshoot_ms)
+        r->worst_overshoot_ms = over;
+}
+
+/* ---- summary.json ---- */
+
+static double peak_rss_mib(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return NAN;
+    return (double)ru.ru_maxrss / 1024.0; /* ru_maxrss is in KiB on Linux */
+}
+
+bool cli_write_summary(cli_run *r, void (*extra)(json_writer *w, void *arg), void *arg)
+{
+    FILE *f = cli_out_open(r, "summary.json");
+    if (f == NULL)
+        return false;
+    json_writer w;
+    json_init(&w, f);
+    json_object_begin(&w, NULL);
+    json_string(&w, "command", r->command);
+    json_string(&w, "version", rk_version());
+    json_object_begin(&w, "inputs");
+    json_string(&w, "data", r->opt.data);
+    json_string(&w, "out", r->opt.out);
+    json_uint(&w, "threads_requested", r->opt.threads);
+    json_string(&w, "topology", r->opt.topology);
+    json_bool(&w, "pinning", !r->opt.no_pin);
+    if (r->opt.deadline_ms > 0)
+        json_number(&w, "deadline_ms", r->opt.deadline_ms);
+    else
+        json_string(&w, "deadline_ms", NULL);
+    json_object_end(&w);
+
+    const dat_dataset *ds = &r->ds;
+    json_object_begin(&w, "counts");
+    json_uint(&w, "factors", ds->mkt.nfactors);
+    json_uint(&w, "underlyings", ds->mkt.nund);
+    json_uint(&w, "positions", ds->pos.n);
+    json_uint(&w, "positions_valid", dat_valid_count(&ds->pos));
+    json_uint(&w, "books", ds->pos.nbooks);
+    json_uint(&w, "scenarios_in_file", ds->has_scenarios ? ds->scen.n : 0);
+    json_uint(&w, "error_rows", r->nerror_rows);
+    json_object_end(&w);
+
+    json_object_begin(&w, "errors_by_code");
+    for (unsigned c = 0; c < RK_STATUS_COUNT_; c++)
+        if (r->errors_by_code[c] != 0)
+            json_uint(&w, rk_status_name((rk_status)c), r->errors_by_code[c]);
+    json_object_end(&w);
+
+    json_object_begin(&w, "deadline");
+    json_bool(&w, "reached", r->deadline_hit);
+    json_number(&w, "worst_overshoot_ms", r->worst_overshoot_ms);
+    json_object_end(&w);
+
+    if (extra != NULL)
+        extra(&w, arg);
+
+    json_array_begin(&w, "phases");
+    double total = 0.0;
+    for (size_t i = 0; i < r->nphases; i++) {
+        json_object_begin(&w, NULL);
+        json_string(&w, "name", r->phases[i].name);
+        json_number(&w, "seconds", r->phases[i].seconds);
+        json_object_end(&w);
+        total += r->phases[i].seconds;
+    }
+    json_array_end(&w);
+    json_number(&w, "wall_seconds", (double)(eng_now_ns() - r->t0) * 1e-9);
+    json_number(&w, "peak_memory_mib", peak_rss_mib());
+    if (r->eng != NULL) {
+        json_key(&w, "topology_used");
+        eng_describe_json(r->eng, f);
+    }
+    json_object_end(&w);
+    (void)total;
+    return cli_out_close(r, f, "summary.json");
+}
+
+/* ---- progress ---- */
+
+void cli_progress_init(cli_progress *p, const char *label, bool quiet)
+{
+    memset(p, 0, sizeof *p);
+    p->label = label;
+    p->quiet = quiet;
+    p->tty = isatty(STDERR_FILENO) != 0;
+    p->start = p->last = eng_now_ns();
+}
+
+void cli_progress_cb(void *arg, uint64_t done, uint64_t total)
+{
+    cli_progress *p = arg;
+    if (p->quiet)
+        return;
+    int64_t now = eng_now_ns();
+    uint64_t all = p->grand_total != 0 ? p->grand_total : total;
+    uint64_t at = p->offset + done;
+    /* a bar refreshes 5 times a second; plain lines every 5 seconds */
+    int64_t every = p->tty ? 200000000 : 5000000000;
+    if (now - p->last < every && at < all)
+        return;
+    p->last = now;
+    double secs = (double)(now - p->start) * 1e-9;
+    double rate = secs > 0 ? (double)at / secs : 0.0;
+    double frac = all > 0 ? (double)at / (double)all : 1.0;
+    double eta = rate > 0 ? (double)(all - (at < all ? at : all)) / rate : 0.0;
+    if (p->tty) {
+        char bar[31];
+        int fill = (int)(frac * 30.0);
+        for (int i = 0; i < 30; i++)
+            bar[i] = i < fill ? '#' : '.';
+        bar[30] = '\0';
+        fprintf(stderr, "\r%-10s [%s] %5.1f%%  %.3g cells/s  ETA %.0fs ", p->label, bar,
+                100.0 * frac, rate, eta);
+    } else {
+        fprintf(stderr, "%s: %.1f%% (%" PRIu64 "/%" PRIu64 " cells), %.3g cells/s, ETA %.0fs\n",
+                p->label, 100.0 * frac, at, all, rate, eta);
+    }
+    fflush(stderr);
+}
+
+void cli_progress_done(cli_progress *p)
+{
+    if (!p->quiet && p->tty)
+        fputc('\n', stderr);
+}
+
+void cli_fmt_double(char *buf, size_t len, double x)
+{
+    if (!isfinite(x)) {
+        buf[0] = '\0';
+        return;
+    }
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, len, "%.*g", prec, x);
+        if (strtod(buf, NULL) == x)
+            return;
+    }
+}

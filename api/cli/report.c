@@ -1,0 +1,402 @@
+/*
+ * report.c - the batch's HTML report (see report.h). The figures' data go to OUT/report/ (.dat files),
+ * gnuplot turns them into SVG, and the SVG is inlined so that report.html stands alone.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "report.h"
+
+#define TOP_LOSERS 15
+#define ERROR_ROWS 50
+
+static void html_text(FILE *f, const char *s)
+{
+    for (; s != NULL && *s != '\0'; s++) {
+        switch (*s) {
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
+        default:
+            fputc(*s, f);
+        }
+    }
+}
+
+static void html_num(FILE *f, double x)
+{
+    if (isfinite(x))
+        fprintf(f, "%.6g", x);
+    else
+        fputs("&ndash;", f);
+}
+
+static const char *book_of(const rep_input *in, size_t b)
+{
+    return b < in->run->ds.pos.nbooks ? in->run->ds.pos.books[b] : "TOTAL";
+}
+
+/* ---- figure data ---- */
+
+typedef struct loser {
+    size_t row;
+    double pnl;
+} loser;
+
+static int by_pnl(const void *a, const void *b)
+{
+    const loser *x = a, *y = b;
+    if (x->pnl != y->pnl)
+        return x->pnl < y->pnl ? -1 : 1;
+    return x->row < y->row ? -1 : (x->row > y->row);
+}
+
+/* The TOP_LOSERS positions with the most negative P&L in the worst scenario. */
+static size_t top_losers(const rep_input *in, loser *out)
+{
+    size_t n = in->values->n, m = 0;
+    loser *all = malloc((n ? n : 1) * sizeof *all);
+    if (all == NULL || in->worst_pnl == NULL) {
+        free(all);
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(in->worst_pnl[i]))
+            all[m++] = (loser){i, in->worst_pnl[i]};
+    qsort(all, m, sizeof *all, by_pnl);
+    size_t k = m < TOP_LOSERS ? m : TOP_LOSERS;
+    memcpy(out, all, k * sizeof *out);
+    free(all);
+    return k;
+}
+
+static bool write_data(const char *dir, const char *name, const rep_input *in, int which,
+                       const loser *los, size_t nlos)
+{
+    char path[4300];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        return false;
+    if (which == 0) { /* total P&L per MC scenario */
+        const rsk_pnl *p = in->mc;
+        for (size_t s = 0; s < p->nscen; s++)
+            fprintf(f, "%.17g\n", p->pnl[p->nbooks * p->nscen + s]);
+    } else if (which == 1) { /* contributions by book */
+        const rsk_parametric *pv = in->parametric;
+        for (size_t b = 0; b < pv->nbooks; b++)
+            fprintf(f, "\"%s\" %.17g %.17g\n", book_of(in, b), pv->contrib[b], pv->var[b]);
+    } else { /* top losers */
+        for (size_t k = 0; k < nlos; k++)
+            fprintf(f, "\"%s\" %.17g\n", in->run->ds.pos.id[los[k].row], los[k].pnl);
+    }
+    return fclose(f) == 0;
+}
+
+static bool run_gnuplot(const char *dir, const rep_input *in, size_t nlos)
+{
+    if (strchr(dir, '\'') != NULL)
+        return false;
+    FILE *g = popen("gnuplot 2>/dev/null", "w");
+    if (g == NULL)
+        return false;
+    fprintf(g, "set terminal svg size 820,380 dynamic font 'sans,11' background '#ffffff'\n"
+               "set style fill solid 0.75 border -1\n"
+               "set grid ytics lc rgb '#dddddd'\n"
+               "set key top left\n");
+    if (in->mc != NULL && in->mc->nscen > 1) {
+        double var = in->mc_var.var, es = in->mc_var.es;
+        size_t bins = in->mc->nscen >= 400 ? 60 : 25;
+        fprintf(g,
+                "set output '%s/pnl.svg'\n"
+                "stats '%s/pnl_mc.dat' using 1 nooutput\n"
+                "bw = (STATS_max - STATS_min) / %zu.0\n"
+                "if (bw <= 0) bw = 1\n"
+                "bin(x) = bw * floor(x / bw) + bw / 2\n"
+                "set xlabel 'portfolio P&L per scenario'\n"
+                "set ylabel 'scenarios'\n"
+                "set arrow 1 from %.17g, graph 0 to %.17g, graph 1 nohead lw 2 lc rgb '#c0392b'\n"
+                "set arrow 2 from %.17g, graph 0 to %.17g, graph 1 nohead lw 2 dt 2 lc rgb "
+                "'#8e44ad'\n"
+                "set label 1 'VaR' at %.17g, graph 0.95 right offset -0.5,0 tc rgb '#c0392b'\n"
+                "set label 2 'ES' at %.17g, graph 0.88 right offset -0.5,0 tc rgb '#8e44ad'\n"
+                "plot '%s/pnl_mc.dat' using (bin($1)):(1.0) smooth freq with boxes lc rgb "
+                "'#2e86c1' title 'Monte Carlo P&L'\n"
+                "unset arrow; unset label; unset xlabel; unset ylabel\n",
+                dir, dir, bins, -var, -var, -es, -es, -var, -es, dir);
+    }
+    if (in->parametric != NULL && in->parametric->nbooks > 0) {
+        fprintf(g,
+                "set output '%s/contrib.svg'\n"
+                "set style data histograms\n"
+                "set style histogram clustered gap 1\n"
+                "set xtics rotate by -40\n"
+                "set ylabel 'VaR'\n"
+                "plot '%s/contrib.dat' using 2:xtic(1) title 'Euler contribution' lc rgb "
+                "'#2e86c1', '' using 3 title 'standalone VaR' lc rgb '#aab7b8'\n"
+                "unset ylabel\n",
+                dir, dir);
+    }
+    if (nlos > 0) {
+        fprintf(g,
+                "set output '%s/losers.svg'\n"
+                "set style data histograms\n"
+                "set xtics rotate by -40\n"
+                "set ylabel 'P&L in the worst scenario'\n"
+                "plot '%s/losers.dat' using 2:xtic(1) title 'position P&L' lc rgb '#c0392b'\n",
+                dir, dir);
+    }
+    return pclose(g) == 0;
+}
+
+/* Copies an SVG file into the page, without its XML prologue. */
+static bool inline_svg(FILE *out, const char *dir, const char *name)
+{
+    char path[4300];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return false;
+    char line[8192];
+    bool started = false;
+    while (fgets(line, sizeof line, f) != NULL) {
+        if (!started && strstr(line, "<svg") == NULL)
+            continue;
+        started = true;
+        fputs(line, out);
+    }
+    fclose(f);
+    return started;
+}
+
+static void figure(FILE *out, const char *dir, const char *name, const char *caption,
+                   bool have_plots)
+{
+    fprintf(out, "<figure>\n");
+    if (!have_plots || !inline_svg(out, dir, name))
+        fprintf(out, "<p class=\"note\">Figure not drawn: gnuplot was not available.</p>\n");
+    fprintf(out, "<figcaption>");
+    html_text(out, caption);
+    fprintf(out, "</figcaption>\n</figure>\n");
+}
+
+/* ---- the page ---- */
+
+static void coverage_banner(FILE *out, const rep_input *in)
+{
+    const cli_run *r = in->run;
+    bool partial = r->deadline_hit || in->mc_var.coverage < 1.0 ||
+                   (in->hist != NULL && in->hist_var.coverage < 1.0);
+    if (!partial)
+        return;
+    fprintf(out, "<p class=\"partial\">PARTIAL RESULTS: ");
+    if (r->deadline_hit)
+        fprintf(out, "the deadline of %.0f ms was reached; ", r->opt.deadline_ms);
+    fprintf(out,
+            "Monte Carlo coverage %.4f%s. Aggregates sum only the cells that were "
+            "computed; see the error table.</p>\n",
+            in->mc_var.coverage,
+            in->hist != NULL ? (in->hist_var.coverage < 1.0 ? ", historical below 1" : "") : "");
+}
+
+static void var_table(FILE *out, const rep_input *in)
+{
+    const rsk_parametric *pv = in->parametric;
+    fprintf(out, "<table>\n<tr><th>book</th><th>parametric VaR</th><th>Euler "
+                 "contribution</th><th>MC VaR</th><th>MC ES</th>");
+    if (in->hist != NULL)
+        fprintf(out, "<th>historical VaR</th><th>historical ES</th>");
+    fprintf(out, "<th>MC coverage</th></tr>\n");
+    const cli_run *r = in->run;
+    size_t nb = pv->nbooks;
+    double *work = malloc((in->mc->nscen + (in->hist ? in->hist->nscen : 0) + 1) * sizeof(double));
+    for (size_t b = 0; b <= nb; b++) {
+        double mv = NAN, me = NAN, hv = NAN, he = NAN;
+        if (work != NULL && in->mc->nscen > 0)
+            rsk_var_es(in->mc->pnl + b * in->mc->nscen, in->mc->nscen, r->opt.confidence,
+                       r->opt.es_confidence, work, &mv, &me);
+        if (work != NULL && in->hist != NULL && in->hist->nscen > 0)
+            rsk_var_es(in->hist->pnl + b * in->hist->nscen, in->hist->nscen, r->opt.confidence,
+                       r->opt.es_confidence, work, &hv, &he);
+        double cov =
+            in->mc->req_cells[b] ? (double)in->mc->ok_cells[b] / (double)in->mc->req_cells[b] : 1.0;
+        fprintf(out, "<tr%s><td>", b == nb ? " class=\"total\"" : "");
+        html_text(out, book_of(in, b));
+        fprintf(out, "</td><td>");
+        html_num(out, pv->var[b]);
+        fprintf(out, "</td><td>");
+        html_num(out, pv->contrib[b]);
+        fprintf(out, "</td><td>");
+        html_num(out, mv);
+        fprintf(out, "</td><td>");
+        html_num(out, me);
+        if (in->hist != NULL) {
+            fprintf(out, "</td><td>");
+            html_num(out, hv);
+            fprintf(out, "</td><td>");
+            html_num(out, he);
+        }
+        fprintf(out, "</td><td>%.4f</td></tr>\n", cov);
+    }
+    free(work);
+    fprintf(out, "</table>\n");
+}
+
+static void losers_table(FILE *out, const rep_input *in, const loser *los, size_t n)
+{
+    const dat_positions *p = &in->run->ds.pos;
+    fprintf(out,
+            "<table>\n<tr><th>position</th><th>book</th><th>instrument</th><th>P&amp;L in "
+            "%s</th></tr>\n",
+            in->worst_name);
+    for (size_t k = 0; k < n; k++) {
+        size_t i = los[k].row;
+        fprintf(out, "<tr><td>");
+        html_text(out, p->id[i]);
+        fprintf(out, "</td><td>");
+        html_text(out, p->book[i] != DAT_NONE ? p->books[p->book[i]] : "");
+        fprintf(out, "</td><td>");
+        html_text(out, mdl_kind_name((mdl_kind)p->kind[i]));
+        fprintf(out, "</td><td>");
+        html_num(out, los[k].pnl);
+        fprintf(out, "</td></tr>\n");
+    }
+    fprintf(out, "</table>\n");
+}
+
+static void error_table(FILE *out, const rep_input *in)
+{
+    cli_run *r = in->run;
+    fprintf(out, "<table>\n<tr><th>code</th><th>error records</th></tr>\n");
+    bool any = false;
+    for (unsigned c = 0; c < RK_STATUS_COUNT_; c++) {
+        if (r->errors_by_code[c] == 0)
+            continue;
+        any = true;
+        fprintf(out, "<tr><td>%s</td><td>%llu</td></tr>\n", rk_status_name((rk_status)c),
+                (unsigned long long)r->errors_by_code[c]);
+    }
+    if (!any)
+        fprintf(out, "<tr><td colspan=\"2\">no errors</td></tr>\n");
+    fprintf(out, "</table>\n");
+    if (!any || r->errors == NULL)
+        return;
+    fflush(r->errors);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/errors.csv", r->opt.out);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return;
+    fprintf(out, "<table class=\"errors\">\n");
+    char line[2048];
+    for (int n = 0; n <= ERROR_ROWS && fgets(line, sizeof line, f) != NULL; n++) {
+        line[strcspn(line, "\r\n")] = '\0';
+        fprintf(out, "<tr><td>");
+        /* CSV fields: a comma outside quotes ends a cell; doubled quotes are one quote */
+        bool quoted = false;
+        for (char *c = line; *c != '\0'; c++) {
+            if (*c == '"') {
+                if (quoted && c[1] == '"') {
+                    html_text(out, "\"");
+                    c++;
+                } else {
+                    quoted = !quoted;
+                }
+            } else if (*c == ',' && !quoted) {
+                fprintf(out, "</td><td>");
+            } else {
+                char one[2] = {*c, '\0'};
+                html_text(out, one);
+            }
+        }
+        fprintf(out, "</td></tr>\n");
+    }
+    fclose(f);
+    fprintf(out, "</table>\n<p class=\"note\">First %d rows; all of them are in errors.csv.</p>\n",
+            ERROR_ROWS);
+}
+
+bool rep_write(const rep_input *in)
+{
+    cli_run *r = in->run;
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s/report", r->opt.out);
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "riskengine %s: cannot create %s: %s\n", r->command, dir, strerror(errno));
+        return false;
+    }
+    loser los[TOP_LOSERS];
+    size_t nlos = top_losers(in, los);
+    bool data_ok = write_data(dir, "pnl_mc.dat", in, 0, NULL, 0) &&
+                   write_data(dir, "contrib.dat", in, 1, NULL, 0) &&
+                   write_data(dir, "losers.dat", in, 2, los, nlos);
+    if (!data_ok) {
+        fprintf(stderr, "riskengine %s: cannot write the report's data under %s\n", r->command,
+                dir);
+        return false;
+    }
+    bool plots = run_gnuplot(dir, in, nlos);
+
+    FILE *out = cli_out_open(r, "report.html");
+    if (out == NULL)
+        return false;
+    fprintf(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                 "<title>riskengine nightly report</title>\n<style>\n"
+                 "body{font-family:sans-serif;margin:2em;max-width:1100px;color:#222}\n"
+                 "table{border-collapse:collapse;margin:1em 0}\n"
+                 "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}\n"
+                 "td:first-child,th:first-child{text-align:left}\n"
+                 "tr.total{font-weight:bold;background:#f4f6f7}\n"
+                 ".partial{background:#fdebd0;border:1px solid #e67e22;padding:.6em}\n"
+                 ".note{color:#666;font-size:90%%}\n"
+                 "table.errors td{text-align:left;font-size:85%%}\n"
+                 "figure{margin:1em 0}\n</style>\n</head>\n<body>\n");
+    fprintf(out, "<h1>riskengine nightly report</h1>\n<p>Data set <code>");
+    html_text(out, r->opt.data);
+    fprintf(out,
+            "</code>: %zu positions (%zu valid), %zu underlyings, %zu factors, %zu books. "
+            "VaR confidence %.4g, ES confidence %.4g, horizon %.4g day(s), %zu Monte Carlo "
+            "scenarios (seed %llu).</p>\n",
+            r->ds.pos.n, dat_valid_count(&r->ds.pos), r->ds.mkt.nund, r->ds.mkt.nfactors,
+            r->ds.pos.nbooks, r->opt.confidence, r->opt.es_confidence, r->opt.horizon,
+            in->mc->nscen, (unsigned long long)r->opt.seed);
+    coverage_banner(out, in);
+
+    fprintf(out, "<h2 id=\"var\">Value at risk by book</h2>\n");
+    var_table(out, in);
+
+    fprintf(out, "<h2 id=\"distribution\">P&amp;L distribution</h2>\n");
+    figure(out, dir, "pnl.svg",
+           "Figure 1. Portfolio P&L over the Monte Carlo scenarios; VaR (solid) and ES (dashed) "
+           "marked at minus their value.",
+           plots);
+    fprintf(out, "<h2 id=\"contributions\">VaR contributions by book</h2>\n");
+    figure(out, dir, "contrib.svg",
+           "Figure 2. Parametric VaR: Euler contribution of each book to the total (they sum to "
+           "the total) beside the book's standalone VaR.",
+           plots);
+    fprintf(out, "<h2 id=\"losers\">Positions losing most in the worst scenario</h2>\n");
+    if (nlos > 0) {
+        figure(out, dir, "losers.svg", "Figure 3. The largest losses in the worst scenario.",
+               plots);
+        losers_table(out, in, los, nlos);
+    } else {
+        fprintf(out, "<p class=\"note\">No scenario P&amp;L was computed.</p>\n");
+    }
+    fprintf(out, "<h2 id=\"errors\">Errors</h2>\n");
+    error_table(out, in);
+    fprintf(out, "</body>\n</html>\n");
+    return cli_out_close(r, out, "report.html");
+}

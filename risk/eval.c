@@ -1,0 +1,742 @@
+/*
+ * eval.c - tile functions and reductions for base values, the sensitivity grid and scenario
+ * P&L (see eval.h for cells, records and the order of sums).
+ *
+ * A tile is (one chunk) x (a range of states). For each state the tile gathers the
+ * state-dependent model inputs of the chunk's slots (spot, rate, vol) into worker scratch,
+ * prices each kind segment with the model table's batch entry, and multiplies by quantity.
+ * Everything else (strike, expiry...) is read in place from the chunk. No allocation per tile.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eval.h"
+
+/* Price calls are cut so that the stop flag is polled at least every ~15 µs of estimated work;
+ * CRR trees also poll from inside. */
+#define POLL_EVERY_NS 15000.0
+
+typedef enum job_kind { JOB_VALUES, JOB_GRID, JOB_PNL } job_kind;
+
+/* Worker scratch. The fixed part is followed by (nbooks + 1) accumulators and the tree work
+ * area. Owner worker only. */
+typedef struct scratch {
+    double S[RSK_CHUNK], r[RSK_CHUNK], sigma[RSK_CHUNK], price[RSK_CHUNK];
+    double va[RSK_CHUNK], vb[RSK_CHUNK];
+    uint8_t fa[RSK_CHUNK], fb[RSK_CHUNK];
+    double tail[];
+} scratch;
+
+struct rsk_task {
+    job_kind kind;
+    eng_job ej;
+    eng_request *req;
+    const rsk_portfolio *pf;
+    const rsk_states *st;
+    size_t nbooks, nfactors, ncols;
+    size_t tree_len;             /* doubles of tree work in scratch */
+    _Atomic uint64_t cells_done; /* for progress; relaxed: only a rough count */
+    /* values */
+    size_t state;
+    rsk_values *vals;
+    /* grid */
+    double h;
+    const rsk_values *base;
+    rsk_grid *grid;
+    double *chunk_expo; /* nchunks x nfactors x (nbooks + 1); written by the tile owning (c, j) */
+    /* pnl */
+    size_t first;
+    rsk_pnl *pnl;
+    double *chunk_pnl;   /* nchunks x ncols x (nbooks + 1); written by the tile owning (c, s) */
+    uint8_t *chunk_done; /* nchunks x ncols: 1 when the tile finished that state */
+    /* grid and pnl: OK cells per (chunk, column, book); written by the tile owning (c, col) */
+    uint32_t *chunk_cnt;
+};
+
+/* ---- pricing one chunk in one state ---- */
+
+static bool poll_stop(void *arg)
+{
+    return eng_should_stop(arg);
+}
+
+static bool is_option(mdl_kind k)
+{
+    return k == MDL_EURO_CALL || k == MDL_EURO_PUT || k == MDL_AMER_CALL || k == MDL_AMER_PUT;
+}
+
+/* Gathers the state-dependent inputs of slots [a, b) of kind k from state x. */
+static void gather(const rsk_chunk *c, mdl_kind k, uint32_t a, uint32_t b, const double *x,
+                   scratch *sc)
+{
+    if (k == MDL_BOND) {
+        for (uint32_t s = a; s < b; s++)
+            sc->r[s] = x[c->und[s]];
+        return;
+    }
+    for (uint32_t s = a; s < b; s++)
+        sc->S[s] = x[c->und[s]];
+    if (k == MDL_SPOT)
+        return;
+    for (uint32_t s = a; s < b; s++)
+        sc->r[s] = c->rate[s] == DAT_NONE ? c->rate_lit[s] : x[c->rate[s]];
+    if (!is_option(k))
+        return;
+    for (uint32_t s = a; s < b; s++)
+        sc->sigma[s] = c->vol[s] == DAT_NONE ? c->vol_lit[s] : x[c->vol[s]];
+}
+
+/*
+ * Prices every slot of chunk c in state x: v[s] = quantity x unit price (NaN when not finite),
+ * flags[s] from the model. Returns false when the request asked to stop (v is then incomplete).
+ */
+static bool price_chunk(const rsk_chunk *c, const double *x, scratch *sc, size_t tree_len,
+                        eng_worker *w, double *v, uint8_t *flags)
+{
+    const mdl_entry *tab = mdl_table();
+    mdl_work work = {sc->tail + 0, tree_len};
+    mdl_poll poll = {poll_stop, w};
+    for (unsigned k = 0; k < MDL_KIND_COUNT; k++) {
+        uint32_t a = c->seg[k], b = c->seg[k + 1];
+        if (a == b)
+            continue;
+        gather(c, (mdl_kind)k, a, b, x, sc);
+        double each = rsk_price_cost_ns((mdl_kind)k, 0);
+        uint32_t step = each >= POLL_EVERY_NS ? 1u : (uint32_t)(POLL_EVERY_NS / each);
+        if ((k == MDL_AMER_CALL || k == MDL_AMER_PUT) && c->max_steps > 0)
+            step = 1; /* trees: cost varies by slot and they poll from inside */
+        for (uint32_t i = a; i < b; i += step) {
+            if (eng_should_stop(w))
+                return false;
+            uint32_t n = b - i < step ? b - i : step;
+            mdl_batch bt = {
+                .n = n,
+                .S = sc->S + i,
+                .K = c->K + i,
+                .T = c->T + i,
+                .r = sc->r + i,
+                .sigma = sc->sigma + i,
+                .q = c->q + i,
+                .coupon = c->coupon + i,
+                .freq = c->freq + i,
+                .steps = c->steps + i,
+                .price = sc->price + i,
+                .flags = flags + i,
+            };
+            if (tab[k].batch(&bt, &work, &poll) < n)
+                return false;
+        }
+        for (uint32_t s = a; s < b; s++) {
+            double val = c->qty[s] * sc->price[s];
+            v[s] = isfinite(val) ? val : NAN;
+        }
+    }
+    return true;
+}
+
+static scratch *worker_scratch(eng_worker *w)
+{
+    return eng_worker_scratch(w);
+}
+
+/* Per-book sums (nbooks + 1 doubles) and per-book OK counts (nbooks + 1 counters) follow the
+ * tree work area in the scratch tail. Counters are stored in doubles' room (same size and
+ * alignment). */
+static double *accumulators(rsk_task *t, scratch *sc)
+{
+    return sc->tail + t->tree_len;
+}
+
+static uint64_t *counters(rsk_task *t, scratch *sc)
+{
+    return (uint64_t *)(void *)(sc->tail + t->tree_len + t->nbooks + 1);
+}
+
+/* ---- tile functions ---- */
+
+static void values_tile(rsk_task *t, const eng_tile *tl, eng_worker *w, eng_tile_result *res)
+{
+    scratch *sc = worker_scratch(w);
+    const double *x = t->st->x + t->state * t->st->nund;
+    for (uint32_t ci = tl->row0; ci < tl->row1; ci++) {
+        const rsk_chunk *c = &t->pf->chunks[ci];
+        if (!price_chunk(c, x, sc, t->tree_len, w, sc->va, sc->fa)) {
+            res->code = eng_stop_code(w);
+            return;
+        }
+        for (uint32_t s = 0; s < c->nslots; s++) {
+            size_t row = (size_t)c->row0 + c->row[s];
+            t->vals->value[row] = sc->va[s];
+            t->vals->flags[row] = sc->fa[s];
+            t->vals->status[row] = isfinite(sc->va[s]) ? RK_OK : RK_NUMERIC;
+            res->cells_ok += isfinite(sc->va[s]);
+        }
+        atomic_fetch_add_explicit(&t->cells_done, c->nslots, memory_order_relaxed);
+    }
+}
+
+static void grid_tile(rsk_task *t, const eng_tile *tl, eng_worker *w, eng_tile_result *res)
+{
+    scratch *sc = worker_scratch(w);
+    double *acc = accumulators(t, sc);
+    uint64_t *cnt = counters(t, sc);
+    size_t F = t->nfactors, nb = t->nbooks, U = t->st->nund;
+    const double h2 = 2.0 * t->h, hh = t->h * t->h;
+    const double *v0 = t->base->value;
+    const uint8_t *v0s = t->base->status;
+    for (uint32_t ci = tl->row0; ci < tl->row1; ci++) {
+        const rsk_chunk *c = &t->pf->chunks[ci];
+        for (uint32_t j = tl->col0; j < tl->col1; j++) {
+            const double *xp = t->st->x + rsk_grid_state(j, +1) * U;
+            const double *xm = t->st->x + rsk_grid_state(j, -1) * U;
+            if (!price_chunk(c, xp, sc, t->tree_len, w, sc->va, sc->fa) ||
+                !price_chunk(c, xm, sc, t->tree_len, w, sc->vb, sc->fb)) {
+                res->code = eng_stop_code(w);
+                return;
+            }
+            memset(acc, 0, (nb + 1) * sizeof(double));
+            memset(cnt, 0, (nb + 1) * sizeof *cnt);
+            uint64_t ok_here = 0;
+            /* Rows in file order: the order of the chunk's exposure sums. */
+            for (uint32_t r = 0; r < c->nrows; r++) {
+                uint16_t s = c->slot_of_row[r];
+                if (s == UINT16_MAX)
+                    continue;
+                size_t row = (size_t)c->row0 + r;
+                size_t cell = row * F + j;
+                if (v0s[row] != RK_OK) {
+                    /* base not OK: the position's whole row of cells shares its code */
+                    t->grid->status[cell] = v0s[row];
+                    continue;
+                }
+                double vp = sc->va[s], vm = sc->vb[s];
+                if (!isfinite(vp) || !isfinite(vm)) {
+                    t->grid->status[cell] = RK_NUMERIC;
+                    continue;
+                }
+                double d = (vp - vm) / h2;
+                double g = (vp - 2.0 * v0[row] + vm) / hh;
+                if (t->grid->delta != NULL) {
+                    t->grid->delta[cell] = d;
+                    t->grid->gamma[cell] = g;
+                }
+                t->grid->status[cell] = RK_OK;
+                acc[c->book[s]] += d;
+                acc[nb] += d;
+                cnt[c->book[s]]++;
+                ok_here++;
+            }
+            cnt[nb] = ok_here;
+            size_t at = ((size_t)ci * F + j) * (nb + 1);
+            memcpy(t->chunk_expo + at, acc, (nb + 1) * sizeof(double));
+            for (size_t b = 0; b <= nb; b++)
+                t->chunk_cnt[at + b] = (uint32_t)cnt[b];
+            res->cells_ok += ok_here;
+            atomic_fetch_add_explicit(&t->cells_done, c->nslots, memory_order_relaxed);
+        }
+    }
+}
+
+static void pnl_tile(rsk_task *t, const eng_tile *tl, eng_worker *w, eng_tile_result *res)
+{
+    scratch *sc = worker_scratch(w);
+    double *acc = accumulators(t, sc);
+    uint64_t *cnt = counters(t, sc);
+    size_t nb = t->nbooks, U = t->st->nund;
+    const double *v0 = t->base->value;
+    const uint8_t *v0s = t->base->status;
+    rsk_pnl *p = t->pnl;
+    for (uint32_t ci = tl->row0; ci < tl->row1; ci++) {
+        const rsk_chunk *c = &t->pf->chunks[ci];
+        for (uint32_t s = tl->col0; s < tl->col1; s++) {
+            const double *x = t->st->x + (size_t)s * U;
+            if (!price_chunk(c, x, sc, t->tree_len, w, sc->va, sc->fa)) {
+                res->code = eng_stop_code(w);
+                return;
+            }
+            memset(acc, 0, (nb + 1) * sizeof(double));
+            memset(cnt, 0, (nb + 1) * sizeof *cnt);
+            uint64_t ok_here = 0;
+            uint32_t scen = (uint32_t)(t->first + s);
+            for (uint32_t r = 0; r < c->nrows; r++) {
+                uint16_t sl = c->slot_of_row[r];
+                if (sl == UINT16_MAX)
+                    continue;
+                size_t row = (size_t)c->row0 + r;
+                if (v0s[row] != RK_OK)
+                    continue; /* reported once, with the base value */
+                double v = sc->va[sl];
+                if (!isfinite(v)) {
+                    atomic_fetch_add_explicit(&p->nfail[row], 1, memory_order_relaxed);
+                    uint32_t prev = atomic_load_explicit(&p->first_fail[row], memory_order_relaxed);
+                    /* keep the smallest failing scenario: CAS loop, relaxed (a plain minimum) */
+                    while (scen < prev && !atomic_compare_exchange_weak_explicit(
+                                              &p->first_fail[row], &prev, scen,
+                                              memory_order_relaxed, memory_order_relaxed)) {
+                    }
+                    continue;
+                }
+                double pl = v - v0[row];
+                acc[c->book[sl]] += pl;
+                acc[nb] += pl;
+                cnt[c->book[sl]]++;
+                ok_here++;
+            }
+            cnt[nb] = ok_here;
+            size_t at = ((size_t)ci * t->ncols + s) * (nb + 1);
+            memcpy(t->chunk_pnl + at, acc, (nb + 1) * sizeof(double));
+            for (size_t b = 0; b <= nb; b++)
+                t->chunk_cnt[at + b] = (uint32_t)cnt[b];
+            t->chunk_done[(size_t)ci * t->ncols + s] = 1;
+            res->cells_ok += ok_here;
+            atomic_fetch_add_explicit(&t->cells_done, c->nslots, memory_order_relaxed);
+        }
+    }
+}
+
+static void run_tile(void *arg, const eng_tile *tl, eng_worker *w, eng_tile_result *res)
+{
+    rsk_task *t = arg;
+    res->code = RK_OK;
+    res->cells_ok = 0;
+    res->message[0] = '\0';
+    switch (t->kind) {
+    case JOB_VALUES:
+        values_tile(t, tl, w, res);
+        break;
+    case JOB_GRID:
+        grid_tile(t, tl, w, res);
+        break;
+    case JOB_PNL:
+        pnl_tile(t, tl, w, res);
+        break;
+    }
+}
+
+/* ---- submitting ---- */
+
+static rk_status task_new(job_kind kind, const rsk_portfolio *pf, const rsk_states *st,
+                          size_t ncols, uint32_t max_tile_cols, rsk_task **out)
+{
+    rsk_task *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return RK_NO_MEMORY;
+    t->kind = kind;
+    t->pf = pf;
+    t->st = st;
+    t->nbooks = pf->ds->pos.nbooks;
+    t->nfactors = pf->ds->mkt.nfactors;
+    t->ncols = ncols;
+    t->tree_len = pf->max_steps > 0 ? mdl_work_needed(pf->max_steps) : 0;
+    atomic_init(&t->cells_done, 0);
+    t->ej.nrows = (uint32_t)pf->nchunks;
+    t->ej.ncols = (uint32_t)ncols;
+    t->ej.row_node = pf->chunk_node;
+    t->ej.row_cost = pf->chunk_cost;
+    t->ej.max_tile_cols = max_tile_cols;
+    t->ej.scratch_bytes = sizeof(scratch) + (t->tree_len + 2 * (t->nbooks + 1)) * sizeof(double);
+    t->ej.run = run_tile;
+    t->ej.arg = t;
+    *out = t;
+    return RK_OK;
+}
+
+static void task_free(rsk_task *t)
+{
+    if (t == NULL)
+        return;
+    eng_request_free(t->req);
+    free(t->chunk_expo);
+    free(t->chunk_pnl);
+    free(t->chunk_cnt);
+    free(t->chunk_done);
+    free(t);
+}
+
+static rk_status task_submit(eng_engine *e, rsk_task *t, int64_t deadline_ns)
+{
+    if (t->ej.nrows == 0 || t->ej.ncols == 0)
+        return RK_OK; /* nothing to do: finish() sees no request */
+    return eng_submit(e, &t->ej, deadline_ns, NULL, NULL, &t->req);
+}
+
+eng_request *rsk_task_request(rsk_task *t)
+{
+    return t != NULL ? t->req : NULL;
+}
+
+void rsk_requested_cells(const dat_positions *pos, size_t nbooks, uint64_t cols, uint64_t *req)
+{
+    memset(req, 0, (nbooks + 1) * sizeof *req);
+    for (size_t i = 0; i < pos->n; i++) {
+        if (pos->book[i] != DAT_NONE && pos->book[i] < nbooks)
+            req[pos->book[i]] += cols;
+        req[nbooks] += cols;
+    }
+}
+
+rk_status rsk_values_start(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st,
+                           size_t state, int64_t deadline_ns, rsk_values *out, rsk_task **tp)
+{
+    const dat_positions *pos = &pf->ds->pos;
+    memset(out, 0, sizeof *out);
+    out->n = pos->n;
+    out->value = malloc((pos->n ? pos->n : 1) * sizeof(double));
+    out->status = malloc(pos->n ? pos->n : 1);
+    out->flags = calloc(pos->n ? pos->n : 1, 1);
+    if (out->value == NULL || out->status == NULL || out->flags == NULL) {
+        rsk_values_free(out);
+        return RK_NO_MEMORY;
+    }
+    for (size_t i = 0; i < pos->n; i++) {
+        out->value[i] = NAN;
+        out->status[i] = pos->status[i] == RK_OK ? RSK_PENDING : pos->status[i];
+    }
+    rsk_task *t;
+    rk_status rc = task_new(JOB_VALUES, pf, st, 1, 1, &t);
+    if (rc != RK_OK) {
+        rsk_values_free(out);
+        return rc;
+    }
+    t->state = state;
+    t->vals = out;
+    rc = task_submit(e, t, deadline_ns);
+    if (rc != RK_OK) {
+        task_free(t);
+        rsk_values_free(out);
+        return rc;
+    }
+    *tp = t;
+    return RK_OK;
+}
+
+rk_status rsk_grid_start(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, double h,
+                         const rsk_values *v, bool keep_cells, int64_t deadline_ns, rsk_grid *out,
+                         rsk_task **tp)
+{
+    const dat_positions *pos = &pf->ds->pos;
+    size_t F = pf->ds->mkt.nfactors, nb = pos->nbooks, n = pos->n;
+    memset(out, 0, sizeof *out);
+    out->n = n;
+    out->nfactors = F;
+    out->nbooks = nb;
+    out->h = h;
+    size_t cells = n * F;
+    if (F != 0 && cells / F != n)
+        return RK_NO_MEMORY;
+    if (keep_cells) {
+        out->delta = malloc((cells ? cells : 1) * sizeof(double));
+        out->gamma = malloc((cells ? cells : 1) * sizeof(double));
+    }
+    out->status = malloc(cells ? cells : 1);
+    out->exposure = calloc((nb + 1) * (F ? F : 1), sizeof(double));
+    out->ok_cells = calloc(nb + 1, sizeof(uint64_t));
+    out->req_cells = calloc(nb + 1, sizeof(uint64_t));
+    rsk_task *t = NULL;
+    rk_status rc = RK_NO_MEMORY;
+    if ((keep_cells && (out->delta == NULL || out->gamma == NULL)) || out->status == NULL || out->exposure == NULL ||
+        out->ok_cells == NULL || out->req_cells == NULL)
+        goto fail;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t s0 = pos->status[i] == RK_OK ? RSK_PENDING : pos->status[i];
+        for (size_t j = 0; j < F; j++) {
+            if (keep_cells) {
+                out->delta[i * F + j] = NAN;
+                out->gamma[i * F + j] = NAN;
+            }
+            out->status[i * F + j] = s0;
+        }
+    }
+    rsk_requested_cells(pos, nb, F, out->req_cells);
+    rc = task_new(JOB_GRID, pf, st, F, 0, &t);
+    if (rc != RK_OK)
+        goto fail;
+    rc = RK_NO_MEMORY;
+    t->h = h;
+    t->base = v;
+    t->grid = out;
+    t->ej.max_tile_cols = 0;
+    t->chunk_expo =
+        calloc((pf->nchunks ? pf->nchunks : 1) * (F ? F : 1) * (nb + 1), sizeof(double));
+    t->chunk_cnt =
+        calloc((pf->nchunks ? pf->nchunks : 1) * (F ? F : 1) * (nb + 1), sizeof(uint32_t));
+    if (t->chunk_expo == NULL || t->chunk_cnt == NULL)
+        goto fail;
+    rc = task_submit(e, t, deadline_ns);
+    if (rc != RK_OK)
+        goto fail;
+    *tp = t;
+    return RK_OK;
+
+fail:
+    task_free(t);
+    rsk_grid_free(out);
+    return rc;
+}
+
+rk_status rsk_pnl_init(rsk_pnl *p, size_t nrows, size_t nbooks, size_t nscen)
+{
+    memset(p, 0, sizeof *p);
+    p->nscen = nscen;
+    p->nbooks = nbooks;
+    p->nrows = nrows;
+    p->pnl = calloc((nbooks + 1) * (nscen ? nscen : 1), sizeof(double));
+    p->ok_scen = calloc((nbooks + 1) * (nscen ? nscen : 1), sizeof(uint64_t));
+    p->ok_cells = calloc(nbooks + 1, sizeof *p->ok_cells);
+    p->req_cells = calloc(nbooks + 1, sizeof *p->req_cells);
+    p->nfail = calloc(nrows ? nrows : 1, sizeof *p->nfail);
+    p->first_fail = malloc((nrows ? nrows : 1) * sizeof *p->first_fail);
+    p->nmissing = calloc(nrows ? nrows : 1, sizeof *p->nmissing);
+    p->miss_code = calloc(nrows ? nrows : 1, 1);
+    if (p->pnl == NULL || p->ok_scen == NULL || p->ok_cells == NULL || p->req_cells == NULL ||
+        p->nfail == NULL || p->first_fail == NULL || p->nmissing == NULL || p->miss_code == NULL) {
+        rsk_pnl_free(p);
+        return RK_NO_MEMORY;
+    }
+    for (size_t i = 0; i < nrows; i++)
+        atomic_init(&p->first_fail[i], UINT32_MAX);
+    return RK_OK;
+}
+
+rk_status rsk_pnl_start(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, size_t first,
+                        const rsk_values *v, int64_t deadline_ns, rsk_pnl *p, rsk_task **tp)
+{
+    size_t nb = pf->ds->pos.nbooks;
+    if (first + st->n > p->nscen || p->nbooks != nb || p->nrows != pf->ds->pos.n)
+        return RK_BAD_ARGUMENT;
+    rsk_task *t;
+    rk_status rc = task_new(JOB_PNL, pf, st, st->n, 0, &t);
+    if (rc != RK_OK)
+        return rc;
+    t->first = first;
+    t->base = v;
+    t->pnl = p;
+    size_t cells = (pf->nchunks ? pf->nchunks : 1) * (st->n ? st->n : 1);
+    t->chunk_pnl = calloc(cells * (nb + 1), sizeof(double));
+    t->chunk_cnt = calloc(cells * (nb + 1), sizeof(uint32_t));
+    t->chunk_done = calloc(cells, 1);
+    if (t->chunk_pnl == NULL || t->chunk_cnt == NULL || t->chunk_done == NULL) {
+        task_free(t);
+        return RK_NO_MEMORY;
+    }
+    rc = task_submit(e, t, deadline_ns);
+    if (rc != RK_OK) {
+        task_free(t);
+        return rc;
+    }
+    *tp = t;
+    return RK_OK;
+}
+
+/* ---- finishing: wait, give pending cells their codes, reduce ---- */
+
+static rk_status wait_with_progress(rsk_task *t, const rsk_run_opts *o)
+{
+    if (t->req == NULL)
+        return RK_OK;
+    if (o == NULL || o->progress == NULL)
+        return eng_wait(t->req, ENG_NO_DEADLINE);
+    uint64_t total = (uint64_t)t->pf->nvalid * t->ncols;
+    for (;;) {
+        rk_status rc = eng_wait(t->req, eng_now_ns() + 200000000);
+        o->progress(o->progress_arg, atomic_load_explicit(&t->cells_done, memory_order_relaxed),
+                    total);
+        if (rc != RK_TIMEOUT)
+            return rc;
+    }
+}
+
+/* Code of the first record that did not finish, for the caller's summary. */
+static rk_status first_stop(const eng_record *rec, size_t nrec)
+{
+    for (size_t i = 0; i < nrec; i++)
+        if (rec[i].code != RK_OK)
+            return rec[i].code;
+    return RK_OK;
+}
+
+static void finish_values(rsk_task *t, const eng_record *rec, size_t nrec)
+{
+    rsk_values *v = t->vals;
+    for (size_t i = 0; i < nrec; i++) {
+        if (rec[i].code == RK_OK)
+            continue;
+        for (uint32_t ci = rec[i].tile.row0; ci < rec[i].tile.row1; ci++) {
+            const rsk_chunk *c = &t->pf->chunks[ci];
+            for (uint32_t r = 0; r < c->nrows; r++)
+                if (v->status[c->row0 + r] == RSK_PENDING)
+                    v->status[c->row0 + r] = (uint8_t)rec[i].code;
+        }
+    }
+    v->ok = 0;
+    for (size_t i = 0; i < v->n; i++) {
+        if (v->status[i] == RSK_PENDING)
+            v->status[i] = RK_INTERNAL; /* a tile reported OK without reaching the row */
+        v->ok += v->status[i] == RK_OK;
+    }
+}
+
+static void finish_grid(rsk_task *t, const eng_record *rec, size_t nrec)
+{
+    rsk_grid *g = t->grid;
+    size_t F = g->nfactors, nb = g->nbooks;
+    for (size_t i = 0; i < nrec; i++) {
+        if (rec[i].code == RK_OK)
+            continue;
+        for (uint32_t ci = rec[i].tile.row0; ci < rec[i].tile.row1; ci++) {
+            const rsk_chunk *c = &t->pf->chunks[ci];
+            for (uint32_t r = 0; r < c->nrows; r++)
+                for (uint32_t j = rec[i].tile.col0; j < rec[i].tile.col1; j++) {
+                    size_t cell = ((size_t)c->row0 + r) * F + j;
+                    if (g->status[cell] == RSK_PENDING)
+                        g->status[cell] = (uint8_t)rec[i].code;
+                }
+        }
+    }
+    for (size_t cell = 0; cell < g->n * F; cell++)
+        if (g->status[cell] == RSK_PENDING)
+            g->status[cell] = RK_INTERNAL;
+    /* Exposures: chunk partials added in chunk order. */
+    for (size_t c = 0; c < t->pf->nchunks; c++)
+        for (size_t j = 0; j < F; j++) {
+            const double *part = t->chunk_expo + (c * F + j) * (nb + 1);
+            const uint32_t *cnt = t->chunk_cnt + (c * F + j) * (nb + 1);
+            for (size_t b = 0; b <= nb; b++) {
+                g->exposure[b * F + j] += part[b];
+                g->ok_cells[b] += cnt[b];
+            }
+        }
+}
+
+static void finish_pnl(rsk_task *t, const eng_record *rec, size_t nrec)
+{
+    rsk_pnl *p = t->pnl;
+    size_t nb = p->nbooks, ns = t->ncols;
+    /* States a tile never finished: every valid row of the chunk misses that cell. */
+    for (size_t i = 0; i < nrec; i++) {
+        if (rec[i].code == RK_OK)
+            continue;
+        for (uint32_t ci = rec[i].tile.row0; ci < rec[i].tile.row1; ci++) {
+            const rsk_chunk *c = &t->pf->chunks[ci];
+            for (uint32_t s = rec[i].tile.col0; s < rec[i].tile.col1; s++) {
+                if (t->chunk_done[(size_t)ci * ns + s])
+                    continue;
+                for (uint32_t sl = 0; sl < c->nslots; sl++) {
+                    size_t row = (size_t)c->row0 + c->row[sl];
+                    p->nmissing[row]++;
+                    p->miss_code[row] = (uint8_t)rec[i].code;
+                }
+            }
+        }
+    }
+    for (size_t c = 0; c < t->pf->nchunks; c++)
+        for (size_t s = 0; s < ns; s++) {
+            const double *part = t->chunk_pnl + (c * ns + s) * (nb + 1);
+            const uint32_t *cnt = t->chunk_cnt + (c * ns + s) * (nb + 1);
+            for (size_t b = 0; b <= nb; b++) {
+                p->pnl[b * p->nscen + t->first + s] += part[b];
+                p->ok_scen[b * p->nscen + t->first + s] += cnt[b];
+                p->ok_cells[b] += cnt[b];
+            }
+        }
+}
+
+rk_status rsk_task_finish(rsk_task *t, const rsk_run_opts *o, rsk_run_info *info)
+{
+    rk_status rc = wait_with_progress(t, o);
+    if (rc != RK_OK) {
+        task_free(t);
+        return rc;
+    }
+    size_t nrec = 0;
+    const eng_record *rec = t->req != NULL ? eng_request_records(t->req, &nrec) : NULL;
+    switch (t->kind) {
+    case JOB_VALUES:
+        finish_values(t, rec, nrec);
+        break;
+    case JOB_GRID:
+        finish_grid(t, rec, nrec);
+        break;
+    case JOB_PNL:
+        finish_pnl(t, rec, nrec);
+        break;
+    }
+    if (info != NULL) {
+        memset(info, 0, sizeof *info);
+        if (t->req != NULL)
+            eng_request_stats_get(t->req, &info->stats);
+        info->stop_code = first_stop(rec, nrec);
+    }
+    task_free(t);
+    return RK_OK;
+}
+
+/* ---- synchronous forms ---- */
+
+rk_status rsk_values_run(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, size_t state,
+                         const rsk_run_opts *o, rsk_values *out, rsk_run_info *info)
+{
+    rsk_task *t;
+    rk_status rc =
+        rsk_values_start(e, pf, st, state, o ? o->deadline_ns : ENG_NO_DEADLINE, out, &t);
+    return rc != RK_OK ? rc : rsk_task_finish(t, o, info);
+}
+
+rk_status rsk_grid_run(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, double h,
+                       const rsk_values *v, const rsk_run_opts *o, rsk_grid *out,
+                       rsk_run_info *info)
+{
+    rsk_task *t;
+    rk_status rc =
+        rsk_grid_start(e, pf, st, h, v, true, o ? o->deadline_ns : ENG_NO_DEADLINE, out, &t);
+    return rc != RK_OK ? rc : rsk_task_finish(t, o, info);
+}
+
+rk_status rsk_pnl_run(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, size_t first,
+                      const rsk_values *v, const rsk_run_opts *o, rsk_pnl *p, rsk_run_info *info)
+{
+    rsk_task *t;
+    rk_status rc = rsk_pnl_start(e, pf, st, first, v, o ? o->deadline_ns : ENG_NO_DEADLINE, p, &t);
+    return rc != RK_OK ? rc : rsk_task_finish(t, o, info);
+}
+
+/* ---- freeing ---- */
+
+void rsk_values_free(rsk_values *v)
+{
+    if (v == NULL)
+        return;
+    free(v->value);
+    free(v->status);
+    free(v->flags);
+    memset(v, 0, sizeof *v);
+}
+
+void rsk_grid_free(rsk_grid *g)
+{
+    if (g == NULL)
+        return;
+    free(g->delta);
+    free(g->gamma);
+    free(g->status);
+    free(g->exposure);
+    free(g->ok_cells);
+    free(g->req_cells);
+    memset(g, 0, sizeof *g);
+}
+
+void rsk_pnl_free(rsk_pnl *p)
+{
+    if (p == NULL)
+        return;
+    free(p->pnl);
+    free(p->ok_scen);
+    free(p->ok_cells);
+    free(p->req_cells);
+    free(p->nfail);
+    free(p->first_fail);
+    free(p->nmissing);
+    free(p->miss_code);
+    memset(p, 0, sizeof *p);
+}

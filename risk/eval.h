@@ -1,0 +1,126 @@
+/*
+ * eval.h - the three evaluations the engine runs: base values, the sensitivity grid and
+ * scenario P&L. Each is an engine job over (chunks x states); this file owns their tile
+ * functions, their output buffers and the deterministic reductions that follow.
+ *
+ * Cells and records. A values cell is a position; a grid cell is (position, factor); a P&L cell
+ * is (position, scenario). Each cell ends OK or with a code: NUMERIC when a price is not finite,
+ * the tile's code (DEADLINE, CANCELLED...) when its tile never reached it. Position-level errors
+ * found at load time (INVALID_INPUT) cover all of that position's cells.
+ *
+ * Sums. Per-book sums (exposures, P&L per scenario) are taken per chunk, rows in file order, and
+ * chunk sums are added in chunk order (portfolio.h), so they do not depend on tiles or threads.
+ * Only OK cells are summed; coverage = OK cells / requested cells, per book and in total, where
+ * requested counts every position of the book, valid or not.
+ *
+ * Threading: a job's buffers are written by tiles (each cell by exactly one tile); the run
+ * functions below submit, wait and then reduce on the calling thread.
+ */
+#ifndef RSK_EVAL_H
+#define RSK_EVAL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "portfolio.h"
+#include "states.h"
+
+#define RSK_PENDING 0xFFu /* cell status before its tile reaches it */
+
+/* Options shared by every evaluation. */
+typedef struct rsk_run_opts {
+    int64_t deadline_ns; /* absolute eng_now_ns() time, or ENG_NO_DEADLINE */
+    /* Called now and then by the thread waiting in rsk_task_finish(), with cells done so far. */
+    void (*progress)(void *arg, uint64_t cells_done, uint64_t cells_total);
+    void *progress_arg;
+} rsk_run_opts;
+
+/* Timings and engine figures of one evaluation. */
+typedef struct rsk_run_info {
+    eng_request_stats stats;
+    rk_status stop_code; /* RK_OK, or the code of the first tile that did not finish */
+} rsk_run_info;
+
+/*
+ * A submitted evaluation. The *_start functions submit it to the engine and return at once; the
+ * request may be cancelled from any thread through eng_cancel(rsk_task_request(t)).
+ * rsk_task_finish() waits for it (honouring its deadline), gives every cell its code, performs
+ * the deterministic reductions into the output and frees the task. Every started task must be
+ * finished exactly once, by one thread.
+ */
+typedef struct rsk_task rsk_task;
+eng_request *rsk_task_request(rsk_task *t);
+rk_status rsk_task_finish(rsk_task *t, const rsk_run_opts *o, rsk_run_info *info);
+
+/* ---- base values ---- */
+
+typedef struct rsk_values {
+    size_t n;        /* rows of the data set */
+    double *value;   /* quantity x unit price; NaN when not OK */
+    uint8_t *status; /* rk_status per row */
+    uint8_t *flags;  /* MDL_FLAG_* per row */
+    uint64_t ok;     /* rows OK */
+} rsk_values;
+
+/* Base values of every row in state `state` of st (normally st has the base in state 0).
+ * Invalid rows get INVALID_INPUT. */
+rk_status rsk_values_start(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st,
+                           size_t state, int64_t deadline_ns, rsk_values *out, rsk_task **t);
+rk_status rsk_values_run(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, size_t state,
+                         const rsk_run_opts *o, rsk_values *out, rsk_run_info *info);
+void rsk_values_free(rsk_values *v);
+
+/* ---- sensitivity grid ---- */
+
+typedef struct rsk_grid {
+    size_t n, nfactors, nbooks;
+    double h;
+    double *delta, *gamma; /* n x nfactors; NaN when not OK; NULL when the cells were not kept
+                              (only exposures wanted) */
+    uint8_t *status;       /* n x nfactors */
+    double *exposure;      /* (nbooks + 1) x nfactors: sum of OK deltas per book, TOTAL last */
+    uint64_t *ok_cells;    /* nbooks + 1 */
+    uint64_t *req_cells;   /* nbooks + 1 */
+} rsk_grid;
+
+/* Full-revaluation grid (SPEC §3) using base values v (from rsk_values_run on the same data).
+ * st must be rsk_states_grid(h). rsk_grid_run keeps every cell; rsk_grid_start may keep only
+ * the exposures and statuses (keep_cells false), which is what a nightly batch needs. */
+rk_status rsk_grid_start(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, double h,
+                         const rsk_values *v, bool keep_cells, int64_t deadline_ns, rsk_grid *out,
+                         rsk_task **t);
+rk_status rsk_grid_run(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, double h,
+                       const rsk_values *v, const rsk_run_opts *o, rsk_grid *out,
+                       rsk_run_info *info);
+void rsk_grid_free(rsk_grid *g);
+
+/* ---- scenario P&L ---- */
+
+typedef struct rsk_pnl {
+    size_t nscen, nbooks, nrows;
+    double *pnl;                  /* (nbooks + 1) x nscen: P&L per book per scenario, TOTAL last */
+    uint64_t *ok_scen;            /* (nbooks + 1) x nscen: OK cells per book per scenario */
+    uint64_t *ok_cells;           /* nbooks + 1: OK cells per book over all scenarios */
+    uint64_t *req_cells;          /* nbooks + 1 */
+    _Atomic uint32_t *nfail;      /* per row: scenarios where the price was not finite */
+    _Atomic uint32_t *first_fail; /* per row: first such scenario (UINT32_MAX when none) */
+    uint32_t *nmissing;           /* per row: scenarios never reached (deadline, cancel) */
+    uint8_t *miss_code;           /* per row: code of the missing cells */
+} rsk_pnl;
+
+/* Allocates a P&L accumulator for nscen scenarios; blocks are added with rsk_pnl_run. */
+rk_status rsk_pnl_init(rsk_pnl *p, size_t nrows, size_t nbooks, size_t nscen);
+/* Revalues every valid position in the states of st (scenarios [first, first + st->n) of the
+ * accumulator) against the base values v, and adds the results into p. */
+rk_status rsk_pnl_start(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, size_t first,
+                        const rsk_values *v, int64_t deadline_ns, rsk_pnl *p, rsk_task **t);
+rk_status rsk_pnl_run(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, size_t first,
+                      const rsk_values *v, const rsk_run_opts *o, rsk_pnl *p, rsk_run_info *info);
+void rsk_pnl_free(rsk_pnl *p);
+
+/* Requested cells per book for a measure with `cols` cells per position (books + TOTAL). */
+void rsk_requested_cells(const dat_positions *pos, size_t nbooks, uint64_t cols, uint64_t *req);
+
+#endif /* RSK_EVAL_H */

@@ -1,0 +1,61 @@
+/*
+ * measures.h - risk measures over engine results (SPEC §3): parametric (delta-normal) VaR with
+ * Euler contributions, VaR and ES from scenario P&L, and Monte Carlo scenario generation.
+ *
+ * Linear algebra goes through OpenBLAS/LAPACKE (dsymv, dgemm, dpotrf), single-threaded (see
+ * states.h). Everything here is deterministic: Monte Carlo normals come from a counter-based
+ * generator keyed by (seed, scenario), so scenario s is the same whoever computes it, in
+ * whatever block, on whatever thread or process.
+ */
+#ifndef RSK_MEASURES_H
+#define RSK_MEASURES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "riskengine.h"
+
+/* Inverse standard normal CDF, relative error ~1e-15 on (0, 1); NaN outside. */
+double rsk_norm_inv(double p);
+
+/* k = max(1, ceil(S (1 - alpha))), computed so that rounding cannot add one (1000 scenarios at
+ * 0.99 give 10). alpha in (0, 1). */
+size_t rsk_tail_count(size_t nscen, double alpha);
+
+/* VaR and ES from n P&L values (losses are -pnl; SPEC §3). var_alpha/es_alpha in (0,1).
+ * work must hold n doubles. Returns RK_BAD_ARGUMENT when n == 0 or an alpha is out of range. */
+rk_status rsk_var_es(const double *pnl, size_t n, double var_alpha, double es_alpha, double *work,
+                     double *var, double *es);
+
+/* ---- parametric VaR ---- */
+
+typedef struct rsk_parametric {
+    size_t nbooks;   /* books; index nbooks is TOTAL */
+    double *sigma;   /* standalone sigma_P per book (TOTAL last), one day */
+    double *var;     /* standalone VaR per book (TOTAL last) */
+    double *contrib; /* Euler contribution per book to TOTAL VaR (TOTAL last = the total) */
+    double z;        /* z_alpha */
+} rsk_parametric;
+
+/* exposure: (nbooks + 1) x F per-book exposures (TOTAL last), cov: F x F. VaR at confidence
+ * alpha over horizon h days. Free with rsk_parametric_free. */
+rk_status rsk_parametric_var(const double *exposure, size_t nbooks, const double *cov, size_t F,
+                             double alpha, double horizon, rsk_parametric *out);
+void rsk_parametric_free(rsk_parametric *p);
+
+/* ---- Monte Carlo ---- */
+
+/* Cholesky factor of a covariance: lower triangle of L (F x F, row-major, upper part zero).
+ * RK_NUMERIC when not positive definite. */
+rk_status rsk_cholesky(const double *cov, size_t F, double *L);
+
+/* Standard normals z_s (F of them) for scenario s: Philox4x32-10 keyed by seed, counter
+ * (s, pair of factors), Box-Muller. */
+void rsk_mc_normals(uint64_t seed, uint64_t s, size_t F, double *z);
+
+/* Shocks for scenarios [first, first + n): shock = sqrt(horizon) * L z_s, row-major n x F,
+ * through dgemm. work holds n x F doubles. */
+void rsk_mc_shocks(const double *L, size_t F, uint64_t seed, uint64_t first, size_t n,
+                   double horizon, double *work, double *shock);
+
+#endif /* RSK_MEASURES_H */

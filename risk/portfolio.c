@@ -1,0 +1,181 @@
+/*
+ * portfolio.c - builds the chunked, kind-grouped, node-local layout of the valid positions
+ * (see portfolio.h for why chunks have a fixed size).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "portfolio.h"
+
+/* Measured per-price costs (ns, one core, benchmarks/kernels) rounded; only their ratios matter:
+ * they decide how many columns a tile gets so that tiles take about the same time. */
+double rsk_price_cost_ns(mdl_kind k, uint32_t steps)
+{
+    switch (k) {
+    case MDL_SPOT:
+        return 2.0;
+    case MDL_FORWARD:
+        return 20.0;
+    case MDL_EURO_CALL:
+    case MDL_EURO_PUT:
+        return 45.0;
+    case MDL_AMER_CALL:
+    case MDL_AMER_PUT:
+        if (steps == 0)
+            return 900.0;
+        return 60.0 + 1.2 * (double)steps * (double)steps;
+    case MDL_BOND:
+        return 40.0;
+    default:
+        return 10.0;
+    }
+}
+
+/* Byte layout of one chunk's slot arrays, all in a single allocation: doubles first (8-byte
+ * aligned), then 32-bit, then 16-bit arrays. */
+enum { CHUNK_DOUBLES = 8, CHUNK_U32 = 5 };
+
+static size_t chunk_bytes(void)
+{
+    return (size_t)RSK_CHUNK *
+           (CHUNK_DOUBLES * sizeof(double) + CHUNK_U32 * sizeof(uint32_t) + 2 * sizeof(uint16_t));
+}
+
+static void chunk_bind_arrays(rsk_chunk *c, unsigned char *base)
+{
+    double *d = (double *)(void *)base;
+    c->qty = d + 0 * RSK_CHUNK;
+    c->K = d + 1 * RSK_CHUNK;
+    c->T = d + 2 * RSK_CHUNK;
+    c->rate_lit = d + 3 * RSK_CHUNK;
+    c->vol_lit = d + 4 * RSK_CHUNK;
+    c->q = d + 5 * RSK_CHUNK;
+    c->coupon = d + 6 * RSK_CHUNK;
+    c->freq = d + 7 * RSK_CHUNK;
+    uint32_t *u = (uint32_t *)(void *)(d + CHUNK_DOUBLES * RSK_CHUNK);
+    c->book = u + 0 * RSK_CHUNK;
+    c->und = u + 1 * RSK_CHUNK;
+    c->rate = u + 2 * RSK_CHUNK;
+    c->vol = u + 3 * RSK_CHUNK;
+    c->steps = u + 4 * RSK_CHUNK;
+    uint16_t *h = (uint16_t *)(void *)(u + CHUNK_U32 * RSK_CHUNK);
+    c->row = h;
+    c->slot_of_row = h + RSK_CHUNK;
+}
+
+static void chunk_fill(rsk_chunk *c, const dat_positions *p)
+{
+    uint32_t count[MDL_KIND_COUNT] = {0};
+    for (uint32_t r = 0; r < c->nrows; r++) {
+        size_t i = (size_t)c->row0 + r;
+        if (p->status[i] == RK_OK)
+            count[p->kind[i]]++;
+    }
+    c->seg[0] = 0;
+    for (unsigned k = 0; k < MDL_KIND_COUNT; k++)
+        c->seg[k + 1] = c->seg[k] + count[k];
+    c->nslots = c->seg[MDL_KIND_COUNT];
+
+    uint32_t next[MDL_KIND_COUNT];
+    memcpy(next, c->seg, sizeof next);
+    c->cost_ns = 0.0;
+    c->max_steps = 0;
+    for (uint32_t r = 0; r < RSK_CHUNK; r++)
+        c->slot_of_row[r] = UINT16_MAX;
+    for (uint32_t r = 0; r < c->nrows; r++) {
+        size_t i = (size_t)c->row0 + r;
+        if (p->status[i] != RK_OK)
+            continue;
+        mdl_kind k = (mdl_kind)p->kind[i];
+        uint32_t s = next[k]++;
+        c->row[s] = (uint16_t)r;
+        c->slot_of_row[r] = (uint16_t)s;
+        c->book[s] = p->book[i];
+        c->und[s] = p->und[i];
+        c->rate[s] = p->rate[i];
+        c->vol[s] = p->vol[i];
+        c->steps[s] = p->steps[i];
+        c->qty[s] = p->quantity[i];
+        c->K[s] = p->strike[i];
+        c->T[s] = p->expiry[i];
+        c->rate_lit[s] = p->rate_lit[i];
+        c->vol_lit[s] = p->vol_lit[i];
+        c->q[s] = p->dividend[i];
+        c->coupon[s] = p->coupon[i];
+        c->freq[s] = p->frequency[i];
+        c->cost_ns += rsk_price_cost_ns(k, p->steps[i]);
+        if (k == MDL_AMER_CALL || k == MDL_AMER_PUT) {
+            uint32_t need = p->steps[i] > 0 ? p->steps[i] : MDL_FALLBACK_STEPS;
+            if (need > c->max_steps)
+                c->max_steps = need;
+        }
+    }
+}
+
+rk_status rsk_portfolio_build(const dat_dataset *ds, eng_engine *eng, rsk_portfolio *pf)
+{
+    memset(pf, 0, sizeof *pf);
+    pf->ds = ds;
+    pf->eng = eng;
+    const dat_positions *p = &ds->pos;
+    size_t nchunks = (p->n + RSK_CHUNK - 1) / RSK_CHUNK;
+    if (p->n > UINT32_MAX - RSK_CHUNK)
+        return RK_BAD_ARGUMENT;
+    pf->nchunks = nchunks;
+    pf->chunks = calloc(nchunks ? nchunks : 1, sizeof *pf->chunks);
+    pf->chunk_node = calloc(nchunks ? nchunks : 1, sizeof *pf->chunk_node);
+    pf->chunk_cost = calloc(nchunks ? nchunks : 1, sizeof *pf->chunk_cost);
+    if (pf->chunks == NULL || pf->chunk_node == NULL || pf->chunk_cost == NULL)
+        goto fail;
+
+    size_t nnodes = eng != NULL ? eng_node_count(eng) : 1;
+    size_t bytes = chunk_bytes();
+    for (size_t c = 0; c < nchunks; c++) {
+        rsk_chunk *ch = &pf->chunks[c];
+        ch->row0 = (uint32_t)(c * RSK_CHUNK);
+        ch->nrows =
+            (uint32_t)((p->n - c * RSK_CHUNK) < RSK_CHUNK ? p->n - c * RSK_CHUNK : RSK_CHUNK);
+        /* Contiguous ranges of chunks per node: node n gets chunks [n*C/N, (n+1)*C/N). */
+        ch->node = (uint32_t)(c * nnodes / nchunks);
+        void *mem = eng != NULL ? eng_node_alloc(eng, ch->node, bytes) : calloc(1, bytes);
+        if (mem == NULL)
+            goto fail;
+        ch->bytes = bytes;
+        chunk_bind_arrays(ch, mem);
+        chunk_fill(ch, p);
+        pf->chunk_node[c] = ch->node;
+        /* The cost model wants ns per cell (chunk x state); never zero so empty chunks still
+         * get cut sensibly. */
+        pf->chunk_cost[c] = ch->cost_ns > 1.0 ? ch->cost_ns : 1.0;
+        if (ch->max_steps > pf->max_steps)
+            pf->max_steps = ch->max_steps;
+        pf->nvalid += ch->nslots;
+    }
+    return RK_OK;
+
+fail:
+    rsk_portfolio_free(pf);
+    return RK_NO_MEMORY;
+}
+
+void rsk_portfolio_free(rsk_portfolio *pf)
+{
+    if (pf == NULL)
+        return;
+    if (pf->chunks != NULL) {
+        for (size_t c = 0; c < pf->nchunks; c++) {
+            rsk_chunk *ch = &pf->chunks[c];
+            if (ch->bytes == 0)
+                continue;
+            void *mem = ch->qty;
+            if (pf->eng != NULL)
+                eng_node_free(pf->eng, mem, ch->bytes);
+            else
+                free(mem);
+        }
+    }
+    free(pf->chunks);
+    free(pf->chunk_node);
+    free(pf->chunk_cost);
+    memset(pf, 0, sizeof *pf);
+}

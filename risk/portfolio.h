@@ -1,0 +1,71 @@
+/*
+ * portfolio.h - the valid positions of a data set laid out for evaluation: fixed chunks of
+ * RSK_CHUNK rows in file order, each chunk structure-of-arrays grouped by instrument kind and
+ * placed in the memory of the NUMA node that will evaluate it.
+ *
+ * Why chunks of a fixed size: every sum the engine produces (per-book exposures, per-book P&L
+ * per scenario) is taken over a chunk in file order, and the chunk sums are added in chunk
+ * order. Chunk boundaries depend only on the row index, never on threads, tiles, nodes or
+ * processes, so the sums are bitwise identical however the work was cut (SPEC §4). A process
+ * that holds a share of the positions holds whole chunks, so the same holds across processes.
+ *
+ * Within a chunk, slots are the valid rows grouped by kind (file order within a kind), so one
+ * model batch call prices a whole kind segment. Invalid rows have no slot.
+ *
+ * Ownership: rsk_portfolio owns its chunks (allocated node-local through the engine, or plain
+ * when built without one). Read-only after rsk_portfolio_build(); any thread may read it.
+ */
+#ifndef RSK_PORTFOLIO_H
+#define RSK_PORTFOLIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dataset.h"
+#include "engine.h"
+#include "model.h"
+
+#define RSK_CHUNK 256u /* rows per chunk: fixed, part of the summation order */
+
+typedef struct rsk_chunk {
+    uint32_t row0;                    /* first row (index into dat_positions) */
+    uint32_t nrows;                   /* rows in this chunk, <= RSK_CHUNK */
+    uint32_t nslots;                  /* valid rows */
+    uint32_t node;                    /* NUMA node owning the chunk */
+    uint32_t seg[MDL_KIND_COUNT + 1]; /* slots [seg[k], seg[k+1]) hold kind k */
+    uint32_t max_steps;               /* largest CRR steps in the chunk (fallback included) */
+    double cost_ns;                   /* estimated ns to price every slot once */
+    /* per slot: */
+    uint16_t *row;  /* row within the chunk */
+    uint32_t *book; /* book index */
+    uint32_t *und;  /* `underlying` index (spot, or rate for bonds) */
+    uint32_t *rate; /* rate underlying or DAT_NONE (then rate_lit) */
+    uint32_t *vol;  /* vol underlying or DAT_NONE (then vol_lit) */
+    uint32_t *steps;
+    double *qty, *K, *T, *rate_lit, *vol_lit, *q, *coupon, *freq;
+    /* slot_of_row[r] = slot of row r, or UINT16_MAX when row r is invalid */
+    uint16_t *slot_of_row;
+    size_t bytes; /* size of the single allocation holding the arrays above */
+} rsk_chunk;
+
+typedef struct rsk_portfolio {
+    const dat_dataset *ds;
+    eng_engine *eng; /* allocator of the chunks; NULL = plain memory */
+    size_t nchunks;
+    rsk_chunk *chunks;
+    uint32_t *chunk_node; /* node per chunk (for eng_job.row_node) */
+    double *chunk_cost;   /* cost_ns per chunk (for eng_job.row_cost) */
+    uint32_t max_steps;   /* over all chunks */
+    size_t nvalid;
+} rsk_portfolio;
+
+/* Builds the layout of ds's valid positions. Chunks are spread over the engine's nodes in
+ * contiguous ranges (eng may be NULL: one node, plain memory). ds must outlive the portfolio.
+ * Returns RK_OK or RK_NO_MEMORY. */
+rk_status rsk_portfolio_build(const dat_dataset *ds, eng_engine *eng, rsk_portfolio *pf);
+void rsk_portfolio_free(rsk_portfolio *pf);
+
+/* Estimated ns to price one unit of kind k with the given CRR steps (the tile cost model). */
+double rsk_price_cost_ns(mdl_kind k, uint32_t steps);
+
+#endif /* RSK_PORTFOLIO_H */
