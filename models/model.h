@@ -131,8 +131,9 @@ double mdl_bvn_cdf(double a, double b, double rho);
 
 /* Closed forms and trees, scalar. All return the unit price. */
 double mdl_bsm(bool call, double S, double K, double T, double r, double sigma, double q);
-/* Bjerksund-Stensland (2002) american call; *defined=false (and NaN) where the approximation is
- * undefined for these inputs (e.g. the square root of a negative number). */
+/* Bjerksund-Stensland (2002) american call, never below the european price (both are lower
+ * bounds of the american); *defined=false (and NaN) where the approximation is undefined for
+ * these inputs (e.g. a trigger price that is not positive). */
 double mdl_bs2002_call(double S, double K, double T, double r, double sigma, double q,
                        bool *defined);
 /* Cox-Ross-Rubinstein tree with early exercise at every node (american=true) or not. Needs

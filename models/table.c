@@ -1,0 +1,251 @@
+/*
+ * table.c - the model table: which function prices each instrument kind, one at a time (the
+ * scalar reference, mdl_price_ref) and in batches (the entry a caller uses, and the reference
+ * loop kept beside it for tests).
+ *
+ * mdl_init fills the table once (pthread_once) with the reference loops and then registers the
+ * faster "hoisted" variants over them: for spot, forward, european call and put and bond, a
+ * branch-free inner loop over a chunk of inputs with the common subexpressions of each price
+ * computed once (one sqrt, one log, two exp and two erfc per european; one exp and two expm1
+ * per bond instead of one exp per cash flow). The poll is consulted between chunks, and between
+ * items of the american kinds (a closed form of a few µs or a tree that polls by itself).
+ */
+#include <pthread.h>
+#include <stddef.h>
+
+#include "internal.h"
+#include "model.h"
+
+/* Items between two polls: the cheap closed forms take well under 100 ns each. */
+#define CHUNK 256u
+/* Bjerksund-Stensland takes a few µs. */
+#define CHUNK_AMERICAN 4u
+
+static mdl_entry table[MDL_KIND_COUNT]; /* written once under pthread_once, then read-only */
+static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+
+size_t mdl_work_needed(uint32_t steps)
+{
+    size_t n = steps > MDL_FALLBACK_STEPS ? (size_t)steps : (size_t)MDL_FALLBACK_STEPS;
+    return n + 1;
+}
+
+/* The american price by the tree; adds MDL_FLAG_STOPPED when the poll stopped it. */
+static double american_tree(bool call, const mdl_in *in, uint32_t steps, const mdl_work *w,
+                            const mdl_poll *poll, unsigned *fl)
+{
+    bool stopped = false;
+    double p = mdl_crr(call, true, in->S, in->K, in->T, in->r, in->sigma, in->q, steps, w, poll,
+                       &stopped);
+    if (stopped)
+        *fl |= MDL_FLAG_STOPPED;
+    return p;
+}
+
+static double american(bool call, const mdl_in *in, const mdl_work *w, const mdl_poll *poll,
+                       unsigned *fl)
+{
+    if (in->steps > 0)
+        return american_tree(call, in, in->steps, w, poll, fl);
+    bool defined;
+    double p = call ? mdl_bs2002_call(in->S, in->K, in->T, in->r, in->sigma, in->q, &defined)
+                    /* P(S,K,T,r,q,s) = C(K,S,T,q,r,s) */
+                    : mdl_bs2002_call(in->K, in->S, in->T, in->q, in->sigma, in->r, &defined);
+    if (defined)
+        return p;
+    *fl |= MDL_FLAG_FALLBACK;
+    return american_tree(call, in, MDL_FALLBACK_STEPS, w, poll, fl);
+}
+
+double mdl_price_ref(mdl_kind k, const mdl_in *in, const mdl_work *w, const mdl_poll *poll,
+                     unsigned *flags)
+{
+    unsigned fl = 0;
+    double p;
+    switch (k) {
+    case MDL_SPOT:
+        p = in->S;
+        break;
+    case MDL_FORWARD:
+        p = mdl_forward(in->S, in->K, in->T, in->r, in->q);
+        break;
+    case MDL_EURO_CALL:
+    case MDL_EURO_PUT:
+        p = mdl_bsm(k == MDL_EURO_CALL, in->S, in->K, in->T, in->r, in->sigma, in->q);
+        break;
+    case MDL_AMER_CALL:
+    case MDL_AMER_PUT:
+        p = american(k == MDL_AMER_CALL, in, w, poll, &fl);
+        break;
+    case MDL_BOND:
+        p = mdl_bond(in->r, in->T, in->coupon, in->freq);
+        break;
+    default:
+        p = NAN;
+        break;
+    }
+    if (flags != NULL)
+        *flags = fl;
+    return p;
+}
+
+/* ---- reference batches: loops over mdl_price_ref ---- */
+
+static double at(const double *a, size_t i)
+{
+    return a != NULL ? a[i] : 0.0;
+}
+
+static size_t ref_batch(mdl_kind k, const mdl_batch *b, const mdl_work *w, const mdl_poll *poll)
+{
+    size_t every = (k == MDL_AMER_CALL || k == MDL_AMER_PUT) ? CHUNK_AMERICAN : CHUNK;
+    for (size_t i = 0; i < b->n; i++) {
+        if (i > 0 && i % every == 0 && mdl_poll_stop(poll))
+            return i;
+        mdl_in in = {at(b->S, i),     at(b->K, i),      at(b->T, i),
+                     at(b->r, i),     at(b->sigma, i),  at(b->q, i),
+                     at(b->coupon, i), at(b->freq, i),  b->steps != NULL ? b->steps[i] : 0};
+        unsigned fl;
+        b->price[i] = mdl_price_ref(k, &in, w, poll, &fl);
+        if (b->flags != NULL)
+            b->flags[i] = (uint8_t)fl;
+        if (fl & MDL_FLAG_STOPPED)
+            return i;
+    }
+    return b->n;
+}
+
+#define REF_BATCH_(id, name)                                                                       \
+    static size_t ref_batch_##id(const mdl_batch *b, const mdl_work *w, const mdl_poll *poll)      \
+    {                                                                                              \
+        return ref_batch(MDL_##id, b, w, poll);                                                    \
+    }
+MDL_KIND_MAP(REF_BATCH_)
+#undef REF_BATCH_
+
+/* ---- hoisted batches ---- */
+
+static void clear_flags(const mdl_batch *b, size_t i0, size_t end)
+{
+    if (b->flags != NULL)
+        for (size_t i = i0; i < end; i++)
+            b->flags[i] = 0;
+}
+
+static size_t spot_hoisted(const mdl_batch *b, const mdl_work *w, const mdl_poll *poll)
+{
+    (void)w;
+    (void)poll;
+    for (size_t i = 0; i < b->n; i++)
+        b->price[i] = b->S[i];
+    clear_flags(b, 0, b->n);
+    return b->n;
+}
+
+/* Same operations as mdl_forward, in the same order: bitwise equal to the reference. */
+static size_t forward_hoisted(const mdl_batch *b, const mdl_work *w, const mdl_poll *poll)
+{
+    (void)w;
+    for (size_t i0 = 0; i0 < b->n; i0 += CHUNK) {
+        if (i0 > 0 && mdl_poll_stop(poll))
+            return i0;
+        size_t end = b->n - i0 > CHUNK ? i0 + CHUNK : b->n;
+        const double *S = b->S, *K = b->K, *T = b->T, *r = b->r, *q = b->q;
+        double *out = b->price;
+        if (q != NULL) {
+            for (size_t i = i0; i < end; i++)
+                out[i] = S[i] * exp(-q[i] * T[i]) - K[i] * exp(-r[i] * T[i]);
+        } else {
+            for (size_t i = i0; i < end; i++)
+                out[i] = S[i] * exp(-0.0 * T[i]) - K[i] * exp(-r[i] * T[i]);
+        }
+        clear_flags(b, i0, end);
+    }
+    return b->n;
+}
+
+/*
+ * price = omega (S e^{-qT} N(omega d1) - K e^{-rT} N(omega d2)), omega = +1 call, -1 put:
+ * one sqrt, one log, two exp, two erfc, no branch. d1 is written (ln(S/K) + (r-q)T)/sd + sd/2,
+ * which rounds differently from the reference: equal within TOL in tests/models/.
+ */
+static size_t euro_hoisted(const mdl_batch *b, const mdl_poll *poll, double omega)
+{
+    const double c = -0.70710678118654752440 * omega; /* N(omega x) = erfc(c x) / 2 */
+    for (size_t i0 = 0; i0 < b->n; i0 += CHUNK) {
+        if (i0 > 0 && mdl_poll_stop(poll))
+            return i0;
+        size_t end = b->n - i0 > CHUNK ? i0 + CHUNK : b->n;
+        for (size_t i = i0; i < end; i++) {
+            double S = b->S[i], K = b->K[i], T = b->T[i], r = b->r[i], sg = b->sigma[i];
+            double q = b->q != NULL ? b->q[i] : 0.0;
+            double sd = sg * sqrt(T);
+            double d1 = (log(S / K) + (r - q) * T) / sd + 0.5 * sd;
+            double fs = S * exp(-q * T), fk = K * exp(-r * T);
+            b->price[i] = 0.5 * omega * (fs * erfc(c * d1) - fk * erfc(c * (d1 - sd)));
+        }
+        clear_flags(b, i0, end);
+    }
+    return b->n;
+}
+
+static size_t call_hoisted(const mdl_batch *b, const mdl_work *w, const mdl_poll *poll)
+{
+    (void)w;
+    return euro_hoisted(b, poll, 1.0);
+}
+
+static size_t put_hoisted(const mdl_batch *b, const mdl_work *w, const mdl_poll *poll)
+{
+    (void)w;
+    return euro_hoisted(b, poll, -1.0);
+}
+
+static size_t bond_hoisted(const mdl_batch *b, const mdl_work *w, const mdl_poll *poll)
+{
+    (void)w;
+    for (size_t i0 = 0; i0 < b->n; i0 += CHUNK) {
+        if (i0 > 0 && mdl_poll_stop(poll))
+            return i0;
+        size_t end = b->n - i0 > CHUNK ? i0 + CHUNK : b->n;
+        for (size_t i = i0; i < end; i++)
+            b->price[i] =
+                mdl_bond_closed(b->r[i], b->T[i], at(b->coupon, i), b->freq[i]);
+        clear_flags(b, i0, end);
+    }
+    return b->n;
+}
+
+/* ---- the table ---- */
+
+static void table_fill(void)
+{
+#define REF_ENTRY_(id, name)                                                                       \
+    table[MDL_##id] = (mdl_entry){name, "reference", ref_batch_##id, ref_batch_##id};
+    MDL_KIND_MAP(REF_ENTRY_)
+#undef REF_ENTRY_
+    mdl_register_batch(MDL_SPOT, "hoisted", spot_hoisted);
+    mdl_register_batch(MDL_FORWARD, "hoisted", forward_hoisted);
+    mdl_register_batch(MDL_EURO_CALL, "hoisted", call_hoisted);
+    mdl_register_batch(MDL_EURO_PUT, "hoisted", put_hoisted);
+    mdl_register_batch(MDL_BOND, "hoisted", bond_hoisted);
+}
+
+void mdl_init(void)
+{
+    pthread_once(&table_once, table_fill);
+}
+
+const mdl_entry *mdl_table(void)
+{
+    mdl_init(); /* cheap once done; spares a caller that forgot */
+    return table;
+}
+
+void mdl_register_batch(mdl_kind k, const char *variant, mdl_batch_fn fn)
+{
+    if ((unsigned)k >= (unsigned)MDL_KIND_COUNT || fn == NULL)
+        return;
+    table[k].variant = variant;
+    table[k].batch = fn;
+}
