@@ -12,8 +12,8 @@
  *       - K phi(S,t1,0,I2,I2) + K phi(S,t1,0,I1,I2) + alpha1 phi(S,t1,beta,I1,I2)
  *       - alpha1 psi(S,T,beta,I1,I2,I1,t1) + psi(S,T,1,I1,I2,I1,t1) - psi(S,T,1,K,I2,I1,t1)
  *       - K psi(S,T,0,I1,I2,I1,t1) + K psi(S,T,0,K,I2,I1,t1)
- * and C = S - K when S >= I2 (immediate exercise); the result is never below the european
- * price (see the end of mdl_bs2002_call). phi is a single-barrier expectation (two
+ * and C = S - K when S >= I2 (immediate exercise); deep in the money the result can fall a
+ * little below the european price (see the end of mdl_bs2002_call). phi is a single-barrier expectation (two
  * normal CDFs); psi the two-period one, four bivariate normals, all at correlation
  * +-sqrt(t1/T) = +-sqrt((sqrt(5)-1)/2), a constant: the quadrature nodes for it are tabulated
  * below (tests/models/ checks them against mdl_bvn_nodes_init).
@@ -185,10 +185,10 @@ double mdl_bs2002_call(double S, double K, double T, double r, double sigma, dou
     if (!isfinite(price))
         goto undefined;
     /* The formula is the value of one particular exercise strategy, a lower bound on the
-     * american price; never exercising early is another one, and deep in the money the flat
-     * boundary can be worse than it (e.g. S=130, K=100, T=0.25, r=q=5%, s=35%: 30.159 against
-     * 30.204). The larger of the two lower bounds is kept. */
-    return fmax(price, mdl_bsm(true, S, K, T, r, sigma, q));
+     * american price. Deep in the money its flat boundary can be worth slightly less than
+     * never exercising (S=130, K=100, T=0.25, r=q=5%, s=35%: 30.159 against a european 30.204).
+     * SPEC §2 prices with the approximation itself, so the formula's value is returned as is. */
+    return price;
 
 undefined:
     *defined = false;

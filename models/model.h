@@ -131,8 +131,8 @@ double mdl_bvn_cdf(double a, double b, double rho);
 
 /* Closed forms and trees, scalar. All return the unit price. */
 double mdl_bsm(bool call, double S, double K, double T, double r, double sigma, double q);
-/* Bjerksund-Stensland (2002) american call, never below the european price (both are lower
- * bounds of the american); *defined=false (and NaN) where the approximation is undefined for
+/* Bjerksund-Stensland (2002) american call, the approximation's own value (deep in the money
+ * it can be slightly below the european price); *defined=false (and NaN) where the approximation is undefined for
  * these inputs (e.g. a trigger price that is not positive). */
 double mdl_bs2002_call(double S, double K, double T, double r, double sigma, double q,
                        bool *defined);

@@ -21,6 +21,10 @@
 #define TOL_BS2002_FORMULA 1e-11 /* against the same formula evaluated independently (mpmath,
                                     20 digits, bivariate normals by adaptive quadrature) */
 #define TOL_ORDER 1e-12        /* slack on inequalities between prices */
+/* Deep in the money the BS2002 flat boundary is worth slightly less than never exercising
+ * early (a property of the approximation, not of the code): 0.15% at S=130, K=100, T=0.25,
+ * r=q=5%, s=35%. Elsewhere american >= european holds to TOL_ORDER. */
+#define TOL_BS2002_BELOW_EUROPEAN 2e-3
 #define TREE_FINE 5000u
 
 static double scratch[TREE_FINE + 1];
@@ -101,7 +105,8 @@ START_TEST(bs2002_bounds_and_tree)
                         ck_assert_uint_eq(fl, 0);
                         double e = mdl_bsm(c, S, K, T, r, sg, q);
                         double intrinsic = fmax(c ? S - K : K - S, 0.0);
-                        ck_assert_msg(a >= e - TOL_ORDER, "american %g < european %g", a, e);
+                        ck_assert_msg(a >= e * (1.0 - TOL_BS2002_BELOW_EUROPEAN) - TOL_ORDER,
+                                      "american %g < european %g", a, e);
                         ck_assert_msg(a >= intrinsic - TOL_ORDER, "american %g < intrinsic", a);
                         double tree = mdl_crr(c, true, S, K, T, r, sg, q, TREE_FINE, &work,
                                               NULL, NULL);
@@ -139,6 +144,10 @@ START_TEST(bs2002_formula_values)
     ck_assert_close(amer(false, 100, 100, 0.25, 0.08, 0.15, 0.03, NULL), 2.462896722659575, 0,
                     TOL_BS2002_FORMULA);
     ck_assert_close(amer(false, 110, 100, 2.0, 0.06, 0.4, 0.01, NULL), 14.487510480899298, 0,
+                    TOL_BS2002_FORMULA);
+    /* deep in the money, where the formula is below the european price (30.2044): the formula
+     * is what SPEC §2 asks for */
+    ck_assert_close(amer(true, 130, 100, 0.25, 0.05, 0.35, 0.05, NULL), 30.159413881504124, 0,
                     TOL_BS2002_FORMULA);
 }
 END_TEST
