@@ -1,0 +1,381 @@
+/*
+ * test_eval.c - the engine's evaluations against the reference evaluator, and their
+ * determinism, deadlines and cancellation.
+ *
+ * With the models' reference batch entries registered, the engine computes each cell with the
+ * same arithmetic as the reference evaluator, so values, deltas, gammas and exposures must agree
+ * bit for bit; with the fast entries they agree within a named tolerance. Whatever the entries,
+ * results must be bitwise identical across worker counts and topologies. Scenario P&L is
+ * compared with a tolerance because the engine shocks underlyings through dgemm and the
+ * reference with a plain dot product.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dataset.h"
+#include "engine.h"
+#include "eval.h"
+#include "harness.h"
+#include "model.h"
+#include "portfolio.h"
+#include "reference.h"
+#include "states.h"
+
+#define TOL_FAST_REL 1e-12      /* fast batch entries vs the scalar reference, per value */
+#define TOL_PNL_REL 1e-9        /* P&L sums, relative to the book's gross value */
+#define DEADLINE_SLACK_MS 25.0  /* return after a deadline, loaded 2-core machine, sanitizers */
+#define BUMP 1e-4
+
+static dat_dataset sample;
+static char *sample_dir;
+static mdl_batch_fn fast_batch[MDL_KIND_COUNT];
+
+static void load_preset(const char *preset, uint64_t seed, dat_dataset *ds, char **dir)
+{
+    *dir = rk_test_tmpdir();
+    ck_assert_ptr_nonnull(*dir);
+    char msg[512] = "";
+    ck_assert_int_eq(dat_generate(dat_preset_find(preset), seed, *dir, msg, sizeof msg), RK_OK);
+    ck_assert_msg(dat_load(*dir, NULL, ds, msg, sizeof msg) == RK_OK, "%s", msg);
+}
+
+static void setup(void)
+{
+    mdl_init();
+    const mdl_entry *t = mdl_table();
+    for (int k = 0; k < MDL_KIND_COUNT; k++)
+        fast_batch[k] = t[k].batch;
+    load_preset("sample", 7, &sample, &sample_dir);
+}
+
+static void teardown(void)
+{
+    dat_free(&sample);
+    rk_test_rmtree(sample_dir);
+    free(sample_dir);
+}
+
+static void use_reference_batches(bool on)
+{
+    const mdl_entry *t = mdl_table();
+    for (int k = 0; k < MDL_KIND_COUNT; k++)
+        mdl_register_batch((mdl_kind)k, on ? "reference" : "fast",
+                           on ? t[k].ref_batch : fast_batch[k]);
+}
+
+static eng_engine *engine(size_t threads, const char *topology)
+{
+    eng_config cfg = {.threads = threads, .topology = topology, .no_pin = topology != NULL};
+    eng_engine *e = NULL;
+    char msg[256] = "";
+    ck_assert_msg(eng_create(&cfg, &e, msg, sizeof msg) == RK_OK, "%s", msg);
+    return e;
+}
+
+/* Everything one engine configuration computes on a data set. */
+typedef struct results {
+    rsk_values v;
+    rsk_grid g;
+    rsk_pnl p;
+} results;
+
+static void compute(const dat_dataset *ds, eng_engine *e, bool with_pnl, results *out)
+{
+    rsk_portfolio pf;
+    ck_assert_int_eq(rsk_portfolio_build(ds, e, &pf), RK_OK);
+    rsk_states base, grid;
+    ck_assert_int_eq(rsk_states_base(&ds->mkt, &base), RK_OK);
+    ck_assert_int_eq(rsk_states_grid(&ds->mkt, BUMP, &grid), RK_OK);
+    ck_assert_int_eq(rsk_values_run(e, &pf, &base, 0, NULL, &out->v, NULL), RK_OK);
+    ck_assert_int_eq(rsk_grid_run(e, &pf, &grid, BUMP, &out->v, NULL, &out->g, NULL), RK_OK);
+    memset(&out->p, 0, sizeof out->p);
+    if (with_pnl && ds->has_scenarios) {
+        size_t n = ds->scen.n;
+        ck_assert_int_eq(rsk_pnl_init(&out->p, ds->pos.n, ds->pos.nbooks, n), RK_OK);
+        rsk_requested_cells(&ds->pos, ds->pos.nbooks, n, out->p.req_cells);
+        for (size_t s0 = 0; s0 < n; s0 += RSK_STATE_BLOCK) {
+            size_t b = n - s0 < RSK_STATE_BLOCK ? n - s0 : RSK_STATE_BLOCK;
+            rsk_states st;
+            ck_assert_int_eq(rsk_states_from_shocks(&ds->mkt,
+                                                    ds->scen.shock + s0 * ds->mkt.nfactors, b,
+                                                    &st),
+                             RK_OK);
+            ck_assert_int_eq(rsk_pnl_run(e, &pf, &st, s0, &out->v, NULL, &out->p, NULL), RK_OK);
+            rsk_states_free(&st);
+        }
+    }
+    rsk_states_free(&base);
+    rsk_states_free(&grid);
+    rsk_portfolio_free(&pf);
+}
+
+static void results_free(results *r)
+{
+    rsk_values_free(&r->v);
+    rsk_grid_free(&r->g);
+    rsk_pnl_free(&r->p);
+}
+
+static void assert_same_values(const rsk_values *a, const rsk_values *b)
+{
+    ck_assert_uint_eq(a->n, b->n);
+    for (size_t i = 0; i < a->n; i++) {
+        ck_assert_msg(a->status[i] == b->status[i], "row %zu status %d vs %d", i, a->status[i],
+                      b->status[i]);
+        ck_assert_msg(rk_test_same_bits(a->value[i], b->value[i]), "row %zu: %.17g vs %.17g", i,
+                      a->value[i], b->value[i]);
+    }
+}
+
+static void assert_same_grid(const rsk_grid *a, const rsk_grid *b)
+{
+    size_t cells = a->n * a->nfactors;
+    ck_assert_uint_eq(cells, b->n * b->nfactors);
+    for (size_t c = 0; c < cells; c++) {
+        ck_assert_msg(a->status[c] == b->status[c], "cell %zu status", c);
+        ck_assert_msg(rk_test_same_bits(a->delta[c], b->delta[c]), "cell %zu delta %.17g %.17g",
+                      c, a->delta[c], b->delta[c]);
+        ck_assert_msg(rk_test_same_bits(a->gamma[c], b->gamma[c]), "cell %zu gamma", c);
+    }
+    for (size_t k = 0; k < (a->nbooks + 1) * a->nfactors; k++)
+        ck_assert_msg(rk_test_same_bits(a->exposure[k], b->exposure[k]), "exposure %zu", k);
+    for (size_t b2 = 0; b2 <= a->nbooks; b2++) {
+        ck_assert_uint_eq(a->ok_cells[b2], b->ok_cells[b2]);
+        ck_assert_uint_eq(a->req_cells[b2], b->req_cells[b2]);
+    }
+}
+
+static void assert_same_pnl(const rsk_pnl *a, const rsk_pnl *b)
+{
+    size_t n = (a->nbooks + 1) * a->nscen;
+    for (size_t k = 0; k < n; k++)
+        ck_assert_msg(rk_test_same_bits(a->pnl[k], b->pnl[k]), "pnl %zu: %.17g vs %.17g", k,
+                      a->pnl[k], b->pnl[k]);
+    for (size_t b2 = 0; b2 <= a->nbooks; b2++)
+        ck_assert_uint_eq(a->ok_cells[b2], b->ok_cells[b2]);
+}
+
+START_TEST(engine_equals_reference_bitwise)
+{
+    use_reference_batches(true);
+    results ref, eng;
+    ck_assert_int_eq(rsk_ref_values(&sample, &ref.v), RK_OK);
+    ck_assert_int_eq(rsk_ref_grid(&sample, BUMP, &ref.v, &ref.g), RK_OK);
+    eng_engine *e = engine(2, NULL);
+    compute(&sample, e, false, &eng);
+    assert_same_values(&ref.v, &eng.v);
+    assert_same_grid(&ref.g, &eng.g);
+    /* the sample's invalid rows stay invalid, the others are computed */
+    ck_assert_uint_lt(eng.v.ok, sample.pos.n);
+    ck_assert_uint_gt(eng.v.ok, sample.pos.n / 2);
+    results_free(&eng);
+    rsk_values_free(&ref.v);
+    rsk_grid_free(&ref.g);
+    eng_destroy(e);
+    use_reference_batches(false);
+}
+END_TEST
+
+START_TEST(fast_entries_close_to_reference)
+{
+    results ref, eng;
+    use_reference_batches(false);
+    ck_assert_int_eq(rsk_ref_values(&sample, &ref.v), RK_OK);
+    eng_engine *e = engine(2, NULL);
+    compute(&sample, e, false, &eng);
+    for (size_t i = 0; i < sample.pos.n; i++) {
+        ck_assert_int_eq(ref.v.status[i], eng.v.status[i]);
+        if (ref.v.status[i] == RK_OK)
+            ck_assert_close(eng.v.value[i], ref.v.value[i], 1e-12, TOL_FAST_REL);
+    }
+    results_free(&eng);
+    rsk_values_free(&ref.v);
+    eng_destroy(e);
+}
+END_TEST
+
+START_TEST(pnl_matches_reference)
+{
+    ck_assert(sample.has_scenarios);
+    eng_engine *e = engine(2, NULL);
+    results eng;
+    compute(&sample, e, true, &eng);
+    rsk_pnl ref;
+    ck_assert_int_eq(rsk_ref_pnl(&sample, sample.scen.shock, sample.scen.n, &eng.v, &ref), RK_OK);
+    /* scale: gross base value per book */
+    size_t nb = sample.pos.nbooks;
+    double *gross = calloc(nb + 1, sizeof(double));
+    for (size_t i = 0; i < sample.pos.n; i++)
+        if (eng.v.status[i] == RK_OK) {
+            gross[sample.pos.book[i]] += fabs(eng.v.value[i]);
+            gross[nb] += fabs(eng.v.value[i]);
+        }
+    for (size_t b = 0; b <= nb; b++) {
+        ck_assert_uint_eq(ref.ok_cells[b], eng.p.ok_cells[b]);
+        for (size_t s = 0; s < ref.nscen; s++)
+            ck_assert_close(eng.p.pnl[b * ref.nscen + s], ref.pnl[b * ref.nscen + s],
+                            TOL_PNL_REL * gross[b], 0);
+    }
+    free(gross);
+    rsk_pnl_free(&ref);
+    results_free(&eng);
+    eng_destroy(e);
+}
+END_TEST
+
+START_TEST(deterministic_across_workers_and_topologies)
+{
+    eng_engine *e1 = engine(1, NULL);
+    results r1;
+    compute(&sample, e1, true, &r1);
+    eng_destroy(e1);
+    static const struct {
+        size_t threads;
+        const char *topo;
+    } cfgs[] = {{2, NULL}, {0, "node:2 core:2 pu:1"}, {0, "node:4 core:4 pu:1"}, {3, NULL}};
+    for (size_t k = 0; k < sizeof cfgs / sizeof cfgs[0]; k++) {
+        eng_engine *e = engine(cfgs[k].threads, cfgs[k].topo);
+        results r;
+        compute(&sample, e, true, &r);
+        assert_same_values(&r1.v, &r.v);
+        assert_same_grid(&r1.g, &r.g);
+        assert_same_pnl(&r1.p, &r.p);
+        results_free(&r);
+        eng_destroy(e);
+    }
+    results_free(&r1);
+}
+END_TEST
+
+/* A bigger book for the deadline and cancel tests (w1: 10,000 positions x 50 factors). */
+static dat_dataset big;
+static char *big_dir;
+
+static void big_setup(void)
+{
+    setup();
+    load_preset("w1", 3, &big, &big_dir);
+}
+
+static void big_teardown(void)
+{
+    dat_free(&big);
+    rk_test_rmtree(big_dir);
+    free(big_dir);
+    teardown();
+}
+
+START_TEST(deadline_gives_partial_grid)
+{
+    eng_engine *e = engine(2, NULL);
+    rsk_portfolio pf;
+    ck_assert_int_eq(rsk_portfolio_build(&big, e, &pf), RK_OK);
+    rsk_states base, grid;
+    ck_assert_int_eq(rsk_states_base(&big.mkt, &base), RK_OK);
+    ck_assert_int_eq(rsk_states_grid(&big.mkt, BUMP, &grid), RK_OK);
+    rsk_values v;
+    ck_assert_int_eq(rsk_values_run(e, &pf, &base, 0, NULL, &v, NULL), RK_OK);
+    const double budget_ms = 5.0;
+    int64_t deadline = eng_now_ns() + (int64_t)(budget_ms * 1e6);
+    rsk_run_opts o = {.deadline_ns = deadline};
+    rsk_grid g;
+    rsk_run_info info;
+    ck_assert_int_eq(rsk_grid_run(e, &pf, &grid, BUMP, &v, &o, &g, &info), RK_OK);
+    double late_ms = (double)(eng_now_ns() - deadline) * 1e-6;
+    ck_assert_msg(late_ms <= DEADLINE_SLACK_MS, "returned %.2f ms after the deadline", late_ms);
+    size_t nb = g.nbooks;
+    double cov = (double)g.ok_cells[nb] / (double)g.req_cells[nb];
+    ck_assert_msg(cov > 0.0 && cov < 1.0, "coverage %g", cov);
+    ck_assert_int_eq(info.stop_code, RK_DEADLINE);
+    size_t deadline_cells = 0;
+    for (size_t c = 0; c < g.n * g.nfactors; c++) {
+        rk_status s = (rk_status)g.status[c];
+        ck_assert_msg(s == RK_OK || s == RK_DEADLINE || s == RK_INVALID_INPUT || s == RK_NUMERIC,
+                      "cell %zu has %s", c, rk_status_name(s));
+        deadline_cells += s == RK_DEADLINE;
+        if (s == RK_DEADLINE)
+            ck_assert(isnan(g.delta[c]));
+    }
+    ck_assert_uint_gt(deadline_cells, 0);
+    rsk_grid_free(&g);
+    rsk_values_free(&v);
+    rsk_states_free(&base);
+    rsk_states_free(&grid);
+    rsk_portfolio_free(&pf);
+    eng_destroy(e);
+}
+END_TEST
+
+typedef struct canceller {
+    eng_request *req;
+    long after_us;
+} canceller;
+
+static void *cancel_later(void *arg)
+{
+    canceller *c = arg;
+    struct timespec ts = {0, c->after_us * 1000};
+    nanosleep(&ts, NULL);
+    eng_cancel(c->req);
+    return NULL;
+}
+
+START_TEST(cancel_from_another_thread)
+{
+    eng_engine *e = engine(2, NULL);
+    rsk_portfolio pf;
+    ck_assert_int_eq(rsk_portfolio_build(&big, e, &pf), RK_OK);
+    rsk_states base, grid;
+    ck_assert_int_eq(rsk_states_base(&big.mkt, &base), RK_OK);
+    ck_assert_int_eq(rsk_states_grid(&big.mkt, BUMP, &grid), RK_OK);
+    rsk_values v;
+    ck_assert_int_eq(rsk_values_run(e, &pf, &base, 0, NULL, &v, NULL), RK_OK);
+    rsk_grid g;
+    rsk_task *t;
+    ck_assert_int_eq(rsk_grid_start(e, &pf, &grid, BUMP, &v, true, ENG_NO_DEADLINE, &g, &t),
+                     RK_OK);
+    canceller c = {rsk_task_request(t), 3000};
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, cancel_later, &c), 0);
+    rsk_run_info info;
+    ck_assert_int_eq(rsk_task_finish(t, NULL, &info), RK_OK);
+    pthread_join(th, NULL);
+    size_t cancelled = 0, ok = 0;
+    for (size_t cell = 0; cell < g.n * g.nfactors; cell++) {
+        cancelled += g.status[cell] == RK_CANCELLED;
+        ok += g.status[cell] == RK_OK;
+    }
+    ck_assert_uint_gt(cancelled, 0);
+    ck_assert_uint_eq(ok, g.ok_cells[g.nbooks]);
+    ck_assert_int_eq(info.stop_code, RK_CANCELLED);
+    rsk_grid_free(&g);
+    rsk_values_free(&v);
+    rsk_states_free(&base);
+    rsk_states_free(&grid);
+    rsk_portfolio_free(&pf);
+    eng_destroy(e);
+}
+END_TEST
+
+Suite *test_suite(void)
+{
+    Suite *s = suite_create("eval");
+    TCase *tc = tcase_create("sample");
+    tcase_set_timeout(tc, 300);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, engine_equals_reference_bitwise);
+    tcase_add_test(tc, fast_entries_close_to_reference);
+    tcase_add_test(tc, pnl_matches_reference);
+    tcase_add_test(tc, deterministic_across_workers_and_topologies);
+    suite_add_tcase(s, tc);
+    TCase *tb = tcase_create("w1");
+    tcase_set_timeout(tb, 300);
+    tcase_add_checked_fixture(tb, big_setup, big_teardown);
+    tcase_add_test(tb, deadline_gives_partial_grid);
+    tcase_add_test(tb, cancel_from_another_thread);
+    suite_add_tcase(s, tb);
+    return s;
+}
