@@ -35,7 +35,7 @@ typedef struct dat_market {
     double *cov;        /* nfactors x nfactors, row-major, symmetric positive definite */
     size_t nund;
     char **und;         /* underlying names */
-    uint8_t *und_kind;  /* dat_und_kind */
+    uint8_t *und_kind;  /* dat_und_kind (DAT_UND_SPOT when the kind cell is bad: und_ok 0) */
     double *und_value;  /* base value x_u */
     double *beta;       /* nund x nfactors, row-major: loading of underlying u on factor j */
     uint8_t *und_ok;    /* 1 when the row is usable; 0 when it failed to parse or its value is

@@ -894,14 +894,11 @@ static void make_row(gen *g, size_t i, mdl_kind kind, row *w)
         setc(w, C_FREQ, "%d", f < 0.3 ? 1 : f < 0.9 ? 2 : 4);
         return;
     }
-    /* Options prefer spots that have an implied vol. */
-    size_t s = below(&g->r, g->spot_pick_end);
+    /* Options are mostly on spots that have an implied vol: spot k < nvol has vol k. */
     bool option = kind != MDL_SPOT && kind != MDL_FORWARD;
-    if (option && g->und[s].vol == DAT_NONE) {
-        size_t s2 = below(&g->r, g->spot_pick_end);
-        if (g->und[s2].vol != DAT_NONE)
-            s = s2;
-    }
+    size_t with_vol = g->nvol < g->spot_pick_end ? g->nvol : g->spot_pick_end;
+    size_t s = option && with_vol > 0 && u01(&g->r) < 0.85 ? below(&g->r, with_vol)
+                                                           : below(&g->r, g->spot_pick_end);
     const und_gen *sp = &g->und[s];
     double S = sp->value;
     setc(w, C_UND, "%s", sp->name);
