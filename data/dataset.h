@@ -35,7 +35,7 @@ typedef struct dat_market {
     double *cov;        /* nfactors x nfactors, row-major, symmetric positive definite */
     size_t nund;
     char **und;         /* underlying names */
-    uint8_t *und_kind;  /* dat_und_kind */
+    uint8_t *und_kind;  /* dat_und_kind (DAT_UND_SPOT when the kind cell is bad: und_ok 0) */
     double *und_value;  /* base value x_u */
     double *beta;       /* nund x nfactors, row-major: loading of underlying u on factor j */
     uint8_t *und_ok;    /* 1 when the row is usable; 0 when it failed to parse or its value is
@@ -55,7 +55,8 @@ typedef struct dat_positions {
     char **id;           /* position ids (unique) */
     uint32_t *line;      /* line in the file (1-based), 0 for positions built in memory */
     uint8_t *kind;       /* mdl_kind; MDL_KIND_COUNT when the instrument is unknown */
-    uint32_t *book;      /* index into books[]; DAT_NONE when invalid */
+    uint32_t *book;      /* index into books[]; DAT_NONE when the book cell is empty (the
+                            position is then INVALID_INPUT) */
     double *quantity;
     uint32_t *und;       /* the `underlying` column: spot (options, forwards, spot) or rate
                             (bond); DAT_NONE when empty */
@@ -94,6 +95,7 @@ typedef struct dat_dataset {
     dat_scenarios scen;
     size_t nerrors;
     dat_error *errors; /* in file order */
+    size_t errors_cap; /* records allocated in errors[] (grown by dat_ functions) */
     char *dir;         /* folder it was loaded from, or NULL */
 } dat_dataset;
 
@@ -138,6 +140,7 @@ typedef struct dat_preset {
     const char *name;   /* "sample", "w1", "w2", "w3" */
     size_t npositions, nund, nfactors, nbooks;
     size_t nscenarios;  /* rows of scenarios.csv (historical and stress); 0 = no file */
+    size_t nstress;     /* of those, named stress scenarios (the rest are historical) */
     bool trees;         /* one american in a hundred gets steps = 200 */
     bool bad_rows;      /* add documented invalid rows (sample only) */
 } dat_preset;
