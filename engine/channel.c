@@ -5,7 +5,9 @@
  * per-slot turns): slot i starts at seq = i; a producer that claimed position pos (by CAS on
  * tail) may write slot pos % cap when seq == pos and publishes with seq = pos + 1; the consumer
  * reads position pos when seq == pos + 1 and frees the slot for the next lap with
- * seq = pos + cap. Any capacity works, 1 included (stress mode).
+ * seq = pos + cap. The scheme needs two slots at least (with one, "full for this lap" and "free
+ * for the next" would read the same), so a 1-slot channel (stress mode) has two slots and a
+ * logical capacity of one, enforced against head.
  *
  * The consumer is whoever holds the owning request's lock (sched.c): the waiter, or a producer
  * that found the ring full and drains it itself, or the producer of the last record. Nobody ever
@@ -20,11 +22,13 @@ rk_status eng_channel_init(eng_channel *ch, size_t cap)
     memset(ch, 0, sizeof *ch);
     if (cap == 0)
         cap = 1;
-    ch->slots = calloc(cap, sizeof *ch->slots);
+    size_t nslots = cap < 2 ? 2 : cap;
+    ch->slots = calloc(nslots, sizeof *ch->slots);
     if (ch->slots == NULL)
         return RK_NO_MEMORY;
     ch->cap = cap;
-    for (size_t i = 0; i < cap; i++)
+    ch->nslots = nslots;
+    for (size_t i = 0; i < nslots; i++)
         atomic_init(&ch->slots[i].seq, i);
     atomic_init(&ch->tail, 0);
     atomic_init(&ch->head, 0);
@@ -43,7 +47,10 @@ bool eng_channel_push(eng_channel *ch, const eng_record *rec)
     /* relaxed: tail is only a ticket; the slot's seq carries the ordering. */
     size_t pos = atomic_load_explicit(&ch->tail, memory_order_relaxed);
     for (;;) {
-        eng_slot *s = &ch->slots[pos % ch->cap];
+        /* relaxed: a stale head only makes the ring look fuller; the caller then drains. */
+        if (pos - atomic_load_explicit(&ch->head, memory_order_relaxed) >= ch->cap)
+            return false;
+        eng_slot *s = &ch->slots[pos % ch->nslots];
         /* acquire: pairs with the consumer's release of seq, so its read of the old record
          * happened before we overwrite it. */
         size_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
@@ -79,7 +86,7 @@ bool eng_channel_pop(eng_channel *ch, eng_record *out)
     /* relaxed: head is written only by the consumer, and the consumer is serialised by the
      * request lock, whose acquire orders this load after the previous consumer's store. */
     size_t pos = atomic_load_explicit(&ch->head, memory_order_relaxed);
-    eng_slot *s = &ch->slots[pos % ch->cap];
+    eng_slot *s = &ch->slots[pos % ch->nslots];
     /* acquire: pairs with the producer's release; the record is complete. */
     size_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
     if (seq != pos + 1)
@@ -87,6 +94,6 @@ bool eng_channel_pop(eng_channel *ch, eng_record *out)
     *out = s->rec;
     atomic_store_explicit(&ch->head, pos + 1, memory_order_relaxed);
     /* release: our read of the record happens before the next lap's producer writes it. */
-    atomic_store_explicit(&s->seq, pos + ch->cap, memory_order_release);
+    atomic_store_explicit(&s->seq, pos + ch->nslots, memory_order_release);
     return true;
 }

@@ -143,8 +143,9 @@ typedef struct eng_slot {
 } eng_slot;
 
 typedef struct eng_channel {
-    size_t cap;               /* [imm] */
-    eng_slot *slots;          /* [imm] array of cap */
+    size_t cap;               /* [imm] logical capacity */
+    size_t nslots;            /* [imm] max(cap, 2) */
+    eng_slot *slots;          /* [imm] array of nslots */
     _Alignas(ENG_CACHE_LINE) _Atomic size_t tail; /* [atomic] next position to produce */
     _Alignas(ENG_CACHE_LINE) _Atomic size_t head; /* [atomic, written by the consumer only] */
     _Atomic size_t max_occupancy;                 /* [atomic] statistics */

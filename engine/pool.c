@@ -16,20 +16,22 @@
 enum { ENG_MEM_MAGIC = 0x4e4f4445u, ENG_MEM_HWLOC = 1, ENG_MEM_PLAIN = 2 };
 typedef struct mem_header {
     uint32_t magic, kind;
-    size_t total;
+    void *base;   /* what the allocator returned */
+    size_t total; /* bytes asked of it */
 } mem_header;
 _Static_assert(sizeof(mem_header) <= ENG_CACHE_LINE, "header fits in one line");
 
 static void *node_alloc(eng_engine *e, size_t node, size_t bytes)
 {
-    if (e == NULL || bytes > SIZE_MAX - 2 * ENG_CACHE_LINE)
+    if (e == NULL || bytes > SIZE_MAX - 3 * ENG_CACHE_LINE)
         return NULL;
-    size_t total = ENG_CACHE_LINE + ((bytes + ENG_CACHE_LINE - 1) / ENG_CACHE_LINE) *
-                                        ENG_CACHE_LINE;
-    unsigned char *base = NULL;
+    /* Room for the header and for aligning whatever the allocator returned to a line. */
+    size_t body = ((bytes + ENG_CACHE_LINE - 1) / ENG_CACHE_LINE) * ENG_CACHE_LINE;
+    size_t total = body + 2 * ENG_CACHE_LINE;
+    void *base = NULL;
     uint32_t kind = ENG_MEM_PLAIN;
-    if (e->pin && node < e->nnodes && e->nodes[node].nodeset != NULL) {
-        /* Page-aligned, pages bound to the node; first touch (the memset) places them. */
+    if (e->pin && e->topo.this_system && node < e->nnodes && e->nodes[node].nodeset != NULL) {
+        /* Pages bound to the node; first touch (the memset) places them. */
         base = hwloc_alloc_membind(e->topo.topo, total, e->nodes[node].nodeset,
                                    HWLOC_MEMBIND_BIND, HWLOC_MEMBIND_BYNODESET);
         if (base != NULL)
@@ -41,25 +43,27 @@ static void *node_alloc(eng_engine *e, size_t node, size_t bytes)
             return NULL;
     }
     memset(base, 0, total);
-    mem_header *h = (mem_header *)(void *)base;
+    uintptr_t p = ((uintptr_t)base + ENG_CACHE_LINE + ENG_CACHE_LINE - 1) &
+                  ~(uintptr_t)(ENG_CACHE_LINE - 1);
+    mem_header *h = (mem_header *)(p - ENG_CACHE_LINE);
     h->magic = ENG_MEM_MAGIC;
     h->kind = kind;
+    h->base = base;
     h->total = total;
-    return base + ENG_CACHE_LINE;
+    return (void *)p;
 }
 
 static void node_free(eng_engine *e, void *ptr)
 {
     if (ptr == NULL)
         return;
-    unsigned char *base = (unsigned char *)ptr - ENG_CACHE_LINE;
-    mem_header *h = (mem_header *)(void *)base;
+    mem_header *h = (mem_header *)((uintptr_t)ptr - ENG_CACHE_LINE);
     ENG_ASSERT(h->magic == ENG_MEM_MAGIC);
     h->magic = 0;
     if (h->kind == ENG_MEM_HWLOC)
-        hwloc_free(e->topo.topo, base, h->total);
+        hwloc_free(e->topo.topo, h->base, h->total);
     else
-        free(base);
+        free(h->base);
 }
 
 void *eng_node_alloc(eng_engine *e, size_t node, size_t bytes)
