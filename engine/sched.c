@@ -220,6 +220,12 @@ static bool drain_locked(eng_request *r)
         r->cells_ok += rec.cells_ok;
     }
     if (r->delivered == r->ntiles && !r->completing) {
+        ENG_ASSERT(atomic_load_explicit(&r->produced, memory_order_relaxed) == r->ntiles);
+#ifdef RK_DEBUG
+        /* Expensive tier: every tile delivered, each record in its own slot. */
+        for (size_t i = 0; i < r->ntiles; i++)
+            ENG_ASSERT(r->seen[i] && r->records[i].tile.index == i);
+#endif
         r->completing = true;
         r->completed_ns = eng_now_ns();
         return true;
