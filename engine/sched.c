@@ -71,7 +71,10 @@
  *      drain finds every record.
  * Case 3 makes completion independent of any waiter: the request completes even if nobody
  * ever calls eng_wait. Each drain counts deliveries under the lock; the drain that makes the
- * count reach the tile count sets `completing` and its thread finishes the request.
+ * count reach the tile count sets `completing` and its thread finishes the request. That drain
+ * may come before the last producer's increment (the record is visible once published): the
+ * late producer's own drain then finds `completing` set and does nothing; it still holds its
+ * reference, so the request outlives it.
  *
  * Completion. The finishing thread (a worker, the waiter or a canceller, always holding a
  * reference): records the completion time and overshoot; unlinks the request under the engine
@@ -220,7 +223,6 @@ static bool drain_locked(eng_request *r)
         r->cells_ok += rec.cells_ok;
     }
     if (r->delivered == r->ntiles && !r->completing) {
-        ENG_ASSERT(atomic_load_explicit(&r->produced, memory_order_relaxed) == r->ntiles);
 #ifdef RK_DEBUG
         /* Expensive tier: every tile delivered, each record in its own slot. */
         for (size_t i = 0; i < r->ntiles; i++)
