@@ -111,6 +111,8 @@
 
 #include "internal.h"
 
+#define ENG_MAX_NODES_ON_STACK 64
+
 typedef struct eng_claim {
     _Alignas(ENG_CACHE_LINE) _Atomic size_t next; /* [atomic] next list position to claim */
 } eng_claim;
@@ -308,25 +310,66 @@ static void deliver(eng_request *r, const eng_record *rec)
     }
 }
 
-/* Claims every tile not yet started and records it `code`. Caller holds a reference and no
- * lock. */
+/* Claims every tile not yet started and records it `code`. The records go straight into the
+ * table in one critical section (no trip through the ring: thousands of expired tiles cost one
+ * lock, not thousands of pushes). Caller holds a reference and no lock. */
 static void expire(eng_request *r, int code)
 {
     set_stop(r, code);
     /* relaxed: the winner is what tiles report */
     int c = atomic_load_explicit(&r->stop, memory_order_relaxed);
-    for (size_t n = 0; n < r->eng->nnodes; n++) {
-        size_t end = r->node_off[n + 1] - r->node_off[n];
-        size_t old = atomic_exchange_explicit(&r->claim[n].next, end, memory_order_relaxed);
-        for (size_t i = old; i < end; i++) {
-            eng_record rec;
-            memset(&rec, 0, sizeof rec);
-            rec.tile = r->tiles[r->node_tiles[r->node_off[n] + i]];
-            rec.code = (rk_status)c;
-            rec.worker = UINT32_MAX;
-            deliver(r, &rec);
+    size_t nn = r->eng->nnodes, claimed = 0;
+    size_t from[ENG_MAX_NODES_ON_STACK], *start = from;
+    if (nn > ENG_MAX_NODES_ON_STACK && (start = malloc(nn * sizeof *start)) == NULL) {
+        /* No memory for the batch: claim node by node through the ring instead. */
+        for (size_t n = 0; n < nn; n++) {
+            size_t end = r->node_off[n + 1] - r->node_off[n];
+            size_t old = atomic_exchange_explicit(&r->claim[n].next, end, memory_order_relaxed);
+            for (size_t i = old; i < end; i++) {
+                eng_record rec;
+                memset(&rec, 0, sizeof rec);
+                rec.tile = r->tiles[r->node_tiles[r->node_off[n] + i]];
+                rec.code = (rk_status)c;
+                rec.worker = UINT32_MAX;
+                deliver(r, &rec);
+            }
         }
+        return;
     }
+    for (size_t n = 0; n < nn; n++) {
+        size_t end = r->node_off[n + 1] - r->node_off[n];
+        /* relaxed exchange: every number from the old index on is ours (see the header). */
+        start[n] = atomic_exchange_explicit(&r->claim[n].next, end, memory_order_relaxed);
+        if (start[n] < end)
+            claimed += end - start[n];
+    }
+    if (claimed > 0) {
+        pthread_mutex_lock(&r->mu);
+        for (size_t n = 0; n < nn; n++) {
+            size_t end = r->node_off[n + 1] - r->node_off[n];
+            for (size_t i = start[n]; i < end; i++) {
+                uint32_t idx = r->node_tiles[r->node_off[n] + i];
+                ENG_ASSERT(!r->seen[idx]);
+                eng_record *rec = &r->records[idx];
+                memset(rec, 0, sizeof *rec);
+                rec->tile = r->tiles[idx];
+                rec->code = (rk_status)c;
+                rec->worker = UINT32_MAX;
+                r->seen[idx] = 1;
+                r->delivered++;
+            }
+        }
+        bool fin = drain_locked(r);
+        pthread_mutex_unlock(&r->mu);
+        size_t p =
+            atomic_fetch_add_explicit(&r->produced, claimed, memory_order_acq_rel) + claimed;
+        if (fin)
+            finish(r);
+        else if (p == r->ntiles)
+            collect(r); /* we counted last: drain what the others pushed */
+    }
+    if (start != from)
+        free(start);
 }
 
 /* ---- tiling ---- */
