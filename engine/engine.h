@@ -84,7 +84,7 @@ typedef struct eng_worker eng_worker;
  * (an atomic load and, every few calls, the clock); call it at least every ~50 µs of work,
  * inside long computations too. Owner worker only. */
 bool eng_should_stop(eng_worker *w);
-/* The code a stopped tile reports: RK_DEADLINE or RK_CANCELLED. */
+/* The code a stopped tile reports: RK_DEADLINE or RK_CANCELLED; RK_OK while not stopped. */
 rk_status eng_stop_code(eng_worker *w);
 /* The worker's scratch memory, at least job->scratch_bytes, node-local, 64-byte aligned,
  * reused across tiles (no allocation per tile). Owner worker only. */
@@ -145,7 +145,8 @@ void eng_cancel(eng_request *r);
 
 bool eng_request_done(const eng_request *r);
 
-/* The records, ordered by tile index (valid once complete). The pointer lives as long as r. */
+/* The records, ordered by tile index (valid once complete, and inside the completion
+ * callback). The pointer lives as long as r. */
 const eng_record *eng_request_records(const eng_request *r, size_t *n);
 
 typedef struct eng_request_stats {
@@ -173,6 +174,7 @@ typedef struct eng_worker_stats {
     uint64_t tiles, steals;
     uint64_t busy_ns;
     int64_t heartbeat_ns;   /* last time the worker took or finished a tile, or woke */
+    char binding[96];       /* "bound", or "not bound: <reason>" */
 } eng_worker_stats;
 
 typedef struct eng_stats {
