@@ -15,7 +15,7 @@
  */
 #include <string.h>
 
-#include "internal.h"
+#include "engine_internal.h"
 
 rk_status eng_channel_init(eng_channel *ch, size_t cap)
 {

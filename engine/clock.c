@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "internal.h"
+#include "engine_internal.h"
 
 int64_t eng_now_ns(void)
 {

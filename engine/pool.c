@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "engine_internal.h"
 
 /* ---- node-local memory ---- */
 

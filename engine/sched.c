@@ -109,7 +109,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "internal.h"
+#include "engine_internal.h"
 
 #define ENG_MAX_NODES_ON_STACK 64
 

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "internal.h"
+#include "engine_internal.h"
 
 static void set_msg(char *msg, size_t msglen, const char *what, const char *detail)
 {

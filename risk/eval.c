@@ -176,8 +176,43 @@ static void values_tile(rsk_task *t, const eng_tile *tl, eng_worker *w, eng_tile
     }
 }
 
+/* Writes one grid cell. Every cell is written by exactly one tile (or, for a tile that never
+ * ran, by rsk_task_finish), so the output needs no initialisation pass on the caller's thread:
+ * its pages are first touched by the workers of the node that computes them. */
+static void grid_cell(rsk_grid *g, size_t cell, uint8_t code, double d, double gm)
+{
+    g->status[cell] = code;
+    if (g->delta != NULL) {
+        g->delta[cell] = d;
+        g->gamma[cell] = gm;
+    }
+}
+
+/* Marks columns [j0, j1) of chunk c as not computed (code) for every row. */
+static void grid_mark(rsk_task *t, const rsk_chunk *c, uint32_t j0, uint32_t j1, uint8_t code)
+{
+    const dat_positions *pos = &t->pf->ds->pos;
+    for (uint32_t r = 0; r < c->nrows; r++) {
+        size_t row = (size_t)c->row0 + r;
+        /* a position invalid at load keeps its own code in every cell */
+        uint8_t own = pos->status[row] != RK_OK ? pos->status[row] : code;
+        for (uint32_t j = j0; j < j1; j++)
+            grid_cell(t->grid, row * t->nfactors + j, own, NAN, NAN);
+    }
+}
+
+/* A stopped tile marks what it did not reach: the rest of the current chunk, then whole
+ * chunks. */
+static void grid_stop(rsk_task *t, const eng_tile *tl, uint32_t ci, uint32_t j, uint8_t code)
+{
+    grid_mark(t, &t->pf->chunks[ci], j, tl->col1, code);
+    for (uint32_t cj = ci + 1; cj < tl->row1; cj++)
+        grid_mark(t, &t->pf->chunks[cj], tl->col0, tl->col1, code);
+}
+
 static void grid_tile(rsk_task *t, const eng_tile *tl, eng_worker *w, eng_tile_result *res)
 {
+    const dat_positions *pos = &t->pf->ds->pos;
     scratch *sc = worker_scratch(w);
     double *acc = accumulators(t, sc);
     uint64_t *cnt = counters(t, sc);
@@ -193,6 +228,7 @@ static void grid_tile(rsk_task *t, const eng_tile *tl, eng_worker *w, eng_tile_r
             if (!price_chunk(c, xp, sc, t->tree_len, w, sc->va, sc->fa) ||
                 !price_chunk(c, xm, sc, t->tree_len, w, sc->vb, sc->fb)) {
                 res->code = eng_stop_code(w);
+                grid_stop(t, tl, ci, j, (uint8_t)res->code);
                 return;
             }
             memset(acc, 0, (nb + 1) * sizeof(double));
@@ -201,27 +237,25 @@ static void grid_tile(rsk_task *t, const eng_tile *tl, eng_worker *w, eng_tile_r
             /* Rows in file order: the order of the chunk's exposure sums. */
             for (uint32_t r = 0; r < c->nrows; r++) {
                 uint16_t s = c->slot_of_row[r];
-                if (s == UINT16_MAX)
-                    continue;
                 size_t row = (size_t)c->row0 + r;
                 size_t cell = row * F + j;
+                if (s == UINT16_MAX) {
+                    grid_cell(t->grid, cell, pos->status[row], NAN, NAN);
+                    continue;
+                }
                 if (v0s[row] != RK_OK) {
                     /* base not OK: the position's whole row of cells shares its code */
-                    t->grid->status[cell] = v0s[row];
+                    grid_cell(t->grid, cell, v0s[row], NAN, NAN);
                     continue;
                 }
                 double vp = sc->va[s], vm = sc->vb[s];
                 if (!isfinite(vp) || !isfinite(vm)) {
-                    t->grid->status[cell] = RK_NUMERIC;
+                    grid_cell(t->grid, cell, RK_NUMERIC, NAN, NAN);
                     continue;
                 }
                 double d = (vp - vm) / h2;
                 double g = (vp - 2.0 * v0[row] + vm) / hh;
-                if (t->grid->delta != NULL) {
-                    t->grid->delta[cell] = d;
-                    t->grid->gamma[cell] = g;
-                }
-                t->grid->status[cell] = RK_OK;
+                grid_cell(t->grid, cell, RK_OK, d, g);
                 acc[c->book[s]] += d;
                 acc[nb] += d;
                 cnt[c->book[s]]++;
@@ -435,19 +469,9 @@ rk_status rsk_grid_start(eng_engine *e, const rsk_portfolio *pf, const rsk_state
     out->req_cells = calloc(nb + 1, sizeof(uint64_t));
     rsk_task *t = NULL;
     rk_status rc = RK_NO_MEMORY;
-    if ((keep_cells && (out->delta == NULL || out->gamma == NULL)) || out->status == NULL || out->exposure == NULL ||
-        out->ok_cells == NULL || out->req_cells == NULL)
+    if ((keep_cells && (out->delta == NULL || out->gamma == NULL)) || out->status == NULL ||
+        out->exposure == NULL || out->ok_cells == NULL || out->req_cells == NULL)
         goto fail;
-    for (size_t i = 0; i < n; i++) {
-        uint8_t s0 = pos->status[i] == RK_OK ? RSK_PENDING : pos->status[i];
-        for (size_t j = 0; j < F; j++) {
-            if (keep_cells) {
-                out->delta[i * F + j] = NAN;
-                out->gamma[i * F + j] = NAN;
-            }
-            out->status[i * F + j] = s0;
-        }
-    }
     rsk_requested_cells(pos, nb, F, out->req_cells);
     rc = task_new(JOB_GRID, pf, st, F, 0, &t);
     if (rc != RK_OK)
@@ -581,22 +605,14 @@ static void finish_grid(rsk_task *t, const eng_record *rec, size_t nrec)
 {
     rsk_grid *g = t->grid;
     size_t F = g->nfactors, nb = g->nbooks;
+    /* Tiles that ran marked what they did not reach; tiles that never ran are marked here. */
     for (size_t i = 0; i < nrec; i++) {
-        if (rec[i].code == RK_OK)
+        if (rec[i].code == RK_OK || rec[i].worker != UINT32_MAX)
             continue;
-        for (uint32_t ci = rec[i].tile.row0; ci < rec[i].tile.row1; ci++) {
-            const rsk_chunk *c = &t->pf->chunks[ci];
-            for (uint32_t r = 0; r < c->nrows; r++)
-                for (uint32_t j = rec[i].tile.col0; j < rec[i].tile.col1; j++) {
-                    size_t cell = ((size_t)c->row0 + r) * F + j;
-                    if (g->status[cell] == RSK_PENDING)
-                        g->status[cell] = (uint8_t)rec[i].code;
-                }
-        }
+        for (uint32_t ci = rec[i].tile.row0; ci < rec[i].tile.row1; ci++)
+            grid_mark(t, &t->pf->chunks[ci], rec[i].tile.col0, rec[i].tile.col1,
+                      (uint8_t)rec[i].code);
     }
-    for (size_t cell = 0; cell < g->n * F; cell++)
-        if (g->status[cell] == RSK_PENDING)
-            g->status[cell] = RK_INTERNAL;
     /* Exposures: chunk partials added in chunk order. */
     for (size_t c = 0; c < t->pf->nchunks; c++)
         for (size_t j = 0; j < F; j++) {

@@ -302,6 +302,10 @@ bool cli_run_open(cli_run *r, const cli_opts *o, const char *command, bool need_
         }
         cli_phase_end(r, "layout");
     }
+    /* The budget covers the computation, as a request's would: it starts once the data is
+     * loaded and laid out. */
+    if (o->deadline_ms > 0)
+        r->deadline_ns = eng_now_ns() + (int64_t)(o->deadline_ms * 1e6);
     return true;
 }
 
