@@ -6,12 +6,17 @@
  * state-dependent model inputs of the chunk's slots (spot, rate, vol) into worker scratch,
  * prices each kind segment with the model table's batch entry, and multiplies by quantity.
  * Everything else (strike, expiry...) is read in place from the chunk. No allocation per tile.
+ *
+ * Sums go into per-worker exact accumulators (xsum.h): worker w adds its cells into row w of
+ * the task's accumulator table, and rsk_task_finish adds the rows. Exact integer sums make the
+ * result independent of which worker added what, in which order.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "eval.h"
+#include "xsum.h"
 
 /* Price calls are cut so that the stop flag is polled at least every ~15 µs of estimated work;
  * CRR trees also poll from inside. */
@@ -19,8 +24,7 @@
 
 typedef enum job_kind { JOB_VALUES, JOB_GRID, JOB_PNL } job_kind;
 
-/* Worker scratch. The fixed part is followed by (nbooks + 1) accumulators and the tree work
- * area. Owner worker only. */
+/* Worker scratch, followed by the tree work area. Owner worker only. */
 typedef struct scratch {
     double S[RSK_CHUNK], r[RSK_CHUNK], sigma[RSK_CHUNK], price[RSK_CHUNK];
     double va[RSK_CHUNK], vb[RSK_CHUNK];
@@ -44,14 +48,15 @@ struct rsk_task {
     double h;
     const rsk_values *base;
     rsk_grid *grid;
-    double *chunk_expo; /* nchunks x nfactors x (nbooks + 1); written by the tile owning (c, j) */
     /* pnl */
     size_t first;
     rsk_pnl *pnl;
-    double *chunk_pnl;   /* nchunks x ncols x (nbooks + 1); written by the tile owning (c, s) */
     uint8_t *chunk_done; /* nchunks x ncols: 1 when the tile finished that state */
-    /* grid and pnl: OK cells per (chunk, column, book); written by the tile owning (c, col) */
-    uint32_t *chunk_cnt;
+    /* grid and pnl: per-worker sums and OK-cell counts, nworkers x ncols x (nbooks + 1); row w
+     * is written only by worker w */
+    size_t nworkers;
+    rsk_xsum *wsum;
+    uint64_t *wcnt;
 };
 
 /* ---- pricing one chunk in one state ---- */
@@ -140,17 +145,15 @@ static scratch *worker_scratch(eng_worker *w)
     return eng_worker_scratch(w);
 }
 
-/* Per-book sums (nbooks + 1 doubles) and per-book OK counts (nbooks + 1 counters) follow the
- * tree work area in the scratch tail. Counters are stored in doubles' room (same size and
- * alignment). */
-static double *accumulators(rsk_task *t, scratch *sc)
+/* Worker w's accumulators for column col. */
+static rsk_xsum *wsum_at(rsk_task *t, eng_worker *w, size_t col)
 {
-    return sc->tail + t->tree_len;
+    return t->wsum + ((size_t)eng_worker_id(w) * t->ncols + col) * (t->nbooks + 1);
 }
 
-static uint64_t *counters(rsk_task *t, scratch *sc)
+static uint64_t *wcnt_at(rsk_task *t, eng_worker *w, size_t col)
 {
-    return (uint64_t *)(void *)(sc->tail + t->tree_len + t->nbooks + 1);
+    return t->wcnt + ((size_t)eng_worker_id(w) * t->ncols + col) * (t->nbooks + 1);
 }
 
 /* ---- tile functions ---- */
@@ -214,8 +217,6 @@ static void grid_tile(rsk_task *t, const eng_tile *tl, eng_worker *w, eng_tile_r
 {
     const dat_positions *pos = &t->pf->ds->pos;
     scratch *sc = worker_scratch(w);
-    double *acc = accumulators(t, sc);
-    uint64_t *cnt = counters(t, sc);
     size_t F = t->nfactors, nb = t->nbooks, U = t->st->nund;
     const double h2 = 2.0 * t->h, hh = t->h * t->h;
     const double *v0 = t->base->value;
@@ -231,10 +232,9 @@ static void grid_tile(rsk_task *t, const eng_tile *tl, eng_worker *w, eng_tile_r
                 grid_stop(t, tl, ci, j, (uint8_t)res->code);
                 return;
             }
-            memset(acc, 0, (nb + 1) * sizeof(double));
-            memset(cnt, 0, (nb + 1) * sizeof *cnt);
+            rsk_xsum *sum = wsum_at(t, w, j);
+            uint64_t *cnt = wcnt_at(t, w, j);
             uint64_t ok_here = 0;
-            /* Rows in file order: the order of the chunk's exposure sums. */
             for (uint32_t r = 0; r < c->nrows; r++) {
                 uint16_t s = c->slot_of_row[r];
                 size_t row = (size_t)c->row0 + r;
@@ -249,34 +249,41 @@ static void grid_tile(rsk_task *t, const eng_tile *tl, eng_worker *w, eng_tile_r
                     continue;
                 }
                 double vp = sc->va[s], vm = sc->vb[s];
-                if (!isfinite(vp) || !isfinite(vm)) {
+                double d = (vp - vm) / h2;
+                double g = (vp - 2.0 * v0[row] + vm) / hh;
+                if (!isfinite(d) || !isfinite(g) || !rsk_xsum_term_ok(d)) {
                     grid_cell(t->grid, cell, RK_NUMERIC, NAN, NAN);
                     continue;
                 }
-                double d = (vp - vm) / h2;
-                double g = (vp - 2.0 * v0[row] + vm) / hh;
                 grid_cell(t->grid, cell, RK_OK, d, g);
-                acc[c->book[s]] += d;
-                acc[nb] += d;
+                rsk_xsum x = rsk_xsum_from(d);
+                sum[c->book[s]] += x;
+                sum[nb] += x;
                 cnt[c->book[s]]++;
                 ok_here++;
             }
-            cnt[nb] = ok_here;
-            size_t at = ((size_t)ci * F + j) * (nb + 1);
-            memcpy(t->chunk_expo + at, acc, (nb + 1) * sizeof(double));
-            for (size_t b = 0; b <= nb; b++)
-                t->chunk_cnt[at + b] = (uint32_t)cnt[b];
+            cnt[nb] += ok_here;
             res->cells_ok += ok_here;
             atomic_fetch_add_explicit(&t->cells_done, c->nslots, memory_order_relaxed);
         }
     }
 }
 
+/* Keeps the smallest failing scenario of a row: a CAS loop on a plain minimum (relaxed: the
+ * value is read after the request completes). */
+static void note_failure(rsk_pnl *p, size_t row, uint32_t scen)
+{
+    atomic_fetch_add_explicit(&p->nfail[row], 1, memory_order_relaxed);
+    uint32_t prev = atomic_load_explicit(&p->first_fail[row], memory_order_relaxed);
+    while (scen < prev &&
+           !atomic_compare_exchange_weak_explicit(&p->first_fail[row], &prev, scen,
+                                                  memory_order_relaxed, memory_order_relaxed)) {
+    }
+}
+
 static void pnl_tile(rsk_task *t, const eng_tile *tl, eng_worker *w, eng_tile_result *res)
 {
     scratch *sc = worker_scratch(w);
-    double *acc = accumulators(t, sc);
-    uint64_t *cnt = counters(t, sc);
     size_t nb = t->nbooks, U = t->st->nund;
     const double *v0 = t->base->value;
     const uint8_t *v0s = t->base->status;
@@ -289,39 +296,26 @@ static void pnl_tile(rsk_task *t, const eng_tile *tl, eng_worker *w, eng_tile_re
                 res->code = eng_stop_code(w);
                 return;
             }
-            memset(acc, 0, (nb + 1) * sizeof(double));
-            memset(cnt, 0, (nb + 1) * sizeof *cnt);
+            rsk_xsum *sum = wsum_at(t, w, s);
+            uint64_t *cnt = wcnt_at(t, w, s);
             uint64_t ok_here = 0;
             uint32_t scen = (uint32_t)(t->first + s);
-            for (uint32_t r = 0; r < c->nrows; r++) {
-                uint16_t sl = c->slot_of_row[r];
-                if (sl == UINT16_MAX)
-                    continue;
-                size_t row = (size_t)c->row0 + r;
+            for (uint32_t sl = 0; sl < c->nslots; sl++) {
+                size_t row = (size_t)c->row0 + c->row[sl];
                 if (v0s[row] != RK_OK)
                     continue; /* reported once, with the base value */
-                double v = sc->va[sl];
-                if (!isfinite(v)) {
-                    atomic_fetch_add_explicit(&p->nfail[row], 1, memory_order_relaxed);
-                    uint32_t prev = atomic_load_explicit(&p->first_fail[row], memory_order_relaxed);
-                    /* keep the smallest failing scenario: CAS loop, relaxed (a plain minimum) */
-                    while (scen < prev && !atomic_compare_exchange_weak_explicit(
-                                              &p->first_fail[row], &prev, scen,
-                                              memory_order_relaxed, memory_order_relaxed)) {
-                    }
+                double pl = sc->va[sl] - v0[row];
+                if (!isfinite(pl) || !rsk_xsum_term_ok(pl)) {
+                    note_failure(p, row, scen);
                     continue;
                 }
-                double pl = v - v0[row];
-                acc[c->book[sl]] += pl;
-                acc[nb] += pl;
+                rsk_xsum xs = rsk_xsum_from(pl);
+                sum[c->book[sl]] += xs;
+                sum[nb] += xs;
                 cnt[c->book[sl]]++;
                 ok_here++;
             }
-            cnt[nb] = ok_here;
-            size_t at = ((size_t)ci * t->ncols + s) * (nb + 1);
-            memcpy(t->chunk_pnl + at, acc, (nb + 1) * sizeof(double));
-            for (size_t b = 0; b <= nb; b++)
-                t->chunk_cnt[at + b] = (uint32_t)cnt[b];
+            cnt[nb] += ok_here;
             t->chunk_done[(size_t)ci * t->ncols + s] = 1;
             res->cells_ok += ok_here;
             atomic_fetch_add_explicit(&t->cells_done, c->nslots, memory_order_relaxed);
@@ -350,8 +344,9 @@ static void run_tile(void *arg, const eng_tile *tl, eng_worker *w, eng_tile_resu
 
 /* ---- submitting ---- */
 
-static rk_status task_new(job_kind kind, const rsk_portfolio *pf, const rsk_states *st,
-                          size_t ncols, uint32_t max_tile_cols, rsk_task **out)
+static rk_status task_new(eng_engine *e, job_kind kind, const rsk_portfolio *pf,
+                          const rsk_states *st, size_t ncols, uint32_t max_tile_cols,
+                          rsk_task **out)
 {
     rsk_task *t = calloc(1, sizeof *t);
     if (t == NULL)
@@ -369,7 +364,19 @@ static rk_status task_new(job_kind kind, const rsk_portfolio *pf, const rsk_stat
     t->ej.row_node = pf->chunk_node;
     t->ej.row_cost = pf->chunk_cost;
     t->ej.max_tile_cols = max_tile_cols;
-    t->ej.scratch_bytes = sizeof(scratch) + (t->tree_len + 2 * (t->nbooks + 1)) * sizeof(double);
+    t->ej.scratch_bytes = sizeof(scratch) + t->tree_len * sizeof(double);
+    if (kind != JOB_VALUES) {
+        t->nworkers = eng_worker_count(e);
+        size_t n = t->nworkers * (ncols ? ncols : 1) * (t->nbooks + 1);
+        t->wsum = calloc(n, sizeof *t->wsum);
+        t->wcnt = calloc(n, sizeof *t->wcnt);
+        if (t->wsum == NULL || t->wcnt == NULL) {
+            free(t->wsum);
+            free(t->wcnt);
+            free(t);
+            return RK_NO_MEMORY;
+        }
+    }
     t->ej.run = run_tile;
     t->ej.arg = t;
     *out = t;
@@ -381,9 +388,8 @@ static void task_free(rsk_task *t)
     if (t == NULL)
         return;
     eng_request_free(t->req);
-    free(t->chunk_expo);
-    free(t->chunk_pnl);
-    free(t->chunk_cnt);
+    free(t->wsum);
+    free(t->wcnt);
     free(t->chunk_done);
     free(t);
 }
@@ -428,7 +434,7 @@ rk_status rsk_values_start(eng_engine *e, const rsk_portfolio *pf, const rsk_sta
         out->status[i] = pos->status[i] == RK_OK ? RSK_PENDING : pos->status[i];
     }
     rsk_task *t;
-    rk_status rc = task_new(JOB_VALUES, pf, st, 1, 1, &t);
+    rk_status rc = task_new(e, JOB_VALUES, pf, st, 1, 1, &t);
     if (rc != RK_OK) {
         rsk_values_free(out);
         return rc;
@@ -465,28 +471,23 @@ rk_status rsk_grid_start(eng_engine *e, const rsk_portfolio *pf, const rsk_state
     }
     out->status = malloc(cells ? cells : 1);
     out->exposure = calloc((nb + 1) * (F ? F : 1), sizeof(double));
+    out->xexposure = calloc((nb + 1) * (F ? F : 1), sizeof(rsk_xsum));
     out->ok_cells = calloc(nb + 1, sizeof(uint64_t));
     out->req_cells = calloc(nb + 1, sizeof(uint64_t));
     rsk_task *t = NULL;
     rk_status rc = RK_NO_MEMORY;
     if ((keep_cells && (out->delta == NULL || out->gamma == NULL)) || out->status == NULL ||
-        out->exposure == NULL || out->ok_cells == NULL || out->req_cells == NULL)
+        out->exposure == NULL || out->xexposure == NULL || out->ok_cells == NULL ||
+        out->req_cells == NULL)
         goto fail;
     rsk_requested_cells(pos, nb, F, out->req_cells);
-    rc = task_new(JOB_GRID, pf, st, F, 0, &t);
+    rc = task_new(e, JOB_GRID, pf, st, F, 0, &t);
     if (rc != RK_OK)
         goto fail;
     rc = RK_NO_MEMORY;
     t->h = h;
     t->base = v;
     t->grid = out;
-    t->ej.max_tile_cols = 0;
-    t->chunk_expo =
-        calloc((pf->nchunks ? pf->nchunks : 1) * (F ? F : 1) * (nb + 1), sizeof(double));
-    t->chunk_cnt =
-        calloc((pf->nchunks ? pf->nchunks : 1) * (F ? F : 1) * (nb + 1), sizeof(uint32_t));
-    if (t->chunk_expo == NULL || t->chunk_cnt == NULL)
-        goto fail;
     rc = task_submit(e, t, deadline_ns);
     if (rc != RK_OK)
         goto fail;
@@ -506,6 +507,7 @@ rk_status rsk_pnl_init(rsk_pnl *p, size_t nrows, size_t nbooks, size_t nscen)
     p->nbooks = nbooks;
     p->nrows = nrows;
     p->pnl = calloc((nbooks + 1) * (nscen ? nscen : 1), sizeof(double));
+    p->xpnl = calloc((nbooks + 1) * (nscen ? nscen : 1), sizeof(rsk_xsum));
     p->ok_scen = calloc((nbooks + 1) * (nscen ? nscen : 1), sizeof(uint64_t));
     p->ok_cells = calloc(nbooks + 1, sizeof *p->ok_cells);
     p->req_cells = calloc(nbooks + 1, sizeof *p->req_cells);
@@ -513,8 +515,9 @@ rk_status rsk_pnl_init(rsk_pnl *p, size_t nrows, size_t nbooks, size_t nscen)
     p->first_fail = malloc((nrows ? nrows : 1) * sizeof *p->first_fail);
     p->nmissing = calloc(nrows ? nrows : 1, sizeof *p->nmissing);
     p->miss_code = calloc(nrows ? nrows : 1, 1);
-    if (p->pnl == NULL || p->ok_scen == NULL || p->ok_cells == NULL || p->req_cells == NULL ||
-        p->nfail == NULL || p->first_fail == NULL || p->nmissing == NULL || p->miss_code == NULL) {
+    if (p->pnl == NULL || p->xpnl == NULL || p->ok_scen == NULL || p->ok_cells == NULL ||
+        p->req_cells == NULL || p->nfail == NULL || p->first_fail == NULL || p->nmissing == NULL ||
+        p->miss_code == NULL) {
         rsk_pnl_free(p);
         return RK_NO_MEMORY;
     }
@@ -530,17 +533,15 @@ rk_status rsk_pnl_start(eng_engine *e, const rsk_portfolio *pf, const rsk_states
     if (first + st->n > p->nscen || p->nbooks != nb || p->nrows != pf->ds->pos.n)
         return RK_BAD_ARGUMENT;
     rsk_task *t;
-    rk_status rc = task_new(JOB_PNL, pf, st, st->n, 0, &t);
+    rk_status rc = task_new(e, JOB_PNL, pf, st, st->n, 0, &t);
     if (rc != RK_OK)
         return rc;
     t->first = first;
     t->base = v;
     t->pnl = p;
     size_t cells = (pf->nchunks ? pf->nchunks : 1) * (st->n ? st->n : 1);
-    t->chunk_pnl = calloc(cells * (nb + 1), sizeof(double));
-    t->chunk_cnt = calloc(cells * (nb + 1), sizeof(uint32_t));
     t->chunk_done = calloc(cells, 1);
-    if (t->chunk_pnl == NULL || t->chunk_cnt == NULL || t->chunk_done == NULL) {
+    if (t->chunk_done == NULL) {
         task_free(t);
         return RK_NO_MEMORY;
     }
@@ -613,16 +614,18 @@ static void finish_grid(rsk_task *t, const eng_record *rec, size_t nrec)
             grid_mark(t, &t->pf->chunks[ci], rec[i].tile.col0, rec[i].tile.col1,
                       (uint8_t)rec[i].code);
     }
-    /* Exposures: chunk partials added in chunk order. */
-    for (size_t c = 0; c < t->pf->nchunks; c++)
+    /* Exposures: the workers' exact sums added, then rounded once. */
+    for (size_t w = 0; w < t->nworkers; w++)
         for (size_t j = 0; j < F; j++) {
-            const double *part = t->chunk_expo + (c * F + j) * (nb + 1);
-            const uint32_t *cnt = t->chunk_cnt + (c * F + j) * (nb + 1);
+            const rsk_xsum *sum = t->wsum + (w * F + j) * (nb + 1);
+            const uint64_t *cnt = t->wcnt + (w * F + j) * (nb + 1);
             for (size_t b = 0; b <= nb; b++) {
-                g->exposure[b * F + j] += part[b];
+                g->xexposure[b * F + j] += sum[b];
                 g->ok_cells[b] += cnt[b];
             }
         }
+    for (size_t k = 0; k < (nb + 1) * F; k++)
+        g->exposure[k] = rsk_xsum_value(g->xexposure[k]);
 }
 
 static void finish_pnl(rsk_task *t, const eng_record *rec, size_t nrec)
@@ -646,15 +649,20 @@ static void finish_pnl(rsk_task *t, const eng_record *rec, size_t nrec)
             }
         }
     }
-    for (size_t c = 0; c < t->pf->nchunks; c++)
+    for (size_t w = 0; w < t->nworkers; w++)
         for (size_t s = 0; s < ns; s++) {
-            const double *part = t->chunk_pnl + (c * ns + s) * (nb + 1);
-            const uint32_t *cnt = t->chunk_cnt + (c * ns + s) * (nb + 1);
+            const rsk_xsum *sum = t->wsum + (w * ns + s) * (nb + 1);
+            const uint64_t *cnt = t->wcnt + (w * ns + s) * (nb + 1);
             for (size_t b = 0; b <= nb; b++) {
-                p->pnl[b * p->nscen + t->first + s] += part[b];
+                p->xpnl[b * p->nscen + t->first + s] += sum[b];
                 p->ok_scen[b * p->nscen + t->first + s] += cnt[b];
                 p->ok_cells[b] += cnt[b];
             }
+        }
+    for (size_t b = 0; b <= nb; b++)
+        for (size_t s = 0; s < ns; s++) {
+            size_t k = b * p->nscen + t->first + s;
+            p->pnl[k] = rsk_xsum_value(p->xpnl[k]);
         }
 }
 
@@ -737,6 +745,7 @@ void rsk_grid_free(rsk_grid *g)
     free(g->gamma);
     free(g->status);
     free(g->exposure);
+    free(g->xexposure);
     free(g->ok_cells);
     free(g->req_cells);
     memset(g, 0, sizeof *g);
@@ -747,6 +756,7 @@ void rsk_pnl_free(rsk_pnl *p)
     if (p == NULL)
         return;
     free(p->pnl);
+    free(p->xpnl);
     free(p->ok_scen);
     free(p->ok_cells);
     free(p->req_cells);

@@ -8,9 +8,10 @@
  * the tile's code (DEADLINE, CANCELLED...) when its tile never reached it. Position-level errors
  * found at load time (INVALID_INPUT) cover all of that position's cells.
  *
- * Sums. Per-book sums (exposures, P&L per scenario) are taken per chunk, rows in file order, and
- * chunk sums are added in chunk order (portfolio.h), so they do not depend on tiles or threads.
- * Only OK cells are summed; coverage = OK cells / requested cells, per book and in total, where
+ * Sums. Per-book sums (exposures, P&L per scenario) are exact (xsum.h) and rounded once, so
+ * they do not depend on tiles, threads, nodes or processes; the exact sums are kept beside the
+ * rounded ones so that partial results (one process's share) can be combined exactly. Only OK
+ * cells are summed; coverage = OK cells / requested cells, per book and in total, where
  * requested counts every position of the book, valid or not.
  *
  * Threading: a job's buffers are written by tiles (each cell by exactly one tile); the run
@@ -26,6 +27,7 @@
 #include "engine.h"
 #include "portfolio.h"
 #include "states.h"
+#include "xsum.h"
 
 #define RSK_PENDING 0xFFu /* cell status before its tile reaches it */
 
@@ -81,6 +83,7 @@ typedef struct rsk_grid {
                               (only exposures wanted) */
     uint8_t *status;       /* n x nfactors */
     double *exposure;      /* (nbooks + 1) x nfactors: sum of OK deltas per book, TOTAL last */
+    rsk_xsum *xexposure;   /* the same sums, exact */
     uint64_t *ok_cells;    /* nbooks + 1 */
     uint64_t *req_cells;   /* nbooks + 1 */
 } rsk_grid;
@@ -100,7 +103,8 @@ void rsk_grid_free(rsk_grid *g);
 
 typedef struct rsk_pnl {
     size_t nscen, nbooks, nrows;
-    double *pnl;                  /* (nbooks + 1) x nscen: P&L per book per scenario, TOTAL last */
+    double *pnl; /* (nbooks + 1) x nscen: P&L per book per scenario, TOTAL last */
+    rsk_xsum *xpnl; /* the same sums, exact */
     uint64_t *ok_scen;            /* (nbooks + 1) x nscen: OK cells per book per scenario */
     uint64_t *ok_cells;           /* nbooks + 1: OK cells per book over all scenarios */
     uint64_t *req_cells;          /* nbooks + 1 */

@@ -1,6 +1,6 @@
 /*
  * portfolio.c - builds the chunked, kind-grouped, node-local layout of the valid positions
- * (see portfolio.h for why chunks have a fixed size).
+ * (see portfolio.h).
  */
 #include <stdlib.h>
 #include <string.h>

@@ -3,11 +3,10 @@
  * RSK_CHUNK rows in file order, each chunk structure-of-arrays grouped by instrument kind and
  * placed in the memory of the NUMA node that will evaluate it.
  *
- * Why chunks of a fixed size: every sum the engine produces (per-book exposures, per-book P&L
- * per scenario) is taken over a chunk in file order, and the chunk sums are added in chunk
- * order. Chunk boundaries depend only on the row index, never on threads, tiles, nodes or
- * processes, so the sums are bitwise identical however the work was cut (SPEC §4). A process
- * that holds a share of the positions holds whole chunks, so the same holds across processes.
+ * A chunk is the unit of placement and of scheduling: the engine's rows are chunks, each owned
+ * by one NUMA node. Its size is a compromise: large enough that a model batch call amortises
+ * its overhead, small enough that one chunk in one state is a few tens of microseconds. The
+ * results do not depend on it: sums are exact (xsum.h).
  *
  * Within a chunk, slots are the valid rows grouped by kind (file order within a kind), so one
  * model batch call prices a whole kind segment. Invalid rows have no slot.
@@ -25,7 +24,7 @@
 #include "engine.h"
 #include "model.h"
 
-#define RSK_CHUNK 256u /* rows per chunk: fixed, part of the summation order */
+#define RSK_CHUNK 256u /* rows per chunk (at most 65535: slots are 16-bit) */
 
 typedef struct rsk_chunk {
     uint32_t row0;                    /* first row (index into dat_positions) */

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "model.h"
-#include "portfolio.h"
 #include "reference.h"
+#include "xsum.h"
 
 /* x' for underlying u moved by `move` = beta_u . df (SPEC §1). */
 static double shock_one(const dat_market *m, size_t u, double move)
@@ -108,17 +108,17 @@ rk_status rsk_ref_grid(const dat_dataset *ds, double h, const rsk_values *v, rsk
         return RK_NO_MEMORY;
     double *xp = malloc((U ? U : 1) * sizeof(double));
     double *xm = malloc((U ? U : 1) * sizeof(double));
-    double *block = calloc(nb + 1, sizeof(double));
     out->delta = malloc((n * F > 0 ? n * F : 1) * sizeof(double));
     out->gamma = malloc((n * F > 0 ? n * F : 1) * sizeof(double));
     out->status = malloc(n * F > 0 ? n * F : 1);
     out->exposure = calloc((nb + 1) * (F ? F : 1), sizeof(double));
+    out->xexposure = calloc((nb + 1) * (F ? F : 1), sizeof(rsk_xsum));
     out->ok_cells = calloc(nb + 1, sizeof(uint64_t));
     out->req_cells = calloc(nb + 1, sizeof(uint64_t));
     rk_status rc = RK_NO_MEMORY;
-    if (xp == NULL || xm == NULL || block == NULL || out->delta == NULL || out->gamma == NULL ||
-        out->status == NULL || out->exposure == NULL || out->ok_cells == NULL ||
-        out->req_cells == NULL) {
+    if (xp == NULL || xm == NULL || out->delta == NULL || out->gamma == NULL ||
+        out->status == NULL || out->exposure == NULL || out->xexposure == NULL ||
+        out->ok_cells == NULL || out->req_cells == NULL) {
         rsk_grid_free(out);
         goto done;
     }
@@ -128,39 +128,37 @@ rk_status rsk_ref_grid(const dat_dataset *ds, double h, const rsk_values *v, rsk
             xp[u] = shock_one(m, u, m->beta[u * F + j] * h);
             xm[u] = shock_one(m, u, m->beta[u * F + j] * -h);
         }
-        for (size_t b0 = 0; b0 < n; b0 += RSK_CHUNK) {
-            memset(block, 0, (nb + 1) * sizeof(double));
-            for (size_t i = b0; i < n && i < b0 + RSK_CHUNK; i++) {
-                size_t cell = i * F + j;
-                out->delta[cell] = NAN;
-                out->gamma[cell] = NAN;
-                out->status[cell] = v->status[i];
-                if (v->status[i] != RK_OK)
-                    continue;
-                double vp = value(&pr, p, i, xp, NULL);
-                double vm = value(&pr, p, i, xm, NULL);
-                if (!isfinite(vp) || !isfinite(vm)) {
-                    out->status[cell] = RK_NUMERIC;
-                    continue;
-                }
-                out->delta[cell] = (vp - vm) / (2.0 * h);
-                out->gamma[cell] = (vp - 2.0 * v->value[i] + vm) / (h * h);
-                out->status[cell] = RK_OK;
-                block[p->book[i]] += out->delta[cell];
-                block[nb] += out->delta[cell];
-                out->ok_cells[p->book[i]]++;
-                out->ok_cells[nb]++;
+        for (size_t i = 0; i < n; i++) {
+            size_t cell = i * F + j;
+            out->delta[cell] = NAN;
+            out->gamma[cell] = NAN;
+            out->status[cell] = v->status[i];
+            if (v->status[i] != RK_OK)
+                continue;
+            double vp = value(&pr, p, i, xp, NULL);
+            double vm = value(&pr, p, i, xm, NULL);
+            double d = (vp - vm) / (2.0 * h);
+            double g = (vp - 2.0 * v->value[i] + vm) / (h * h);
+            if (!isfinite(d) || !isfinite(g) || !rsk_xsum_term_ok(d)) {
+                out->status[cell] = RK_NUMERIC;
+                continue;
             }
-            for (size_t b = 0; b <= nb; b++)
-                out->exposure[b * F + j] += block[b];
+            out->delta[cell] = d;
+            out->gamma[cell] = g;
+            out->status[cell] = RK_OK;
+            out->xexposure[p->book[i] * F + j] += rsk_xsum_from(d);
+            out->xexposure[nb * F + j] += rsk_xsum_from(d);
+            out->ok_cells[p->book[i]]++;
+            out->ok_cells[nb]++;
         }
     }
+    for (size_t k = 0; k < (nb + 1) * F; k++)
+        out->exposure[k] = rsk_xsum_value(out->xexposure[k]);
     rc = RK_OK;
 done:
     free(pr.work.buf);
     free(xp);
     free(xm);
-    free(block);
     return rc;
 }
 
@@ -180,8 +178,7 @@ rk_status rsk_ref_pnl(const dat_dataset *ds, const double *shock, size_t nscen, 
         return RK_NO_MEMORY;
     }
     double *x = malloc((U ? U : 1) * sizeof(double));
-    double *block = calloc(nb + 1, sizeof(double));
-    if (x == NULL || block == NULL) {
+    if (x == NULL) {
         rsk_pnl_free(out);
         rc = RK_NO_MEMORY;
         goto done;
@@ -194,31 +191,27 @@ rk_status rsk_ref_pnl(const dat_dataset *ds, const double *shock, size_t nscen, 
                 move += m->beta[u * F + j] * df[j];
             x[u] = shock_one(m, u, move);
         }
-        for (size_t b0 = 0; b0 < n; b0 += RSK_CHUNK) {
-            memset(block, 0, (nb + 1) * sizeof(double));
-            for (size_t i = b0; i < n && i < b0 + RSK_CHUNK; i++) {
-                if (v->status[i] != RK_OK)
-                    continue;
-                double vs = value(&pr, p, i, x, NULL);
-                if (!isfinite(vs)) {
-                    if (atomic_fetch_add(&out->nfail[i], 1) == 0)
-                        atomic_store(&out->first_fail[i], (uint32_t)s);
-                    continue;
-                }
-                block[p->book[i]] += vs - v->value[i];
-                block[nb] += vs - v->value[i];
-                out->ok_scen[p->book[i] * nscen + s]++;
-                out->ok_scen[nb * nscen + s]++;
-                out->ok_cells[p->book[i]]++;
-                out->ok_cells[nb]++;
+        for (size_t i = 0; i < n; i++) {
+            if (v->status[i] != RK_OK)
+                continue;
+            double pl = value(&pr, p, i, x, NULL) - v->value[i];
+            if (!isfinite(pl) || !rsk_xsum_term_ok(pl)) {
+                if (atomic_fetch_add(&out->nfail[i], 1) == 0)
+                    atomic_store(&out->first_fail[i], (uint32_t)s);
+                continue;
             }
-            for (size_t b = 0; b <= nb; b++)
-                out->pnl[b * nscen + s] += block[b];
+            out->xpnl[p->book[i] * nscen + s] += rsk_xsum_from(pl);
+            out->xpnl[nb * nscen + s] += rsk_xsum_from(pl);
+            out->ok_scen[p->book[i] * nscen + s]++;
+            out->ok_scen[nb * nscen + s]++;
+            out->ok_cells[p->book[i]]++;
+            out->ok_cells[nb]++;
         }
     }
+    for (size_t k = 0; k < (nb + 1) * nscen; k++)
+        out->pnl[k] = rsk_xsum_value(out->xpnl[k]);
 done:
     free(pr.work.buf);
     free(x);
-    free(block);
     return rc;
 }

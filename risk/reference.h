@@ -5,8 +5,8 @@
  * It is the oracle the engine is tested against, so it shares nothing with the engine's path
  * beyond the scalar models and the output structures: it reads the data set in file order,
  * shocks the underlyings itself and never touches tiles, chunks' slot layout or batch entries.
- * The one convention it shares is the order of sums (blocks of RSK_CHUNK rows in file order,
- * block sums added in order), so that engine and reference can be compared bit for bit.
+ * Its sums are exact (xsum.h) like the engine's, so that aggregates too can be compared bit
+ * for bit.
  */
 #ifndef RSK_REFERENCE_H
 #define RSK_REFERENCE_H

@@ -1,0 +1,95 @@
+/*
+ * test_xsum.c - exact sums: conversions are exact where they should be, truncation is toward
+ * zero at 2^-64, and a sum is bitwise the same whatever the order of its terms and however they
+ * were split into partial sums.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "harness.h"
+#include "xsum.h"
+
+#define TOL_VS_LONG_DOUBLE 1e-15 /* rounded exact sum vs a long double sum, relative */
+
+START_TEST(conversions)
+{
+    ck_assert(rsk_xsum_from(1.0) == (rsk_xsum)1 << 64);
+    ck_assert(rsk_xsum_from(-3.25) == -(((rsk_xsum)13) << 62));
+    ck_assert(rsk_xsum_from(0x1p-64) == 1);
+    ck_assert(rsk_xsum_from(0x1p-65) == 0);            /* below the resolution */
+    ck_assert(rsk_xsum_from(-0x1.8p-64) == -1);        /* toward zero */
+    ck_assert(rsk_xsum_from(0.0) == 0);
+    ck_assert(rsk_xsum_from(-0.0) == 0);
+    ck_assert(rsk_xsum_from(5e-324) == 0);             /* subnormal */
+    ck_assert(rsk_xsum_from(0x1.fffffffffffffp61) == (rsk_xsum)0x1fffffffffffffLL << 73);
+    ck_assert(rsk_xsum_term_ok(0x1.fffffffffffffp61));
+    ck_assert(!rsk_xsum_term_ok(0x1p62));
+    ck_assert(!rsk_xsum_term_ok(NAN));
+    ck_assert(rk_test_same_bits(rsk_xsum_value(rsk_xsum_from(123.456)), 123.456));
+    ck_assert(rk_test_same_bits(rsk_xsum_value(rsk_xsum_from(-1e15)), -1e15));
+}
+END_TEST
+
+static uint64_t rng = 88172645463325252ULL;
+
+static double draw(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    /* mixed magnitudes and signs, like P&L across positions */
+    double u = (double)(rng >> 11) * 0x1p-53;
+    double scale = (double)(1u << (rng % 30));
+    return ((rng >> 3) & 1 ? -u : u) * scale;
+}
+
+START_TEST(order_and_split_independent)
+{
+    enum { N = 20000 };
+    double *x = malloc(N * sizeof *x);
+    ck_assert_ptr_nonnull(x);
+    for (int i = 0; i < N; i++)
+        x[i] = draw();
+    rsk_xsum fwd = 0, back = 0;
+    long double ld = 0;
+    for (int i = 0; i < N; i++) {
+        fwd += rsk_xsum_from(x[i]);
+        back += rsk_xsum_from(x[N - 1 - i]);
+        ld += x[i];
+    }
+    ck_assert(fwd == back);
+    /* split into uneven partial sums, combined in another order */
+    rsk_xsum parts[7] = {0};
+    for (int i = 0; i < N; i++)
+        parts[(i * 31 + i / 5) % 7] += rsk_xsum_from(x[i]);
+    rsk_xsum comb = 0;
+    for (int k = 6; k >= 0; k--)
+        comb += parts[k];
+    ck_assert(comb == fwd);
+    ck_assert(rk_test_same_bits(rsk_xsum_value(comb), rsk_xsum_value(fwd)));
+    /* the naive double sum in another order usually differs in the last bits; the exact sum
+     * agrees with an extended-precision sum */
+    ck_assert_close(rsk_xsum_value(fwd), (double)ld, 1e-9, TOL_VS_LONG_DOUBLE);
+    free(x);
+}
+END_TEST
+
+START_TEST(cancellation_is_exact)
+{
+    /* 1e15 + 1 - 1e15 in doubles in this order loses nothing, but 1e16 + 1 - 1e16 does; the
+     * exact sum does not */
+    rsk_xsum s = rsk_xsum_from(1e16) + rsk_xsum_from(1.0) + rsk_xsum_from(-1e16);
+    ck_assert(rk_test_same_bits(rsk_xsum_value(s), 1.0));
+}
+END_TEST
+
+Suite *test_suite(void)
+{
+    Suite *s = suite_create("xsum");
+    TCase *tc = tcase_create("xsum");
+    tcase_add_test(tc, conversions);
+    tcase_add_test(tc, order_and_split_independent);
+    tcase_add_test(tc, cancellation_is_exact);
+    suite_add_tcase(s, tc);
+    return s;
+}
