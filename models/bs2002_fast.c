@@ -48,8 +48,8 @@
  * is almost never the case. */
 #define QUAD_REL_DIFF 4e-15
 #define QUAD_ABS_DIFF 1e-308
-#define KEEP_REL 1e-14
-#define KEEP_ABS 1e-15
+#define KEEP_REL 5e-14
+#define KEEP_ABS 5e-15
 
 /* ---- the quadrature exponential ----
  * exp(x) for x >= -708 (the caller clamps): exp(x) = 2^n exp(r), n = round(x / ln 2), r = x - n ln 2 in [-ln2/2, ln2/2], with ln 2 split
