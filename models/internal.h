@@ -20,6 +20,7 @@
 
 #include <math.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "model.h"
 
@@ -55,6 +56,11 @@ static inline double mdl_bvn_quad(const mdl_bvn_nodes *nd, double h, double k)
 /* The nodes bs2002.c tabulates for rho = sqrt((sqrt(5) - 1) / 2), exposed for the test that
  * checks them against mdl_bvn_nodes_init. */
 const mdl_bvn_nodes *mdl_bs2002_rho_nodes(void);
+
+/* The "blocked" batch variants of the american call and put (bs2002_fast.c), which table.c
+ * registers over the reference loops. */
+size_t mdl_amer_call_blocked(const mdl_batch *b, const mdl_work *w, const mdl_poll *poll);
+size_t mdl_amer_put_blocked(const mdl_batch *b, const mdl_work *w, const mdl_poll *poll);
 
 /* Number of cash-flow times T - k/f > 0 (k = 0, 1, ...) exactly as evaluated in floating
  * point, as a double. T > 0, f > 0. */

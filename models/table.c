@@ -9,6 +9,7 @@
  * computed once (one sqrt, one log, two exp and two erfc per european; one exp and two expm1
  * per bond instead of one exp per cash flow). The poll is consulted between chunks, and between
  * items of the american kinds (a closed form of a few µs or a tree that polls by itself).
+ * The american kinds get the "blocked" Bjerksund-Stensland variant of bs2002_fast.c.
  */
 #include <pthread.h>
 #include <stddef.h>
@@ -229,6 +230,8 @@ static void table_fill(void)
     mdl_register_batch(MDL_EURO_CALL, "hoisted", call_hoisted);
     mdl_register_batch(MDL_EURO_PUT, "hoisted", put_hoisted);
     mdl_register_batch(MDL_BOND, "hoisted", bond_hoisted);
+    mdl_register_batch(MDL_AMER_CALL, "blocked", mdl_amer_call_blocked);
+    mdl_register_batch(MDL_AMER_PUT, "blocked", mdl_amer_put_blocked);
 }
 
 void mdl_init(void)

@@ -13,6 +13,10 @@
 #define TOL_EURO_HOISTED_REL 1e-12 /* d1 rounded differently; relative to the price ... */
 #define TOL_EURO_HOISTED_ABS 1e-13 /* ... plus absolute per unit of spot, for tiny prices */
 #define TOL_BOND_CLOSED 1e-13      /* geometric series against the literal sum, relative */
+/* blocked BS2002 (quadrature exponentials rounded differently): relative to the price, plus
+ * absolute per unit of max(S, K); test_bs2002_fast.c tests it in depth */
+#define TOL_BS2002_BLOCKED_REL 1e-13
+#define TOL_BS2002_BLOCKED_ABS 1e-14
 #define NB 1000
 
 static double S[NB], K[NB], T[NB], r[NB], sg[NB], q[NB], cpn[NB], fq[NB];
@@ -57,6 +61,8 @@ START_TEST(table_complete)
     ck_assert_str_eq(tb[MDL_EURO_PUT].variant, "hoisted");
     ck_assert_str_eq(tb[MDL_FORWARD].variant, "hoisted");
     ck_assert_str_eq(tb[MDL_BOND].variant, "hoisted");
+    ck_assert_str_eq(tb[MDL_AMER_CALL].variant, "blocked");
+    ck_assert_str_eq(tb[MDL_AMER_PUT].variant, "blocked");
 }
 END_TEST
 
@@ -105,6 +111,12 @@ START_TEST(variants_match_reference)
                     break;
                 case MDL_BOND:
                     ck_assert_close(out_var[i], out_ref[i], 0, TOL_BOND_CLOSED);
+                    break;
+                case MDL_AMER_CALL:
+                case MDL_AMER_PUT:
+                    ck_assert_close(out_var[i], out_ref[i],
+                                    TOL_BS2002_BLOCKED_ABS * fmax(S[i], K[i]),
+                                    TOL_BS2002_BLOCKED_REL);
                     break;
                 default:
                     ck_abort_msg("no tolerance named for variant of %s", tb[k].name);
