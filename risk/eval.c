@@ -21,6 +21,8 @@
 /* Price calls are cut so that the stop flag is polled at least every ~15 µs of estimated work;
  * CRR trees also poll from inside. */
 #define POLL_EVERY_NS 15000.0
+/* American closed forms per batch call: the blocked BS2002 variant's block (about 27 µs). */
+#define AMER_RUN 16u
 
 typedef enum job_kind { JOB_VALUES, JOB_GRID, JOB_PNL } job_kind;
 
@@ -107,14 +109,27 @@ static bool price_chunk(const rsk_chunk *c, const double *x, scratch *sc, size_t
         if (a == b)
             continue;
         gather(c, (mdl_kind)k, a, b, x, sc);
+        bool amer = k == MDL_AMER_CALL || k == MDL_AMER_PUT;
         double each = rsk_price_cost_ns((mdl_kind)k, 0);
         uint32_t step = each >= POLL_EVERY_NS ? 1u : (uint32_t)(POLL_EVERY_NS / each);
-        if ((k == MDL_AMER_CALL || k == MDL_AMER_PUT) && c->max_steps > 0)
-            step = 1; /* trees: cost varies by slot and they poll from inside */
-        for (uint32_t i = a; i < b; i += step) {
+        if (amer)
+            step = AMER_RUN;
+        for (uint32_t i = a; i < b;) {
             if (eng_should_stop(w))
                 return false;
             uint32_t n = b - i < step ? b - i : step;
+            if (amer) {
+                /* trees go one at a time (their cost varies, they poll from inside); closed
+                 * forms in runs, which the blocked variant prices together */
+                if (c->steps[i] > 0) {
+                    n = 1;
+                } else {
+                    uint32_t m = 1;
+                    while (m < n && c->steps[i + m] == 0)
+                        m++;
+                    n = m;
+                }
+            }
             mdl_batch bt = {
                 .n = n,
                 .S = sc->S + i,
@@ -131,6 +146,7 @@ static bool price_chunk(const rsk_chunk *c, const double *x, scratch *sc, size_t
             };
             if (tab[k].batch(&bt, &work, &poll) < n)
                 return false;
+            i += n;
         }
         for (uint32_t s = a; s < b; s++) {
             double val = c->qty[s] * sc->price[s];

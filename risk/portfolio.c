@@ -22,7 +22,7 @@ double rsk_price_cost_ns(mdl_kind k, uint32_t steps)
     case MDL_AMER_CALL:
     case MDL_AMER_PUT:
         if (steps == 0)
-            return 900.0;
+            return 1700.0;
         return 60.0 + 1.2 * (double)steps * (double)steps;
     case MDL_BOND:
         return 40.0;
@@ -66,18 +66,25 @@ static void chunk_bind_arrays(rsk_chunk *c, unsigned char *base)
 static void chunk_fill(rsk_chunk *c, const dat_positions *p)
 {
     uint32_t count[MDL_KIND_COUNT] = {0};
+    uint32_t closed[MDL_KIND_COUNT] = {0}; /* american slots priced in closed form */
     for (uint32_t r = 0; r < c->nrows; r++) {
         size_t i = (size_t)c->row0 + r;
-        if (p->status[i] == RK_OK)
+        if (p->status[i] == RK_OK) {
             count[p->kind[i]]++;
+            closed[p->kind[i]] += p->steps[i] == 0;
+        }
     }
     c->seg[0] = 0;
     for (unsigned k = 0; k < MDL_KIND_COUNT; k++)
         c->seg[k + 1] = c->seg[k] + count[k];
     c->nslots = c->seg[MDL_KIND_COUNT];
 
-    uint32_t next[MDL_KIND_COUNT];
+    /* Within an american segment, closed forms come first and trees after them, so that the
+     * closed forms are priced in runs and each tree alone. */
+    uint32_t next[MDL_KIND_COUNT], next_tree[MDL_KIND_COUNT];
     memcpy(next, c->seg, sizeof next);
+    for (unsigned k = 0; k < MDL_KIND_COUNT; k++)
+        next_tree[k] = c->seg[k] + closed[k];
     c->cost_ns = 0.0;
     c->max_steps = 0;
     for (uint32_t r = 0; r < RSK_CHUNK; r++)
@@ -87,7 +94,8 @@ static void chunk_fill(rsk_chunk *c, const dat_positions *p)
         if (p->status[i] != RK_OK)
             continue;
         mdl_kind k = (mdl_kind)p->kind[i];
-        uint32_t s = next[k]++;
+        bool tree = (k == MDL_AMER_CALL || k == MDL_AMER_PUT) && p->steps[i] > 0;
+        uint32_t s = tree ? next_tree[k]++ : next[k]++;
         c->row[s] = (uint16_t)r;
         c->slot_of_row[r] = (uint16_t)s;
         c->book[s] = p->book[i];

@@ -8,8 +8,9 @@
  * its overhead, small enough that one chunk in one state is a few tens of microseconds. The
  * results do not depend on it: sums are exact (xsum.h).
  *
- * Within a chunk, slots are the valid rows grouped by kind (file order within a kind), so one
- * model batch call prices a whole kind segment. Invalid rows have no slot.
+ * Within a chunk, slots are the valid rows grouped by kind (file order within a kind; american
+ * closed forms before american trees), so one model batch call prices a run of one kind.
+ * Invalid rows have no slot.
  *
  * Ownership: rsk_portfolio owns its chunks (allocated node-local through the engine, or plain
  * when built without one). Read-only after rsk_portfolio_build(); any thread may read it.
