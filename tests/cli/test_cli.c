@@ -1,0 +1,385 @@
+/*
+ * test_cli.c - the riskengine program as a user runs it: help and exit statuses, the generator
+ * reproducing the committed sample, bitwise-identical outputs across worker counts, topologies
+ * and the reference evaluator, deadlines, replaying exported Monte Carlo scenarios as
+ * historical ones, and the batch's outputs and report.
+ *
+ * The program under test is $RK_PROGRAM (set by `make test`), build/riskengine otherwise.
+ */
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static const char *program(void)
+{
+    const char *p = getenv("RK_PROGRAM");
+    return p != NULL && p[0] != '\0' ? p : "build/riskengine";
+}
+
+/* Runs the program with the given arguments (NULL-terminated); stdout and stderr go to
+ * files in dir. Returns the exit status (or 128 + signal). */
+static int run_in(const char *dir, const char *arg0, ...)
+{
+    const char *argv[64];
+    int n = 0;
+    argv[n++] = program();
+    va_list ap;
+    va_start(ap, arg0);
+    for (const char *a = arg0; a != NULL && n < 63; a = va_arg(ap, const char *))
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    pid_t pid = fork();
+    if (pid == 0) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/stdout.txt", dir);
+        int fo = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        snprintf(path, sizeof path, "%s/stderr.txt", dir);
+        int fe = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fo < 0 || fe < 0)
+            _exit(126);
+        dup2(fo, 1);
+        dup2(fe, 2);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* The whole of a file, NUL-terminated; NULL when it cannot be read. Caller frees. */
+static char *slurp(const char *dir, const char *name)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)len + 1);
+    if (buf != NULL && fread(buf, 1, (size_t)len, f) == (size_t)len)
+        buf[len] = '\0';
+    else {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    return buf;
+}
+
+static void assert_same_file(const char *d1, const char *d2, const char *name)
+{
+    char *a = slurp(d1, name), *b = slurp(d2, name);
+    ck_assert_msg(a != NULL, "%s/%s missing", d1, name);
+    ck_assert_msg(b != NULL, "%s/%s missing", d2, name);
+    ck_assert_msg(strcmp(a, b) == 0, "%s differs between %s and %s", name, d1, d2);
+    free(a);
+    free(b);
+}
+
+static size_t count(const char *text, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
+}
+
+static char *tmp;
+
+static void setup(void)
+{
+    tmp = rk_test_tmpdir();
+    ck_assert_ptr_nonnull(tmp);
+}
+
+static void teardown(void)
+{
+    rk_test_rmtree(tmp);
+    free(tmp);
+}
+
+static char *sub(const char *name)
+{
+    size_t len = strlen(tmp) + strlen(name) + 2;
+    char *p = malloc(len);
+    snprintf(p, len, "%s/%s", tmp, name);
+    return p;
+}
+
+START_TEST(help_and_usage_errors)
+{
+    static const char *cmds[] = {"generate", "values", "grid", "var",
+                                 "stress",   "batch",  "topology"};
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        ck_assert_int_eq(run_in(tmp, cmds[i], "--help", NULL), 0);
+        char *out = slurp(tmp, "stdout.txt");
+        ck_assert_msg(out != NULL && strstr(out, "usage: riskengine") != NULL, "%s --help",
+                      cmds[i]);
+        free(out);
+    }
+    ck_assert_int_eq(run_in(tmp, "--help", NULL), 0);
+    ck_assert_int_eq(run_in(tmp, "frobnicate", NULL), 2);
+    ck_assert_int_eq(run_in(tmp, "values", "--bogus", NULL), 2);
+    ck_assert_int_eq(run_in(tmp, "grid", "--data", "data/sample", "--out", tmp, "--bump", "x",
+                            NULL),
+                     2);
+    ck_assert_int_eq(run_in(tmp, "var", "--data", "data/sample", "--out", tmp, "--method",
+                            "guess", NULL),
+                     2);
+    /* a run that cannot be done: non-zero, one line naming the file */
+    ck_assert_int_ne(run_in(tmp, "values", "--data", "/nonexistent/rk", "--out", tmp, NULL), 0);
+    char *err = slurp(tmp, "stderr.txt");
+    ck_assert_ptr_nonnull(err);
+    ck_assert_msg(strstr(err, "riskengine values:") != NULL, "stderr: %s", err);
+    ck_assert_uint_eq(count(err, "\n"), 1);
+    free(err);
+}
+END_TEST
+
+START_TEST(generate_reproduces_sample)
+{
+    char *out = sub("gen");
+    ck_assert_int_eq(run_in(tmp, "generate", "--preset", "sample", "--seed", "1", "--out", out,
+                            "--quiet", NULL),
+                     0);
+    static const char *files[] = {"factors.csv", "covariance.csv", "underlyings.csv",
+                                  "positions.csv", "scenarios.csv"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        assert_same_file(out, "data/sample", files[i]);
+    free(out);
+}
+END_TEST
+
+START_TEST(grid_identical_across_workers_topologies_reference)
+{
+    static const char *outs[] = {"t1", "t2", "topo", "ref"};
+    char *dirs[4];
+    for (int i = 0; i < 4; i++)
+        dirs[i] = sub(outs[i]);
+    ck_assert_int_eq(run_in(tmp, "grid", "--data", "data/sample", "--out", dirs[0], "--threads",
+                            "1", "--quiet", NULL),
+                     0);
+    ck_assert_int_eq(run_in(tmp, "grid", "--data", "data/sample", "--out", dirs[1], "--threads",
+                            "2", "--quiet", NULL),
+                     0);
+    ck_assert_int_eq(run_in(tmp, "grid", "--data", "data/sample", "--out", dirs[2], "--topology",
+                            "node:2 core:2 pu:1", "--quiet", NULL),
+                     0);
+    ck_assert_int_eq(run_in(tmp, "grid", "--data", "data/sample", "--out", dirs[3],
+                            "--reference", "--quiet", NULL),
+                     0);
+    static const char *files[] = {"sensitivities.csv", "values.csv", "exposures.csv", "var.csv",
+                                  "errors.csv"};
+    for (int i = 1; i < 3; i++)
+        for (size_t f = 0; f < sizeof files / sizeof files[0]; f++)
+            assert_same_file(dirs[0], dirs[i], files[f]);
+    /* the reference uses the scalar models; the engine the batch variants, equal within 1e-12:
+     * statuses and the set of rows agree exactly */
+    char *a = slurp(dirs[0], "sensitivities.csv"), *b = slurp(dirs[3], "sensitivities.csv");
+    ck_assert_uint_eq(count(a, "\n"), count(b, "\n"));
+    ck_assert_uint_eq(count(a, ",OK\n"), count(b, ",OK\n"));
+    ck_assert_uint_eq(count(a, ",INVALID_INPUT\n"), count(b, ",INVALID_INPUT\n"));
+    free(a);
+    free(b);
+    /* every documented bad row of the sample is one INVALID_INPUT record */
+    char *err = slurp(dirs[0], "errors.csv");
+    ck_assert_ptr_nonnull(err);
+    ck_assert_uint_ge(count(err, ",INVALID_INPUT,"), 19);
+    ck_assert_ptr_nonnull(strstr(err, "positions.csv:"));
+    free(err);
+    for (int i = 0; i < 4; i++)
+        free(dirs[i]);
+}
+END_TEST
+
+START_TEST(deadline_partial_exit_zero)
+{
+    char *data = sub("w1"), *out = sub("dl");
+    ck_assert_int_eq(run_in(tmp, "generate", "--preset", "w1", "--out", data, "--quiet", NULL), 0);
+    /* The budget is a third of what the whole grid takes here and now, so that the deadline
+     * falls inside the work however loaded the machine is. */
+    ck_assert_int_eq(run_in(tmp, "grid", "--data", data, "--out", out, "--quiet", NULL), 0);
+    char *full = slurp(out, "summary.json");
+    const char *g = strstr(full, "\"name\": \"grid\"");
+    ck_assert_ptr_nonnull(g);
+    double secs = strtod(strstr(g, "\"seconds\": ") + strlen("\"seconds\": "), NULL);
+    free(full);
+    char budget[32];
+    snprintf(budget, sizeof budget, "%.1f", secs * 1000.0 / 3.0 > 5.0 ? secs * 1000.0 / 3.0 : 5.0);
+    ck_assert_int_eq(run_in(tmp, "grid", "--data", data, "--out", out, "--deadline-ms", budget,
+                            "--quiet", NULL),
+                     0);
+    char *sum = slurp(out, "summary.json");
+    ck_assert_ptr_nonnull(sum);
+    ck_assert_msg(strstr(sum, "\"reached\": true") != NULL, "deadline not reported");
+    const char *c = strstr(sum, "\"grid\"");
+    ck_assert_ptr_nonnull(c);
+    c = strstr(c, "\"coverage\": ");
+    ck_assert_ptr_nonnull(c);
+    double cov = strtod(c + strlen("\"coverage\": "), NULL);
+    ck_assert_msg(cov > 0.0 && cov < 1.0, "grid coverage %g", cov);
+    free(sum);
+    char *sens = slurp(out, "sensitivities.csv");
+    ck_assert_uint_gt(count(sens, ",DEADLINE\n"), 0);
+    ck_assert_uint_gt(count(sens, ",OK\n"), 0);
+    free(sens);
+    char *err = slurp(out, "errors.csv");
+    ck_assert_uint_gt(count(err, ",DEADLINE,"), 0);
+    free(err);
+    free(data);
+    free(out);
+}
+END_TEST
+
+/* The numeric columns of var.csv rows for a method, as text ("book,var,es" per line). */
+static char *var_rows(const char *csv, const char *method)
+{
+    char *res = calloc(1, strlen(csv) + 1);
+    char pat[64];
+    snprintf(pat, sizeof pat, ",%s,", method);
+    for (const char *line = csv; *line != '\0';) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        char buf[512];
+        if (len < sizeof buf) {
+            memcpy(buf, line, len);
+            buf[len] = '\0';
+            if (strstr(buf, pat) != NULL) {
+                /* book,method,scenarios,var,es,... -> book,var,es */
+                char *f[8] = {0};
+                int k = 0;
+                for (char *p = buf; k < 8 && p != NULL; k++) {
+                    f[k] = p;
+                    p = strchr(p, ',');
+                    if (p != NULL)
+                        *p++ = '\0';
+                }
+                sprintf(res + strlen(res), "%s,%s,%s\n", f[0], f[3], f[4]);
+            }
+        }
+        line += len + (end != NULL);
+    }
+    return res;
+}
+
+START_TEST(mc_export_replays_as_historical)
+{
+    char *mc = sub("mc"), *replay = sub("replay"), *hist = sub("hist");
+    ck_assert_int_eq(run_in(tmp, "var", "--data", "data/sample", "--out", mc, "--method", "mc",
+                            "--scenarios", "300", "--seed", "9", "--write-scenarios", "--quiet",
+                            NULL),
+                     0);
+    /* a data set: the sample's market and positions with the exported scenarios */
+    mkdir(replay, 0777);
+    static const char *files[] = {"factors.csv", "covariance.csv", "underlyings.csv",
+                                  "positions.csv"};
+    for (size_t i = 0; i < 4; i++) {
+        char *t = slurp("data/sample", files[i]);
+        ck_assert_int_eq(rk_test_write_file(replay, files[i], t), 0);
+        free(t);
+    }
+    char *sc = slurp(mc, "scenarios.csv");
+    ck_assert_ptr_nonnull(sc);
+    ck_assert_uint_eq(count(sc, "\nmc_"), 300);
+    ck_assert_int_eq(rk_test_write_file(replay, "scenarios.csv", sc), 0);
+    free(sc);
+    ck_assert_int_eq(run_in(tmp, "var", "--data", replay, "--out", hist, "--method",
+                            "historical", "--quiet", NULL),
+                     0);
+    char *a = slurp(mc, "var.csv"), *b = slurp(hist, "var.csv");
+    char *ra = var_rows(a, "mc"), *rb = var_rows(b, "historical");
+    ck_assert_uint_gt(strlen(ra), 0);
+    ck_assert_str_eq(ra, rb);
+    free(a);
+    free(b);
+    free(ra);
+    free(rb);
+    free(mc);
+    free(replay);
+    free(hist);
+}
+END_TEST
+
+START_TEST(batch_outputs_and_report)
+{
+    char *out = sub("batch");
+    ck_assert_int_eq(run_in(tmp, "batch", "--data", "data/sample", "--out", out, "--quiet", NULL),
+                     0);
+    static const char *files[] = {"values.csv", "var.csv",     "exposures.csv", "stress.csv",
+                                  "errors.csv", "summary.json", "report.html"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char *t = slurp(out, files[i]);
+        ck_assert_msg(t != NULL && strlen(t) > 0, "%s missing or empty", files[i]);
+        free(t);
+    }
+    char *var = slurp(out, "var.csv");
+    ck_assert_ptr_nonnull(strstr(var, "TOTAL,parametric,"));
+    ck_assert_ptr_nonnull(strstr(var, "TOTAL,mc,1000,"));
+    ck_assert_ptr_nonnull(strstr(var, "TOTAL,historical,"));
+    free(var);
+    char *html = slurp(out, "report.html");
+    /* three figures drawn by gnuplot and inlined, and the tables */
+    ck_assert_uint_eq(count(html, "<svg"), 3);
+    ck_assert_uint_ge(count(html, "<table"), 4);
+    ck_assert_ptr_nonnull(strstr(html, "Value at risk by book"));
+    ck_assert_ptr_nonnull(strstr(html, "P&amp;L distribution"));
+    ck_assert_ptr_nonnull(strstr(html, "Positions losing most"));
+    ck_assert_ptr_nonnull(strstr(html, "INVALID_INPUT"));
+    free(html);
+    char *sum = slurp(out, "summary.json");
+    ck_assert_ptr_nonnull(strstr(sum, "\"peak_memory_mib\""));
+    ck_assert_ptr_nonnull(strstr(sum, "\"phases\""));
+    ck_assert_ptr_nonnull(strstr(sum, "\"topology_used\""));
+    free(sum);
+    free(out);
+}
+END_TEST
+
+START_TEST(batch_deadline_flags_partial)
+{
+    char *data = sub("w1"), *out = sub("bd");
+    ck_assert_int_eq(run_in(tmp, "generate", "--preset", "w1", "--out", data, "--quiet", NULL), 0);
+    ck_assert_int_eq(run_in(tmp, "batch", "--data", data, "--out", out, "--deadline-ms", "30",
+                            "--scenarios", "200", "--quiet", NULL),
+                     0);
+    char *html = slurp(out, "report.html");
+    ck_assert_ptr_nonnull(strstr(html, "PARTIAL RESULTS"));
+    free(html);
+    char *var = slurp(out, "var.csv");
+    /* coverage below one on the TOTAL rows */
+    const char *t = strstr(var, "TOTAL,mc,");
+    ck_assert_ptr_nonnull(t);
+    ck_assert_ptr_null(strstr(t, ",1,\n"));
+    free(var);
+    free(data);
+    free(out);
+}
+END_TEST
+
+Suite *test_suite(void)
+{
+    Suite *s = suite_create("cli");
+    TCase *tc = tcase_create("cli");
+    tcase_set_timeout(tc, 600);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, help_and_usage_errors);
+    tcase_add_test(tc, generate_reproduces_sample);
+    tcase_add_test(tc, grid_identical_across_workers_topologies_reference);
+    tcase_add_test(tc, deadline_partial_exit_zero);
+    tcase_add_test(tc, mc_export_replays_as_historical);
+    tcase_add_test(tc, batch_outputs_and_report);
+    tcase_add_test(tc, batch_deadline_flags_partial);
+    suite_add_tcase(s, tc);
+    return s;
+}
