@@ -112,7 +112,10 @@ static bool run_gnuplot(const char *dir, const rep_input *in, size_t nlos)
     FILE *g = popen("gnuplot 2>/dev/null", "w");
     if (g == NULL)
         return false;
-    fprintf(g, "set terminal svg size 820,380 dynamic font 'sans,11' background '#ffffff'\n"
+    /* noenhanced: book and position names hold underscores, which enhanced text would turn
+     * into subscripts */
+    fprintf(g, "set terminal svg size 820,380 dynamic noenhanced font 'sans,11' background "
+               "'#ffffff'\n"
                "set style fill solid 0.75 border -1\n"
                "set grid ytics lc rgb '#dddddd'\n"
                "set key top left\n");
@@ -140,14 +143,16 @@ static bool run_gnuplot(const char *dir, const rep_input *in, size_t nlos)
     if (in->parametric != NULL && in->parametric->nbooks > 0) {
         fprintf(g,
                 "set output '%s/contrib.svg'\n"
+                "stats '%s/contrib.dat' using 2 nooutput\n"
+                "set yrange [(STATS_min < 0 ? 1.1 * STATS_min : 0):*]\n"
                 "set style data histograms\n"
                 "set style histogram clustered gap 1\n"
                 "set xtics rotate by -40\n"
                 "set ylabel 'VaR'\n"
                 "plot '%s/contrib.dat' using 2:xtic(1) title 'Euler contribution' lc rgb "
                 "'#2e86c1', '' using 3 title 'standalone VaR' lc rgb '#aab7b8'\n"
-                "unset ylabel\n",
-                dir, dir);
+                "unset ylabel; set autoscale y\n",
+                dir, dir, dir);
     }
     if (nlos > 0) {
         fprintf(g,
