@@ -578,10 +578,13 @@ static void build_underlyings(gen *g)
         size_t s = k % g->nspot; /* the spot this is the vol of */
         und_gen *sp = &g->und[s];
         x->kind = DAT_UND_VOL;
+        /* a copy: the compiler cannot see that the spot and this vol are different rows */
+        char spot_name[sizeof sp->name];
+        memcpy(spot_name, sp->name, sizeof spot_name);
         if (k < g->nspot)
-            snprintf(x->name, sizeof x->name, "VOL_%.40s", sp->name);
+            snprintf(x->name, sizeof x->name, "VOL_%.40s", spot_name);
         else
-            snprintf(x->name, sizeof x->name, "VOL_%.30s_%zu", sp->name, k / g->nspot + 1);
+            snprintf(x->name, sizeof x->name, "VOL_%.30s_%zu", spot_name, k / g->nspot + 1);
         if (sp->sub == 1) {
             if (has_vfx)
                 b[vfx[0]] = 1;
