@@ -7,6 +7,7 @@
 #   make debug      unoptimised build with the expensive invariant checks on
 #   make stress     the engine and API suites with 1-slot channels and shuffled wake order
 #   make install    PREFIX=/usr/local DESTDIR= : header, libraries, riskengine.pc, program
+#   make mpi-test   the commands under mpirun -np 1, 2, 3: outputs identical to one process
 #   make bench-quick / bench   benchmarks (benchmarks/README.md)
 #   make docs       API reference from api/riskengine.h (Doxygen)
 #
@@ -67,7 +68,14 @@ LDFLAGS  += -pthread $(SANFLAGS)
 LDLIBS   := $(DEP_LIBS) -lm
 
 LIB_SRC  := $(sort $(wildcard engine/*.c models/*.c data/*.c risk/*.c api/*.c))
-CLI_SRC  := $(sort $(wildcard api/cli/*.c))
+# The program's transport between processes: MPI when an MPI compiler was found (HAVE_MPI in
+# build/config.mk; MPI=0 turns it off, MPI=1 requires it), otherwise the single-process one.
+# MPI stays out of the library: only the program links it.
+ifeq ($(HAVE_MPI),1)
+CLI_SRC  := $(sort $(filter-out api/cli/dist_local.c,$(wildcard api/cli/*.c)))
+else
+CLI_SRC  := $(sort $(filter-out api/cli/dist_mpi.c,$(wildcard api/cli/*.c)))
+endif
 TEST_SRC := $(sort $(wildcard tests/*/test_*.c))
 TEST_SUPPORT := $(sort $(wildcard tests/support/*.c))
 BENCH_SRC := $(sort $(wildcard benchmarks/*.c))
@@ -82,7 +90,7 @@ SHARED_LIB := $(BUILD)/libriskengine.so.$(VERSION)
 PROGRAM    := $(BUILD)/riskengine
 
 .PHONY: all lib test asan tsan debug stress sample install uninstall clean distclean help \
-        format docs bench bench-quick check-syms
+        format docs bench bench-quick check-syms mpi-test
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -104,7 +112,11 @@ $(SHARED_LIB): $(LIB_OBJ) api/exports.map
 	ln -sf libriskengine.so.$(VERSION) $(BUILD)/libriskengine.so
 
 $(PROGRAM): $(CLI_OBJ) $(STATIC_LIB)
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(STATIC_LIB) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(STATIC_LIB) $(LDLIBS) $(if $(filter 1,$(HAVE_MPI)),$(MPI_LIBS))
+
+# MPI's headers are system headers here (-isystem): the project's warnings stay as they are
+# for our code without tripping over the headers' own constructs.
+$(BUILD)/api/cli/dist_mpi.o: XCFLAGS += -DRK_HAVE_MPI $(patsubst -I%,-isystem %,$(MPI_CFLAGS))
 
 # Each tests/<area>/test_<name>.c is one Check program (tests/support/ holds the shared main).
 $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(STATIC_LIB)
@@ -132,6 +144,12 @@ stress:
 
 debug:
 	$(MAKE) BUILD=build/debug OPT=-O0 XCFLAGS=-DRK_DEBUG=1 all test
+
+# The distributed commands under mpirun, K = 1, 2, 3, against the single-process outputs.
+mpi-test: $(PROGRAM)
+	@if [ "$(HAVE_MPI)" != 1 ]; then \
+	  echo "mpi-test: this build has no MPI (install Open MPI, or make MPI=1)"; exit 1; fi
+	@RK_PROGRAM=$(PROGRAM) tests/mpi/run-mpi-tests
 
 SAMPLE_OUT ?= out/sample
 sample: $(PROGRAM)
@@ -171,7 +189,7 @@ clean:
 distclean: clean
 
 help:
-	@sed -n '2,16p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,17p' Makefile | sed 's/^# \{0,1\}//'
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_SUPPORT_OBJ:.o=.d)
 -include benchmarks/bench.mk
