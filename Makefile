@@ -31,6 +31,13 @@ TEST_PKGS   := check
 NOCONFIG_GOALS := clean distclean help format
 ifneq ($(filter-out $(NOCONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
 include $(BUILD)/config.mk
+# An MPI compiler installed (or removed) since the folder was configured: configure again, so
+# that `make test` before `./make.sh mpi-test` on a fresh machine still builds with MPI.
+ifneq ($(MPI),0)
+ifneq ($(MPI_SEEN),$(shell command -v mpicc 2>/dev/null))
+.PHONY: $(BUILD)/config.mk
+endif
+endif
 endif
 
 # Dependencies, resolved once per build folder; make re-reads this file after creating it.
@@ -42,6 +49,7 @@ $(BUILD)/config.mk: scripts/setup-deps
 	  echo "DEP_LIBS := $$(pkg-config --libs $(PKGS))"; \
 	  echo "CHECK_CFLAGS := $$(pkg-config --cflags $(TEST_PKGS))"; \
 	  echo "CHECK_LIBS := $$(pkg-config --libs $(TEST_PKGS))"; \
+	  echo "MPI_SEEN := $$(command -v mpicc 2>/dev/null)"; \
 	  if [ "$(MPI)" != 0 ] && command -v mpicc >/dev/null 2>&1; then \
 	    echo "HAVE_MPI := 1"; \
 	    echo "MPI_CFLAGS := $$(mpicc --showme:compile 2>/dev/null)"; \
