@@ -7,6 +7,7 @@
 #   make debug      unoptimised build with the expensive invariant checks on
 #   make stress     the engine and API suites with 1-slot channels and shuffled wake order
 #   make install    PREFIX=/usr/local DESTDIR= : header, libraries, riskengine.pc, program
+#   make mpi-test   the commands under mpirun -np 1, 2, 3: outputs identical to one process
 #   make bench-quick / bench   benchmarks (benchmarks/README.md)
 #   make docs       API reference from api/riskengine.h (Doxygen)
 #
@@ -30,6 +31,13 @@ TEST_PKGS   := check
 NOCONFIG_GOALS := clean distclean help format
 ifneq ($(filter-out $(NOCONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
 include $(BUILD)/config.mk
+# An MPI compiler installed (or removed) since the folder was configured: configure again, so
+# that `make test` before `./make.sh mpi-test` on a fresh machine still builds with MPI.
+ifneq ($(MPI),0)
+ifneq ($(MPI_SEEN),$(shell command -v mpicc 2>/dev/null))
+.PHONY: $(BUILD)/config.mk
+endif
+endif
 endif
 
 # Dependencies, resolved once per build folder; make re-reads this file after creating it.
@@ -41,6 +49,7 @@ $(BUILD)/config.mk: scripts/setup-deps
 	  echo "DEP_LIBS := $$(pkg-config --libs $(PKGS))"; \
 	  echo "CHECK_CFLAGS := $$(pkg-config --cflags $(TEST_PKGS))"; \
 	  echo "CHECK_LIBS := $$(pkg-config --libs $(TEST_PKGS))"; \
+	  echo "MPI_SEEN := $$(command -v mpicc 2>/dev/null)"; \
 	  if [ "$(MPI)" != 0 ] && command -v mpicc >/dev/null 2>&1; then \
 	    echo "HAVE_MPI := 1"; \
 	    echo "MPI_CFLAGS := $$(mpicc --showme:compile 2>/dev/null)"; \
@@ -67,7 +76,14 @@ LDFLAGS  += -pthread $(SANFLAGS)
 LDLIBS   := $(DEP_LIBS) -lm
 
 LIB_SRC  := $(sort $(wildcard engine/*.c models/*.c data/*.c risk/*.c api/*.c))
-CLI_SRC  := $(sort $(wildcard api/cli/*.c))
+# The program's transport between processes: MPI when an MPI compiler was found (HAVE_MPI in
+# build/config.mk; MPI=0 turns it off, MPI=1 requires it), otherwise the single-process one.
+# MPI stays out of the library: only the program links it.
+ifeq ($(HAVE_MPI),1)
+CLI_SRC  := $(sort $(filter-out api/cli/dist_local.c,$(wildcard api/cli/*.c)))
+else
+CLI_SRC  := $(sort $(filter-out api/cli/dist_mpi.c,$(wildcard api/cli/*.c)))
+endif
 TEST_SRC := $(sort $(wildcard tests/*/test_*.c))
 TEST_SUPPORT := $(sort $(wildcard tests/support/*.c))
 BENCH_SRC := $(sort $(wildcard benchmarks/*.c))
@@ -82,7 +98,7 @@ SHARED_LIB := $(BUILD)/libriskengine.so.$(VERSION)
 PROGRAM    := $(BUILD)/riskengine
 
 .PHONY: all lib test asan tsan debug stress sample install uninstall clean distclean help \
-        format docs bench bench-quick check-syms
+        format docs bench bench-quick check-syms mpi-test
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -104,7 +120,11 @@ $(SHARED_LIB): $(LIB_OBJ) api/exports.map
 	ln -sf libriskengine.so.$(VERSION) $(BUILD)/libriskengine.so
 
 $(PROGRAM): $(CLI_OBJ) $(STATIC_LIB)
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(STATIC_LIB) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(STATIC_LIB) $(LDLIBS) $(if $(filter 1,$(HAVE_MPI)),$(MPI_LIBS))
+
+# MPI's headers are system headers here (-isystem): the project's warnings stay as they are
+# for our code without tripping over the headers' own constructs.
+$(BUILD)/api/cli/dist_mpi.o: XCFLAGS += -DRK_HAVE_MPI $(patsubst -I%,-isystem %,$(MPI_CFLAGS))
 
 # Each tests/<area>/test_<name>.c is one Check program (tests/support/ holds the shared main).
 $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(STATIC_LIB)
@@ -132,6 +152,12 @@ stress:
 
 debug:
 	$(MAKE) BUILD=build/debug OPT=-O0 XCFLAGS=-DRK_DEBUG=1 all test
+
+# The distributed commands under mpirun, K = 1, 2, 3, against the single-process outputs.
+mpi-test: $(PROGRAM)
+	@if [ "$(HAVE_MPI)" != 1 ]; then \
+	  echo "mpi-test: this build has no MPI (install Open MPI, or make MPI=1)"; exit 1; fi
+	@RK_PROGRAM=$(PROGRAM) tests/mpi/run-mpi-tests
 
 SAMPLE_OUT ?= out/sample
 sample: $(PROGRAM)
@@ -171,7 +197,7 @@ clean:
 distclean: clean
 
 help:
-	@sed -n '2,16p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,17p' Makefile | sed 's/^# \{0,1\}//'
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_SUPPORT_OBJ:.o=.d)
 -include benchmarks/bench.mk

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "dataset.h"
+#include "dist.h"
 #include "engine.h"
 #include "eval.h"
 #include "json.h"
@@ -50,7 +51,9 @@ typedef struct cli_phase {
     double seconds;
 } cli_phase;
 
-/* Everything a run holds. */
+/* Everything a run holds. Under mpirun each rank holds one: its own share of the positions
+ * (ds.pos.first is the share's first row), its own engine and portfolio; the *_all counts and
+ * every combined aggregate are the whole portfolio's, the same on every rank. */
 typedef struct cli_run {
     cli_opts opt;
     const char *command;
@@ -61,17 +64,47 @@ typedef struct cli_run {
     cli_phase phases[16];
     size_t nphases;
     int64_t phase_start;
-    FILE *errors; /* errors.csv, open for the whole run */
+    FILE *errors; /* errors.csv, open for the whole run; on ranks other than 0 an in-memory
+                     stream sent to rank 0 at each cli_errors_flush() */
+    char *errbuf; /* ranks other than 0: the in-memory stream's buffer */
+    size_t errlen;
+    size_t npos_all, nvalid_all; /* positions, valid positions over all shares */
+    uint64_t values_ok_all;      /* base values OK over all shares */
     size_t nerror_rows;
     uint64_t errors_by_code[RK_STATUS_COUNT_];
     double worst_overshoot_ms;
     bool deadline_hit;
 } cli_run;
 
-/* Loads the data set, creates the engine and the portfolio, opens errors.csv (writing the
- * load-time error records). On failure prints "riskengine CMD: reason" and returns false. */
+/* Loads the data set (this rank's share of the positions), creates the engine and the
+ * portfolio, opens errors.csv (writing the load-time error records). On failure prints
+ * "riskengine CMD: reason" ("riskengine CMD: rank R: reason" under mpirun) and returns false,
+ * on every rank. Collective. */
 bool cli_run_open(cli_run *r, const cli_opts *o, const char *command, bool need_engine);
 void cli_run_close(cli_run *r);
+
+/* Collective status check after a step (dist_agree): true when the step succeeded on every
+ * rank. A failing step reports its reason with dist_fail() first. */
+bool cli_ok(cli_run *r, bool ok);
+
+/* Sends the error rows written since the last flush to rank 0, which appends them to
+ * errors.csv in rank order (so the file reads as one process would have written it: each
+ * group of rows in global row order). Collective; called after each group of error rows. */
+void cli_errors_flush(cli_run *r);
+/* Error rows and rows by code over every rank. Collective. */
+void cli_error_totals(const cli_run *r, uint64_t by_code[RK_STATUS_COUNT_], uint64_t *rows);
+
+/* A file with one line per position (values.csv, sensitivities.csv): each rank writes its
+ * share's lines into f (rank 0 the file, the others memory); cli_rows_close appends the other
+ * ranks' lines at rank 0 in rank order and closes. Both collective; cli_rows_close returns the
+ * agreed outcome. */
+typedef struct cli_rows {
+    FILE *f;
+    char *buf;
+    size_t len;
+} cli_rows;
+bool cli_rows_open(cli_run *r, const char *name, cli_rows *rows);
+bool cli_rows_close(cli_run *r, cli_rows *rows, const char *name);
 
 void cli_phase_begin(cli_run *r);
 void cli_phase_end(cli_run *r, const char *name);
@@ -82,7 +115,9 @@ void cli_error_row(cli_run *r, size_t row, const char *factor, const char *scena
 /* Writes the rows for values-level codes other than INVALID_INPUT (reported at load). */
 void cli_error_values(cli_run *r, const rsk_values *v);
 
-/* Opens OUT/name for writing; prints the reason and returns NULL on failure. */
+/* Opens OUT/name for writing; prints the reason and returns NULL on failure. Files of
+ * aggregates are written by rank 0 only: other ranks get /dev/null, so that every rank runs
+ * the same code. */
 FILE *cli_out_open(cli_run *r, const char *name);
 /* Closes a file opened by cli_out_open; false (with a message) when a write failed. */
 bool cli_out_close(cli_run *r, FILE *f, const char *name);
@@ -91,7 +126,8 @@ bool cli_out_close(cli_run *r, FILE *f, const char *name);
 void cli_note_request(cli_run *r, const rsk_run_info *info);
 
 /* summary.json: the common head (command, inputs, counts, topology, phases, errors by code,
- * peak memory, deadline). `extra` is called between head and tail to add fields. */
+ * peak memory, deadline). `extra` is called between head and tail to add fields. Collective;
+ * rank 0 writes it; returns the agreed outcome. */
 bool cli_write_summary(cli_run *r, void (*extra)(json_writer *w, void *arg), void *arg);
 
 /* Progress: a bar with rate and ETA on a terminal, a plain line every few seconds otherwise,

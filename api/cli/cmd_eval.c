@@ -1,7 +1,8 @@
 /*
  * cmd_eval.c - `riskengine values` and `riskengine grid`: base values, the sensitivity grid,
  * per-book exposures and parametric VaR, through the engine (or, with --reference, through the
- * single-threaded reference evaluator).
+ * single-threaded reference evaluator). Under mpirun each rank evaluates its share; exposures
+ * and counts are combined exactly and the per-position files gathered at rank 0.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -64,15 +65,17 @@ static const char **load_messages(const cli_run *r)
 bool cli_write_values(cli_run *r, const rsk_values *v)
 {
     const char **msgs = load_messages(r);
-    FILE *f = cli_out_open(r, "values.csv");
-    if (f == NULL || msgs == NULL) {
+    if (msgs == NULL)
+        dist_fail(r->command, "values.csv: out of memory");
+    cli_rows rows;
+    if (!cli_ok(r, msgs != NULL) || !cli_rows_open(r, "values.csv", &rows)) {
         free(msgs);
-        if (f != NULL)
-            fclose(f);
         return false;
     }
+    FILE *f = rows.f;
     const dat_positions *p = &r->ds.pos;
-    fputs("position,book,value,status,message\n", f);
+    if (dist_is_root())
+        fputs("position,book,value,status,message\n", f);
     char num[40];
     for (size_t i = 0; i < p->n; i++) {
         cli_fmt_double(num, sizeof num, v->value[i]);
@@ -96,7 +99,7 @@ bool cli_write_values(cli_run *r, const rsk_values *v)
         fputc('\n', f);
     }
     free(msgs);
-    return cli_out_close(r, f, "values.csv");
+    return cli_rows_close(r, &rows, "values.csv");
 }
 
 /* Base values through the engine or the reference. */
@@ -121,26 +124,30 @@ bool cli_compute_values(cli_run *r, rsk_values *v, rsk_states *base)
                 cli_note_request(r, &info);
         }
     }
-    if (rc != RK_OK) {
-        fprintf(stderr, "riskengine %s: values: %s\n", r->command, rk_strerror(rc));
+    if (rc != RK_OK)
+        dist_fail(r->command, "values: %s", rk_strerror(rc));
+    if (!cli_ok(r, rc == RK_OK))
         return false;
-    }
+    r->values_ok_all = v->ok;
+    dist_sum_u64(&r->values_ok_all, 1);
     cli_phase_end(r, "values");
     cli_error_values(r, v);
     return true;
 }
 
 typedef struct values_summary {
-    const rsk_values *v;
+    const cli_run *r;
 } values_summary;
 
 static void values_extra(json_writer *w, void *arg)
 {
     const values_summary *s = arg;
+    size_t n = s->r->npos_all;
+    uint64_t ok = s->r->values_ok_all;
     json_object_begin(w, "coverage");
-    json_uint(w, "cells_requested", s->v->n);
-    json_uint(w, "cells_ok", s->v->ok);
-    json_number(w, "coverage", s->v->n ? (double)s->v->ok / (double)s->v->n : 1.0);
+    json_uint(w, "cells_requested", n);
+    json_uint(w, "cells_ok", ok);
+    json_number(w, "coverage", n ? (double)ok / (double)n : 1.0);
     json_object_end(w);
 }
 
@@ -161,12 +168,12 @@ int cmd_values(int argc, char **argv)
     if (!cli_write_values(&r, &v))
         goto done;
     cli_phase_end(&r, "write");
-    values_summary vs = {&v};
+    values_summary vs = {&r};
     if (!cli_write_summary(&r, values_extra, &vs))
         goto done;
-    if (!o.quiet)
-        fprintf(stderr, "values: %" PRIu64 " of %zu positions OK -> %s/values.csv\n", v.ok, v.n,
-                o.out);
+    if (!r.opt.quiet)
+        fprintf(stderr, "values: %" PRIu64 " of %zu positions OK -> %s/values.csv\n",
+                r.values_ok_all, r.npos_all, o.out);
     status = CLI_OK;
 done:
     rsk_values_free(&v);
@@ -205,16 +212,17 @@ static void grid_errors(cli_run *r, const rsk_grid *g, const rsk_values *v)
             cli_error_row(r, i, r->ds.mkt.factor[j], NULL, (rk_status)st[j], msg);
         }
     }
+    cli_errors_flush(r);
 }
 
 static bool write_sensitivities(cli_run *r, const rsk_grid *g)
 {
-    FILE *f = cli_out_open(r, "sensitivities.csv");
-    if (f == NULL)
+    cli_rows rows;
+    if (!cli_rows_open(r, "sensitivities.csv", &rows))
         return false;
-    /* a large buffer: this file has N x F rows */
-    setvbuf(f, NULL, _IOFBF, 1 << 20);
-    fputs("position,factor,delta,gamma,status\n", f);
+    FILE *f = rows.f;
+    if (dist_is_root())
+        fputs("position,factor,delta,gamma,status\n", f);
     size_t F = g->nfactors;
     char d[40], gm[40];
     for (size_t i = 0; i < g->n; i++) {
@@ -226,7 +234,7 @@ static bool write_sensitivities(cli_run *r, const rsk_grid *g)
                     rk_status_name((rk_status)g->status[c]));
         }
     }
-    return cli_out_close(r, f, "sensitivities.csv");
+    return cli_rows_close(r, &rows, "sensitivities.csv");
 }
 
 static const char *book_name(const cli_run *r, size_t b)
@@ -277,6 +285,7 @@ bool cli_write_parametric(cli_run *r, FILE *f, const rsk_grid *g, const rsk_para
 }
 
 typedef struct grid_summary {
+    const cli_run *r;
     const rsk_values *v;
     const rsk_grid *g;
     const rsk_parametric *pv;
@@ -285,11 +294,11 @@ typedef struct grid_summary {
 static void grid_extra(json_writer *w, void *arg)
 {
     const grid_summary *s = arg;
-    values_summary vs = {s->v};
+    values_summary vs = {s->r};
     values_extra(w, &vs);
     json_object_begin(w, "grid");
     json_number(w, "bump", s->g->h);
-    json_uint(w, "revaluations", 2 * (uint64_t)s->g->n * s->g->nfactors);
+    json_uint(w, "revaluations", 2 * (uint64_t)s->r->npos_all * s->g->nfactors);
     json_uint(w, "cells_requested", s->g->req_cells[s->g->nbooks]);
     json_uint(w, "cells_ok", s->g->ok_cells[s->g->nbooks]);
     json_number(w, "coverage",
@@ -331,10 +340,18 @@ bool cli_compute_grid(cli_run *r, const rsk_values *v, bool keep_cells, rsk_grid
             rsk_states_free(&st);
         }
     }
-    if (rc != RK_OK) {
-        fprintf(stderr, "riskengine %s: grid: %s\n", r->command, rk_strerror(rc));
+    if (rc != RK_OK)
+        dist_fail(r->command, "grid: %s", rk_strerror(rc));
+    if (!cli_ok(r, rc == RK_OK))
         return false;
-    }
+    /* Exposures and counts over every share: exact sums, so the rounded exposures are the
+     * single-process ones bit for bit. */
+    size_t nx = (g->nbooks + 1) * g->nfactors;
+    dist_sum_xsum(g->xexposure, nx);
+    for (size_t k = 0; k < nx; k++)
+        g->exposure[k] = rsk_xsum_value(g->xexposure[k]);
+    dist_sum_u64(g->ok_cells, g->nbooks + 1);
+    dist_sum_u64(g->req_cells, g->nbooks + 1);
     cli_phase_end(r, "grid");
     grid_errors(r, g, v);
     return true;
@@ -363,25 +380,27 @@ int cmd_grid(int argc, char **argv)
     cli_phase_begin(&r);
     rk_status rc = rsk_parametric_var(g.exposure, g.nbooks, r.ds.mkt.cov, g.nfactors, o.confidence,
                                       o.horizon, &pv);
-    if (rc != RK_OK) {
-        fprintf(stderr, "riskengine grid: parametric VaR: %s\n", rk_strerror(rc));
+    if (rc != RK_OK)
+        dist_fail("grid", "parametric VaR: %s", rk_strerror(rc));
+    if (!cli_ok(&r, rc == RK_OK))
         goto done;
-    }
     cli_phase_end(&r, "parametric_var");
     cli_phase_begin(&r);
     FILE *vf = cli_out_open(&r, "var.csv");
-    if (vf == NULL)
-        goto done;
-    fputs("book,method,scenarios,var,es,coverage,contribution\n", vf);
-    cli_write_parametric(&r, vf, &g, &pv);
-    if (!cli_out_close(&r, vf, "var.csv") || !cli_write_values(&r, &v) ||
-        !write_sensitivities(&r, &g) || !write_exposures(&r, &g))
+    bool wrote = vf != NULL;
+    if (wrote) {
+        fputs("book,method,scenarios,var,es,coverage,contribution\n", vf);
+        cli_write_parametric(&r, vf, &g, &pv);
+        wrote = cli_out_close(&r, vf, "var.csv");
+    }
+    wrote = wrote && write_exposures(&r, &g);
+    if (!cli_ok(&r, wrote) || !cli_write_values(&r, &v) || !write_sensitivities(&r, &g))
         goto done;
     cli_phase_end(&r, "write");
-    grid_summary gs = {&v, &g, &pv};
+    grid_summary gs = {&r, &v, &g, &pv};
     if (!cli_write_summary(&r, grid_extra, &gs))
         goto done;
-    if (!o.quiet)
+    if (!r.opt.quiet)
         fprintf(stderr,
                 "grid: %" PRIu64 " of %" PRIu64 " cells OK, parametric VaR(%.3g) %.6g -> %s\n",
                 g.ok_cells[g.nbooks], g.req_cells[g.nbooks], o.confidence, pv.var[g.nbooks], o.out);

@@ -1,7 +1,8 @@
 /*
  * cmd_risk.c - `riskengine var`, `riskengine stress` and `riskengine batch`: VaR/ES per book
  * (parametric, Monte Carlo, historical), stress P&L, and the nightly job that runs them all and
- * writes the report.
+ * writes the report. Under mpirun each rank revalues its share; every P&L vector and exposure
+ * is combined exactly before VaR is taken, so the numbers do not depend on the process count.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -87,8 +88,10 @@ static bool write_scen_var(cli_run *r, FILE *f, const char *method, const rsk_pn
     for (size_t b = 0; b <= p->nbooks; b++) {
         double v = NAN, e = NAN;
         if (p->nscen > 0 &&
-            cli_scen_var(p, b, r->opt.confidence, r->opt.es_confidence, &v, &e) != RK_OK)
+            cli_scen_var(p, b, r->opt.confidence, r->opt.es_confidence, &v, &e) != RK_OK) {
+            dist_fail(r->command, "%s VaR: out of memory", method);
             return false;
+        }
         double c = p->req_cells[b] ? (double)p->ok_cells[b] / (double)p->req_cells[b] : 1.0;
         cli_fmt_double(var, sizeof var, v);
         cli_fmt_double(es, sizeof es, e);
@@ -100,7 +103,11 @@ static bool write_scen_var(cli_run *r, FILE *f, const char *method, const rsk_pn
             rv->coverage = c;
         }
     }
-    return !ferror(f);
+    if (ferror(f)) {
+        dist_fail(r->command, "writing var.csv failed");
+        return false;
+    }
+    return true;
 }
 
 static bool write_stress(cli_run *r, const cli_scenarios *sc, const rsk_pnl *p)
@@ -130,6 +137,7 @@ static bool write_stress(cli_run *r, const cli_scenarios *sc, const rsk_pnl *p)
 
 /* The measures one run computed, for summary.json and the report. */
 typedef struct risk_results {
+    const cli_run *r;
     const rsk_values *v;
     const rsk_grid *g;
     const rsk_parametric *pv;
@@ -141,11 +149,12 @@ typedef struct risk_results {
 static void risk_extra(json_writer *w, void *arg)
 {
     const risk_results *rr = arg;
+    uint64_t n = rr->r->npos_all;
     if (rr->v != NULL) {
         json_object_begin(w, "values");
-        json_uint(w, "positions", rr->v->n);
-        json_uint(w, "ok", rr->v->ok);
-        json_number(w, "coverage", rr->v->n ? (double)rr->v->ok / (double)rr->v->n : 1.0);
+        json_uint(w, "positions", n);
+        json_uint(w, "ok", rr->r->values_ok_all);
+        json_number(w, "coverage", n ? (double)rr->r->values_ok_all / (double)n : 1.0);
         json_object_end(w);
     }
     json_object_begin(w, "coverage");
@@ -177,13 +186,13 @@ static void risk_extra(json_writer *w, void *arg)
     json_object_end(w);
     uint64_t revals = 0;
     if (rr->v != NULL)
-        revals += rr->v->n;
+        revals += n;
     if (rr->g != NULL)
-        revals += 2 * (uint64_t)rr->g->n * rr->g->nfactors;
+        revals += 2 * n * rr->g->nfactors;
     if (rr->mc != NULL)
-        revals += (uint64_t)rr->mc->nrows * rr->mc->nscen;
+        revals += n * rr->mc->nscen;
     if (rr->hist != NULL)
-        revals += (uint64_t)rr->hist->nrows * rr->hist->nscen;
+        revals += n * rr->hist->nscen;
     json_uint(w, "revaluations_requested", revals);
 }
 
@@ -195,34 +204,40 @@ static bool parametric_rows(cli_run *r, FILE *vf, rsk_values *v, rsk_grid *g, rs
     cli_phase_begin(r);
     rk_status rc = rsk_parametric_var(g->exposure, g->nbooks, r->ds.mkt.cov, g->nfactors,
                                       r->opt.confidence, r->opt.horizon, pv);
-    if (rc != RK_OK) {
-        fprintf(stderr, "riskengine %s: parametric VaR: %s\n", r->command, rk_strerror(rc));
+    if (rc != RK_OK)
+        dist_fail(r->command, "parametric VaR: %s", rk_strerror(rc));
+    if (!cli_ok(r, rc == RK_OK))
         return false;
-    }
     cli_phase_end(r, "parametric_var");
-    return cli_write_parametric(r, vf, g, pv);
+    bool ok = cli_write_parametric(r, vf, g, pv);
+    if (!ok)
+        dist_fail(r->command, "writing var.csv failed");
+    return cli_ok(r, ok);
 }
 
 static bool scenario_rows(cli_run *r, FILE *vf, const cli_scenarios *sc, const rsk_values *v,
                           const char *method, rsk_pnl *p, rep_var *rv)
 {
     FILE *ex = NULL;
-    if (r->opt.write_scenarios && sc->kind == CLI_SCEN_MC) {
+    bool want = r->opt.write_scenarios && sc->kind == CLI_SCEN_MC;
+    if (want)
         ex = cli_out_open(r, "scenarios.csv");
-        if (ex == NULL)
+    if (!cli_ok(r, !want || ex != NULL))
+        return false;
+    cli_phase_begin(r);
+    bool ok = cli_scen_pnl(r, sc, v, ex, method, p); /* agreed */
+    if (ex != NULL) {
+        bool closed = cli_out_close(r, ex, "scenarios.csv");
+        if (ok && !cli_ok(r, closed))
             return false;
     }
-    cli_phase_begin(r);
-    bool ok = cli_scen_pnl(r, sc, v, ex, method, p);
-    if (ex != NULL)
-        ok = cli_out_close(r, ex, "scenarios.csv") && ok;
     if (!ok)
         return false;
     cli_phase_end(r, strcmp(method, "mc") == 0 ? "mc_pnl" : "historical_pnl");
     cli_scen_errors(r, sc, p);
     if (p->nscen == 0)
         return true;
-    return write_scen_var(r, vf, method, p, rv);
+    return cli_ok(r, write_scen_var(r, vf, method, p, rv));
 }
 
 int cmd_var(int argc, char **argv)
@@ -245,20 +260,22 @@ int cmd_var(int argc, char **argv)
     rsk_parametric pv = {0};
     rsk_pnl p = {0};
     cli_scenarios sc = {0};
-    risk_results rr = {0};
+    risk_results rr = {.r = &r};
     FILE *vf = NULL;
     int status = CLI_FAIL;
     if (!cli_run_open(&r, &o, "var", true))
         goto done;
-    if (hist && !r.ds.has_scenarios) {
-        fprintf(stderr, "riskengine var: --method historical needs %s/scenarios.csv\n", o.data);
+    if (hist && !r.ds.has_scenarios) { /* the same on every rank: the files were compared */
+        if (dist_is_root())
+            fprintf(stderr, "riskengine var: --method historical needs %s/scenarios.csv\n",
+                    o.data);
         goto done;
     }
     if (!cli_compute_values(&r, &v, &base))
         goto done;
     rr.v = &v;
     vf = cli_out_open(&r, "var.csv");
-    if (vf == NULL)
+    if (!cli_ok(&r, vf != NULL))
         goto done;
     fputs("book,method,scenarios,var,es,coverage,contribution\n", vf);
     if (param) {
@@ -272,10 +289,10 @@ int cmd_var(int argc, char **argv)
             rc = cli_scen_mc(&sc, &r, o.scenarios, o.seed, o.horizon);
         else
             cli_scen_file(&sc, &r);
-        if (rc != RK_OK) {
-            fprintf(stderr, "riskengine var: Cholesky of the covariance: %s\n", rk_strerror(rc));
+        if (rc != RK_OK)
+            dist_fail("var", "Cholesky of the covariance: %s", rk_strerror(rc));
+        if (!cli_ok(&r, rc == RK_OK))
             goto done;
-        }
         rep_var rv = {0};
         if (!scenario_rows(&r, vf, &sc, &v, mc ? "mc" : "historical", &p, &rv))
             goto done;
@@ -289,7 +306,7 @@ int cmd_var(int argc, char **argv)
     }
     bool closed = cli_out_close(&r, vf, "var.csv");
     vf = NULL;
-    if (!closed || !cli_write_summary(&r, risk_extra, &rr))
+    if (!cli_ok(&r, closed) || !cli_write_summary(&r, risk_extra, &rr))
         goto done;
     status = CLI_OK;
 done:
@@ -315,12 +332,13 @@ int cmd_stress(int argc, char **argv)
     rsk_states base = {0};
     rsk_pnl p = {0};
     cli_scenarios sc;
-    risk_results rr = {0};
+    risk_results rr = {.r = &r};
     int status = CLI_FAIL;
     if (!cli_run_open(&r, &o, "stress", true))
         goto done;
-    if (!r.ds.has_scenarios) {
-        fprintf(stderr, "riskengine stress: %s/scenarios.csv is required\n", o.data);
+    if (!r.ds.has_scenarios) { /* the same on every rank: the files were compared */
+        if (dist_is_root())
+            fprintf(stderr, "riskengine stress: %s/scenarios.csv is required\n", o.data);
         goto done;
     }
     cli_scen_file(&sc, &r);
@@ -332,7 +350,7 @@ int cmd_stress(int argc, char **argv)
         goto done;
     cli_phase_end(&r, "stress_pnl");
     cli_scen_errors(&r, &sc, &p);
-    if (!write_stress(&r, &sc, &p) || !cli_write_summary(&r, risk_extra, &rr))
+    if (!cli_ok(&r, write_stress(&r, &sc, &p)) || !cli_write_summary(&r, risk_extra, &rr))
         goto done;
     status = CLI_OK;
 done:
@@ -354,31 +372,34 @@ static size_t worst_scenario(const rsk_pnl *p)
     return w;
 }
 
-/* Per-position P&L in one scenario (for the report's "who lost most"). */
+/* Per-position P&L in one scenario, for the report's "who lost most": each rank revalues its
+ * share, rank 0 keeps the largest losses over all shares. Collective. */
 static bool worst_positions(cli_run *r, const cli_scenarios *sc, size_t s, const rsk_values *v,
                             rep_input *rep)
 {
     size_t F = r->ds.mkt.nfactors;
     double *shock = malloc((F ? F : 1) * sizeof(double));
+    double *pnl = malloc((v->n ? v->n : 1) * sizeof(double));
     rsk_states st = {0};
     rsk_values vs = {0};
-    bool ok = false;
-    if (shock == NULL || cli_scen_shock(sc, r, s, shock) != RK_OK ||
-        rsk_states_from_shocks(&r->ds.mkt, shock, 1, &st) != RK_OK)
-        goto done;
-    rsk_run_opts o = {.deadline_ns = r->deadline_ns};
-    rsk_run_info info;
-    if (rsk_values_run(r->eng, &r->pf, &st, 0, &o, &vs, &info) != RK_OK)
-        goto done;
-    rep->worst_pnl = malloc((v->n ? v->n : 1) * sizeof(double));
-    if (rep->worst_pnl == NULL)
-        goto done;
-    for (size_t i = 0; i < v->n; i++)
-        rep->worst_pnl[i] =
-            (v->status[i] == RK_OK && vs.status[i] == RK_OK) ? vs.value[i] - v->value[i] : NAN;
-    ok = true;
-done:
+    rk_status rc = RK_NO_MEMORY;
+    if (shock != NULL && pnl != NULL && (rc = cli_scen_shock(sc, r, s, shock)) == RK_OK &&
+        (rc = rsk_states_from_shocks(&r->ds.mkt, shock, 1, &st)) == RK_OK) {
+        rsk_run_opts o = {.deadline_ns = r->deadline_ns};
+        rsk_run_info info;
+        rc = rsk_values_run(r->eng, &r->pf, &st, 0, &o, &vs, &info);
+    }
+    if (rc != RK_OK)
+        dist_fail(r->command, "worst scenario: %s", rk_strerror(rc));
+    bool ok = cli_ok(r, rc == RK_OK);
+    if (ok) {
+        for (size_t i = 0; i < v->n; i++)
+            pnl[i] = (v->status[i] == RK_OK && vs.status[i] == RK_OK) ? vs.value[i] - v->value[i]
+                                                                      : NAN;
+        ok = rep_collect_losers(r, pnl, rep);
+    }
     free(shock);
+    free(pnl);
     rsk_states_free(&st);
     rsk_values_free(&vs);
     return ok;
@@ -398,17 +419,17 @@ int cmd_batch(int argc, char **argv)
     rsk_parametric pv = {0};
     rsk_pnl mc = {0}, hist = {0};
     cli_scenarios scm = {0}, sch = {0};
-    risk_results rr = {0};
+    risk_results rr = {.r = &r};
     rep_input rep = {0};
     FILE *vf = NULL;
     int status = CLI_FAIL;
     if (!cli_run_open(&r, &o, "batch", true))
         goto done;
-    if (!o.quiet)
+    if (!r.opt.quiet)
         fprintf(stderr,
-                "batch: %zu positions (%zu valid), %zu underlyings, %zu factors, %zu books\n",
-                r.ds.pos.n, dat_valid_count(&r.ds.pos), r.ds.mkt.nund, r.ds.mkt.nfactors,
-                r.ds.pos.nbooks);
+                "batch: %zu positions (%zu valid), %zu underlyings, %zu factors, %zu books%s\n",
+                r.npos_all, r.nvalid_all, r.ds.mkt.nund, r.ds.mkt.nfactors, r.ds.pos.nbooks,
+                dist_size() > 1 ? ", over MPI ranks" : "");
     if (!cli_compute_values(&r, &v, &base))
         goto done;
     rr.v = &v;
@@ -418,7 +439,7 @@ int cmd_batch(int argc, char **argv)
     cli_phase_end(&r, "write_values");
 
     vf = cli_out_open(&r, "var.csv");
-    if (vf == NULL)
+    if (!cli_ok(&r, vf != NULL))
         goto done;
     fputs("book,method,scenarios,var,es,coverage,contribution\n", vf);
     if (!parametric_rows(&r, vf, &v, &g, &pv, false))
@@ -426,10 +447,11 @@ int cmd_batch(int argc, char **argv)
     rr.g = &g;
     rr.pv = &pv;
 
-    if (cli_scen_mc(&scm, &r, o.scenarios, o.seed, o.horizon) != RK_OK) {
-        fprintf(stderr, "riskengine batch: the covariance has no Cholesky factor\n");
+    bool chol = cli_scen_mc(&scm, &r, o.scenarios, o.seed, o.horizon) == RK_OK;
+    if (!chol)
+        dist_fail("batch", "the covariance has no Cholesky factor");
+    if (!cli_ok(&r, chol))
         goto done;
-    }
     if (!scenario_rows(&r, vf, &scm, &v, "mc", &mc, &rr.mc_var))
         goto done;
     rr.mc = &mc;
@@ -441,12 +463,12 @@ int cmd_batch(int argc, char **argv)
     }
     bool closed = cli_out_close(&r, vf, "var.csv");
     vf = NULL;
-    if (!closed)
+    if (!cli_ok(&r, closed))
         goto done;
 
     cli_phase_begin(&r);
     FILE *ef = cli_out_open(&r, "exposures.csv");
-    if (ef == NULL)
+    if (!cli_ok(&r, ef != NULL))
         goto done;
     fputs("book,factor,exposure,coverage\n", ef);
     char num[40], cov[40];
@@ -458,9 +480,8 @@ int cmd_batch(int argc, char **argv)
             fprintf(ef, "%s,%s,%s,%s\n", book_label(&r, b), r.ds.mkt.factor[j], num, cov);
         }
     }
-    if (!cli_out_close(&r, ef, "exposures.csv"))
-        goto done;
-    if (rr.hist != NULL && !write_stress(&r, &sch, &hist))
+    closed = cli_out_close(&r, ef, "exposures.csv");
+    if (!cli_ok(&r, closed && (rr.hist == NULL || write_stress(&r, &sch, &hist))))
         goto done;
 
     /* The report: pictures and tables a risk manager reads first. */
@@ -479,12 +500,15 @@ int cmd_batch(int argc, char **argv)
         goto done;
     cli_phase_end(&r, "reports_data");
     cli_phase_begin(&r);
-    if (!rep_write(&rep))
+    uint64_t error_rows;
+    cli_error_totals(&r, rep.errors_by_code, &error_rows);
+    r.deadline_hit = dist_any(r.deadline_hit);
+    if (!cli_ok(&r, !dist_is_root() || rep_write(&rep)))
         goto done;
     cli_phase_end(&r, "report");
     if (!cli_write_summary(&r, risk_extra, &rr))
         goto done;
-    if (!o.quiet) {
+    if (!r.opt.quiet) {
         fprintf(stderr, "batch: VaR %.4g parametric, %.4g mc (ES %.4g)", pv.var[pv.nbooks],
                 rr.mc_var.var, rr.mc_var.es);
         if (rr.hist != NULL)
@@ -496,7 +520,7 @@ int cmd_batch(int argc, char **argv)
 done:
     if (vf != NULL)
         fclose(vf);
-    free(rep.worst_pnl);
+    rep_free(&rep);
     cli_scen_free(&scm);
     cli_scen_free(&sch);
     rsk_pnl_free(&mc);

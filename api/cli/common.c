@@ -1,8 +1,11 @@
 /*
  * common.c - the parts every subcommand shares: option parsing, opening a run (data set,
- * engine, portfolio, errors.csv), phase timings, error rows, summary.json, progress.
+ * engine, portfolio, errors.csv), phase timings, error rows, summary.json, progress. Under
+ * mpirun it also shards the positions, checks that every rank sees the same market, and
+ * brings error rows and per-position files to rank 0 (dist.h).
  */
 #include <errno.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -12,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "csv.h"
 
 /* ---- options ---- */
 
@@ -159,7 +163,7 @@ static bool make_dir(const char *cmd, const char *dir)
     char path[4096];
     size_t n = strlen(dir);
     if (n == 0 || n >= sizeof path) {
-        fprintf(stderr, "riskengine %s: bad output folder '%s'\n", cmd, dir);
+        dist_fail(cmd, "bad output folder '%s'", dir);
         return false;
     }
     memcpy(path, dir, n + 1);
@@ -171,7 +175,7 @@ static bool make_dir(const char *cmd, const char *dir)
         *p = '/';
     }
     if (mkdir(path, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "riskengine %s: cannot create '%s': %s\n", cmd, dir, strerror(errno));
+        dist_fail(cmd, "cannot create '%s': %s", dir, strerror(errno));
         return false;
     }
     return true;
@@ -181,9 +185,9 @@ FILE *cli_out_open(cli_run *r, const char *name)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", r->opt.out, name);
-    FILE *f = fopen(path, "w");
+    FILE *f = fopen(dist_is_root() ? path : "/dev/null", "w");
     if (f == NULL)
-        fprintf(stderr, "riskengine %s: cannot write %s: %s\n", r->command, path, strerror(errno));
+        dist_fail(r->command, "cannot write %s: %s", path, strerror(errno));
     return f;
 }
 
@@ -194,8 +198,83 @@ bool cli_out_close(cli_run *r, FILE *f, const char *name)
     bool ok = !ferror(f);
     ok = fclose(f) == 0 && ok;
     if (!ok)
-        fprintf(stderr, "riskengine %s: writing %s/%s failed\n", r->command, r->opt.out, name);
+        dist_fail(r->command, "writing %s/%s failed", r->opt.out, name);
     return ok;
+}
+
+bool cli_rows_open(cli_run *r, const char *name, cli_rows *rows)
+{
+    memset(rows, 0, sizeof *rows);
+    if (dist_is_root()) {
+        rows->f = cli_out_open(r, name);
+        if (rows->f != NULL)
+            setvbuf(rows->f, NULL, _IOFBF, 1 << 20);
+    } else {
+        rows->f = open_memstream(&rows->buf, &rows->len);
+        if (rows->f == NULL)
+            dist_fail(r->command, "%s: no memory for this share's rows", name);
+    }
+    if (!cli_ok(r, rows->f != NULL)) {
+        if (rows->f != NULL)
+            fclose(rows->f);
+        free(rows->buf);
+        memset(rows, 0, sizeof *rows);
+        return false;
+    }
+    return true;
+}
+
+bool cli_rows_close(cli_run *r, cli_rows *rows, const char *name)
+{
+    bool ok;
+    if (dist_is_root()) {
+        ok = dist_append_from_ranks(rows->f, NULL, 0);
+        ok = cli_out_close(r, rows->f, name) && ok;
+    } else {
+        ok = fclose(rows->f) == 0;
+        dist_append_from_ranks(NULL, rows->buf, ok ? rows->len : 0);
+        if (!ok)
+            dist_fail(r->command, "%s: this share's rows could not be kept", name);
+    }
+    free(rows->buf);
+    memset(rows, 0, sizeof *rows);
+    return cli_ok(r, ok);
+}
+
+bool cli_ok(cli_run *r, bool ok)
+{
+    return dist_agree(r->command, ok);
+}
+
+void cli_errors_flush(cli_run *r)
+{
+    if (dist_size() == 1)
+        return;
+    if (dist_is_root()) {
+        if (!dist_append_from_ranks(r->errors, NULL, 0))
+            fprintf(stderr, "riskengine %s: some error rows could not be written\n", r->command);
+        return;
+    }
+    if (r->errors != NULL)
+        fflush(r->errors);
+    dist_append_from_ranks(NULL, r->errbuf, r->errors != NULL ? r->errlen : 0);
+    /* start the next group with an empty buffer */
+    if (r->errors != NULL)
+        fclose(r->errors);
+    free(r->errbuf);
+    r->errbuf = NULL;
+    r->errlen = 0;
+    r->errors = open_memstream(&r->errbuf, &r->errlen);
+}
+
+void cli_error_totals(const cli_run *r, uint64_t by_code[RK_STATUS_COUNT_], uint64_t *rows)
+{
+    uint64_t v[RK_STATUS_COUNT_ + 1];
+    memcpy(v, r->errors_by_code, sizeof r->errors_by_code);
+    v[RK_STATUS_COUNT_] = r->nerror_rows;
+    dist_sum_u64(v, RK_STATUS_COUNT_ + 1);
+    memcpy(by_code, v, RK_STATUS_COUNT_ * sizeof v[0]);
+    *rows = v[RK_STATUS_COUNT_];
 }
 
 /* CSV field: quoted when it holds a separator, quote or line break. */
@@ -251,6 +330,74 @@ void cli_error_values(cli_run *r, const rsk_values *v)
             snprintf(msg, sizeof msg, "base value not computed: %s", rk_strerror(code));
         cli_error_row(r, i, NULL, NULL, code, msg);
     }
+    cli_errors_flush(r);
+}
+
+/* Data rows of positions.csv (header and comment lines excluded), or 0 when the file cannot
+ * be read: the load then reports why, with file, line and column. */
+static size_t count_position_rows(const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/positions.csv", dir);
+    dat_csv c;
+    if (dat_csv_open(&c, path, "positions.csv") != 0)
+        return 0;
+    size_t n = 0;
+    int rc;
+    while ((rc = dat_csv_next(&c)) == 1)
+        n++;
+    dat_csv_close(&c);
+    return rc == 0 && n > 0 ? n - 1 : 0;
+}
+
+/* A digest of everything but the positions (FNV-1a, 64 bits): ranks compare theirs with rank
+ * 0's, so that a node reading a different copy of the market files fails the job instead of
+ * silently computing with other numbers. */
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * UINT64_C(0x100000001b3);
+    return h;
+}
+
+static uint64_t market_digest(const dat_dataset *ds)
+{
+    const dat_market *m = &ds->mkt;
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    size_t F = m->nfactors, U = m->nund;
+    h = fnv(h, &F, sizeof F);
+    h = fnv(h, &U, sizeof U);
+    for (size_t j = 0; j < F; j++)
+        h = fnv(h, m->factor[j], strlen(m->factor[j]) + 1);
+    h = fnv(h, m->cov, F * F * sizeof *m->cov);
+    for (size_t u = 0; u < U; u++)
+        h = fnv(h, m->und[u], strlen(m->und[u]) + 1);
+    h = fnv(h, m->und_kind, U);
+    h = fnv(h, m->und_ok, U);
+    h = fnv(h, m->und_value, U * sizeof *m->und_value);
+    h = fnv(h, m->beta, U * F * sizeof *m->beta);
+    size_t S = ds->has_scenarios ? ds->scen.n : 0;
+    h = fnv(h, &S, sizeof S);
+    for (size_t s = 0; s < S; s++)
+        h = fnv(h, ds->scen.name[s], strlen(ds->scen.name[s]) + 1);
+    if (S > 0)
+        h = fnv(h, ds->scen.shock, S * F * sizeof *ds->scen.shock);
+    h = fnv(h, &ds->pos.nbooks, sizeof ds->pos.nbooks);
+    return h;
+}
+
+/* Test hook, for the MPI tests only: RISKENGINE_TEST_FAULT=load:R makes rank R fail to load
+ * its share, =die:R makes it die (SIGKILL) right after loading. Unset in production. */
+static bool injected_fault(const char *what)
+{
+    const char *f = getenv("RISKENGINE_TEST_FAULT");
+    size_t n = strlen(what);
+    if (f == NULL || strncmp(f, what, n) != 0 || f[n] != ':')
+        return false;
+    char *end = NULL;
+    long rank = strtol(f + n + 1, &end, 10);
+    return end != f + n + 1 && *end == '\0' && rank == dist_rank();
 }
 
 bool cli_run_open(cli_run *r, const cli_opts *o, const char *command, bool need_engine)
@@ -260,50 +407,90 @@ bool cli_run_open(cli_run *r, const cli_opts *o, const char *command, bool need_
     r->command = command;
     r->t0 = eng_now_ns();
     r->deadline_ns = o->deadline_ms > 0 ? r->t0 + (int64_t)(o->deadline_ms * 1e6) : ENG_NO_DEADLINE;
+    if (!dist_is_root())
+        r->opt.quiet = true; /* progress and totals come from rank 0 */
     if (o->data == NULL || o->out == NULL) {
-        fprintf(stderr, "riskengine %s: --data DIR and --out DIR are required (see --help)\n",
-                command);
+        if (dist_is_root())
+            fprintf(stderr, "riskengine %s: --data DIR and --out DIR are required (see --help)\n",
+                    command);
         return false;
     }
-    if (!make_dir(command, o->out))
+    if (!cli_ok(r, !dist_is_root() || make_dir(command, o->out)))
         return false;
     mdl_init();
 
     char msg[512] = "";
     cli_phase_begin(r);
-    rk_status rc = dat_load(o->data, NULL, &r->ds, msg, sizeof msg);
-    if (rc != RK_OK) {
-        fprintf(stderr, "riskengine %s: %s\n", command, msg[0] ? msg : rk_strerror(rc));
-        return false;
+    /* Shards: contiguous row ranges, rank order = file order. Rank 0 counts the rows. */
+    uint64_t total = dist_is_root() && dist_size() > 1 ? count_position_rows(o->data) : 0;
+    dist_bcast(&total, sizeof total);
+    dat_load_opts lo = {.first = 0, .count = SIZE_MAX};
+    if (dist_size() > 1)
+        dist_share((size_t)total, &lo.first, &lo.count);
+    rk_status rc;
+    if (injected_fault("load")) {
+        rc = RK_IO;
+        snprintf(msg, sizeof msg,
+                 "positions.csv rows %zu..%zu: share not loaded (RISKENGINE_TEST_FAULT)",
+                 lo.first + 1, lo.first + lo.count);
+    } else {
+        rc = dat_load(o->data, &lo, &r->ds, msg, sizeof msg);
     }
+    if (rc != RK_OK)
+        dist_fail(command, "%s", msg[0] ? msg : rk_strerror(rc));
+    if (injected_fault("die"))
+        raise(SIGKILL);
+    if (!cli_ok(r, rc == RK_OK))
+        return false;
+    uint64_t digest = market_digest(&r->ds), root_digest = digest;
+    dist_bcast(&root_digest, sizeof root_digest);
+    if (digest != root_digest)
+        dist_fail(command, "market data or scenarios differ from rank 0's: every rank must read "
+                           "the same files");
+    if (!cli_ok(r, digest == root_digest))
+        return false;
     cli_phase_end(r, "load");
 
-    r->errors = cli_out_open(r, "errors.csv");
-    if (r->errors == NULL)
+    if (dist_is_root()) {
+        r->errors = cli_out_open(r, "errors.csv");
+        if (r->errors != NULL)
+            fputs("position,factor,scenario,code,message\n", r->errors);
+    } else {
+        r->errors = open_memstream(&r->errbuf, &r->errlen);
+        if (r->errors == NULL)
+            dist_fail(command, "no memory for error rows");
+    }
+    if (!cli_ok(r, r->errors != NULL))
         return false;
-    fputs("position,factor,scenario,code,message\n", r->errors);
     for (size_t i = 0; i < r->ds.nerrors; i++) {
         const dat_error *e = &r->ds.errors[i];
+        /* records of unusable underlyings are in every share: rank 0 writes them */
+        if (e->position >= r->ds.pos.n && !dist_is_root())
+            continue;
         cli_error_row(r, e->position, NULL, NULL, e->code, e->message);
     }
+    cli_errors_flush(r);
+    uint64_t counts[2] = {r->ds.pos.n, dat_valid_count(&r->ds.pos)};
+    dist_sum_u64(counts, 2);
+    r->npos_all = (size_t)counts[0];
+    r->nvalid_all = (size_t)counts[1];
 
     if (need_engine) {
         cli_phase_begin(r);
         eng_config cfg = {.threads = o->threads, .no_pin = o->no_pin, .topology = o->topology};
         rc = eng_create(&cfg, &r->eng, msg, sizeof msg);
-        if (rc != RK_OK) {
-            fprintf(stderr, "riskengine %s: engine: %s\n", command, msg[0] ? msg : rk_strerror(rc));
+        if (rc != RK_OK)
+            dist_fail(command, "engine: %s", msg[0] ? msg : rk_strerror(rc));
+        else if ((rc = rsk_portfolio_build(&r->ds, r->eng, &r->pf)) != RK_OK)
+            dist_fail(command, "laying out positions: %s", rk_strerror(rc));
+        if (!cli_ok(r, rc == RK_OK))
             return false;
-        }
-        rc = rsk_portfolio_build(&r->ds, r->eng, &r->pf);
-        if (rc != RK_OK) {
-            fprintf(stderr, "riskengine %s: laying out positions: %s\n", command, rk_strerror(rc));
-            return false;
-        }
         cli_phase_end(r, "layout");
     }
     /* The budget covers the computation, as a request's would: it starts once the data is
-     * loaded and laid out. */
+     * loaded and laid out, at the same moment on every rank (each then applies it to its own
+     * share; coverage is combined from the counts). */
+    dist_barrier();
     if (o->deadline_ms > 0)
         r->deadline_ns = eng_now_ns() + (int64_t)(o->deadline_ms * 1e6);
     return true;
@@ -314,6 +501,8 @@ void cli_run_close(cli_run *r)
     if (r->errors != NULL)
         cli_out_close(r, r->errors, "errors.csv");
     r->errors = NULL;
+    free(r->errbuf);
+    r->errbuf = NULL;
     rsk_portfolio_free(&r->pf);
     eng_destroy(r->eng);
     r->eng = NULL;
@@ -355,9 +544,16 @@ static double peak_rss_mib(void)
 
 bool cli_write_summary(cli_run *r, void (*extra)(json_writer *w, void *arg), void *arg)
 {
+    uint64_t by_code[RK_STATUS_COUNT_], error_rows;
+    cli_error_totals(r, by_code, &error_rows);
+    double worst[2] = {r->worst_overshoot_ms, peak_rss_mib()};
+    dist_max_double(worst, 2);
+    bool deadline_hit = dist_any(r->deadline_hit);
+    if (!dist_is_root())
+        return cli_ok(r, true);
     FILE *f = cli_out_open(r, "summary.json");
     if (f == NULL)
-        return false;
+        return cli_ok(r, false);
     json_writer w;
     json_init(&w, f);
     json_object_begin(&w, NULL);
@@ -379,22 +575,22 @@ bool cli_write_summary(cli_run *r, void (*extra)(json_writer *w, void *arg), voi
     json_object_begin(&w, "counts");
     json_uint(&w, "factors", ds->mkt.nfactors);
     json_uint(&w, "underlyings", ds->mkt.nund);
-    json_uint(&w, "positions", ds->pos.n);
-    json_uint(&w, "positions_valid", dat_valid_count(&ds->pos));
+    json_uint(&w, "positions", r->npos_all);
+    json_uint(&w, "positions_valid", r->nvalid_all);
     json_uint(&w, "books", ds->pos.nbooks);
     json_uint(&w, "scenarios_in_file", ds->has_scenarios ? ds->scen.n : 0);
-    json_uint(&w, "error_rows", r->nerror_rows);
+    json_uint(&w, "error_rows", error_rows);
     json_object_end(&w);
 
     json_object_begin(&w, "errors_by_code");
     for (unsigned c = 0; c < RK_STATUS_COUNT_; c++)
-        if (r->errors_by_code[c] != 0)
-            json_uint(&w, rk_status_name((rk_status)c), r->errors_by_code[c]);
+        if (by_code[c] != 0)
+            json_uint(&w, rk_status_name((rk_status)c), by_code[c]);
     json_object_end(&w);
 
     json_object_begin(&w, "deadline");
-    json_bool(&w, "reached", r->deadline_hit);
-    json_number(&w, "worst_overshoot_ms", r->worst_overshoot_ms);
+    json_bool(&w, "reached", deadline_hit);
+    json_number(&w, "worst_overshoot_ms", worst[0]);
     json_object_end(&w);
 
     if (extra != NULL)
@@ -411,14 +607,19 @@ bool cli_write_summary(cli_run *r, void (*extra)(json_writer *w, void *arg), voi
     }
     json_array_end(&w);
     json_number(&w, "wall_seconds", (double)(eng_now_ns() - r->t0) * 1e-9);
-    json_number(&w, "peak_memory_mib", peak_rss_mib());
+    /* under mpirun: the largest of the ranks, and rank 0's topology */
+    json_number(&w, "peak_memory_mib", worst[1]);
+    json_object_begin(&w, "processes");
+    json_string(&w, "transport", dist_tp_kind());
+    json_uint(&w, "count", (uint64_t)dist_size());
+    json_object_end(&w);
     if (r->eng != NULL) {
         json_key(&w, "topology_used");
         eng_describe_json(r->eng, f);
     }
     json_object_end(&w);
     (void)total;
-    return cli_out_close(r, f, "summary.json");
+    return cli_ok(r, cli_out_close(r, f, "summary.json"));
 }
 
 /* ---- progress ---- */

@@ -1,5 +1,6 @@
 /*
- * main.c - the riskengine program: dispatches to a subcommand (SPEC §7).
+ * main.c - the riskengine program: joins the process group (MPI when started by mpirun, see
+ * dist.h) and dispatches to a subcommand (SPEC §7).
  */
 #include <stdio.h>
 #include <string.h>
@@ -51,9 +52,15 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "--version") == 0)
         return cmd_version(argc, argv);
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].run(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(argv[1], commands[i].name) != 0)
+            continue;
+        if (!dist_tp_init(&argc, &argv))
+            return CLI_FAIL;
+        int status = commands[i].run(argc - 1, argv + 1);
+        dist_tp_finalize();
+        return status;
+    }
     fprintf(stderr, "riskengine: unknown command '%s'\n\n%s", argv[1], usage);
     return CLI_USAGE;
 }

@@ -8,9 +8,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "csv.h"
 #include "report.h"
 
-#define TOP_LOSERS 15
 #define ERROR_ROWS 50
 
 static void html_text(FILE *f, const char *s)
@@ -48,12 +48,9 @@ static const char *book_of(const rep_input *in, size_t b)
     return b < in->run->ds.pos.nbooks ? in->run->ds.pos.books[b] : "TOTAL";
 }
 
-/* ---- figure data ---- */
+/* ---- the positions losing most ---- */
 
-typedef struct loser {
-    size_t row;
-    double pnl;
-} loser;
+typedef rep_loser loser;
 
 static int by_pnl(const void *a, const void *b)
 {
@@ -63,24 +60,111 @@ static int by_pnl(const void *a, const void *b)
     return x->row < y->row ? -1 : (x->row > y->row);
 }
 
-/* The TOP_LOSERS positions with the most negative P&L in the worst scenario. */
-static size_t top_losers(const rep_input *in, loser *out)
+/* A candidate travels as: row (8 bytes), pnl (8), kind (1), id and book NUL-terminated. */
+static bool put_candidate(FILE *f, const loser *l)
 {
-    size_t n = in->values->n, m = 0;
-    loser *all = malloc((n ? n : 1) * sizeof *all);
-    if (all == NULL || in->worst_pnl == NULL) {
-        free(all);
-        return 0;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (isfinite(in->worst_pnl[i]))
-            all[m++] = (loser){i, in->worst_pnl[i]};
-    qsort(all, m, sizeof *all, by_pnl);
-    size_t k = m < TOP_LOSERS ? m : TOP_LOSERS;
-    memcpy(out, all, k * sizeof *out);
-    free(all);
-    return k;
+    uint64_t row = l->row;
+    fwrite(&row, sizeof row, 1, f);
+    fwrite(&l->pnl, sizeof l->pnl, 1, f);
+    fputc(l->kind, f);
+    fwrite(l->id, 1, strlen(l->id) + 1, f);
+    fwrite(l->book, 1, strlen(l->book) + 1, f);
+    return !ferror(f);
 }
+
+static size_t get_candidates(const char *buf, size_t len, loser *out, size_t max)
+{
+    size_t n = 0, at = 0;
+    while (n < max && at + 17 < len) {
+        uint64_t row;
+        memcpy(&row, buf + at, sizeof row);
+        memcpy(&out[n].pnl, buf + at + 8, sizeof out[n].pnl);
+        out[n].row = (size_t)row;
+        out[n].kind = (uint8_t)buf[at + 16];
+        out[n].id = (char *)buf + at + 17;
+        at += 17 + strlen(out[n].id) + 1;
+        out[n].book = (char *)buf + at;
+        at += strlen(out[n].book) + 1;
+        n++;
+    }
+    return n;
+}
+
+bool rep_collect_losers(cli_run *r, const double *pnl, rep_input *in)
+{
+    const dat_positions *p = &r->ds.pos;
+    size_t n = p->n, m = 0;
+    loser *all = malloc((n ? n : 1) * sizeof *all);
+    char *buf = NULL;
+    size_t len = 0;
+    size_t k = (size_t)dist_size();
+    size_t *lens = calloc(k, sizeof *lens);
+    FILE *f = open_memstream(&buf, &len);
+    bool ok = all != NULL && f != NULL && lens != NULL;
+    if (ok) {
+        for (size_t i = 0; i < n; i++)
+            if (isfinite(pnl[i]))
+                all[m++] = (loser){.row = p->first + i, .pnl = pnl[i], .kind = p->kind[i],
+                                   .id = p->id[i],
+                                   .book = p->book[i] != DAT_NONE ? p->books[p->book[i]] : ""};
+        qsort(all, m, sizeof *all, by_pnl);
+        for (size_t j = 0; j < m && j < REP_TOP_LOSERS; j++)
+            ok = put_candidate(f, &all[j]) && ok;
+    }
+    if (f != NULL)
+        ok = fclose(f) == 0 && ok;
+    free(all);
+    if (!ok)
+        dist_fail(r->command, "report: out of memory");
+    if (!cli_ok(r, ok)) {
+        free(buf);
+        free(lens);
+        return false;
+    }
+    /* Each rank's best REP_TOP_LOSERS contain the overall best: merge them at rank 0. */
+    bool gathered;
+    char *every = dist_gather(buf, len, lens, &gathered);
+    free(buf);
+    ok = true;
+    if (dist_is_root()) {
+        loser cand[REP_TOP_LOSERS * 64];
+        loser *c = k <= 64 ? cand : malloc(k * REP_TOP_LOSERS * sizeof *c);
+        ok = gathered && every != NULL && c != NULL;
+        if (ok) {
+            size_t nc = 0, at = 0;
+            for (size_t rk = 0; rk < k; rk++) {
+                nc += get_candidates(every + at, lens[rk], c + nc, REP_TOP_LOSERS);
+                at += lens[rk];
+            }
+            qsort(c, nc, sizeof *c, by_pnl);
+            in->nlosers = nc < REP_TOP_LOSERS ? nc : REP_TOP_LOSERS;
+            for (size_t j = 0; j < in->nlosers; j++) {
+                in->losers[j] = c[j];
+                in->losers[j].id = dat_strdup(c[j].id);
+                in->losers[j].book = dat_strdup(c[j].book);
+                ok = ok && in->losers[j].id != NULL && in->losers[j].book != NULL;
+            }
+        }
+        if (c != cand)
+            free(c);
+        if (!ok)
+            dist_fail(r->command, "report: out of memory");
+    }
+    free(every);
+    free(lens);
+    return cli_ok(r, ok);
+}
+
+void rep_free(rep_input *in)
+{
+    for (size_t j = 0; j < in->nlosers; j++) {
+        free(in->losers[j].id);
+        free(in->losers[j].book);
+    }
+    in->nlosers = 0;
+}
+
+/* ---- figure data ---- */
 
 static bool write_data(const char *dir, const char *name, const rep_input *in, int which,
                        const loser *los, size_t nlos)
@@ -100,7 +184,7 @@ static bool write_data(const char *dir, const char *name, const rep_input *in, i
             fprintf(f, "\"%s\" %.17g %.17g\n", book_of(in, b), pv->contrib[b], pv->var[b]);
     } else { /* top losers */
         for (size_t k = 0; k < nlos; k++)
-            fprintf(f, "\"%s\" %.17g\n", in->run->ds.pos.id[los[k].row], los[k].pnl);
+            fprintf(f, "\"%s\" %.17g\n", los[k].id, los[k].pnl);
     }
     return fclose(f) == 0;
 }
@@ -261,19 +345,17 @@ static void var_table(FILE *out, const rep_input *in)
 
 static void losers_table(FILE *out, const rep_input *in, const loser *los, size_t n)
 {
-    const dat_positions *p = &in->run->ds.pos;
     fprintf(out,
             "<table>\n<tr><th>position</th><th>book</th><th>instrument</th><th>P&amp;L in "
             "%s</th></tr>\n",
             in->worst_name);
     for (size_t k = 0; k < n; k++) {
-        size_t i = los[k].row;
         fprintf(out, "<tr><td>");
-        html_text(out, p->id[i]);
+        html_text(out, los[k].id);
         fprintf(out, "</td><td>");
-        html_text(out, p->book[i] != DAT_NONE ? p->books[p->book[i]] : "");
+        html_text(out, los[k].book);
         fprintf(out, "</td><td>");
-        html_text(out, mdl_kind_name((mdl_kind)p->kind[i]));
+        html_text(out, mdl_kind_name((mdl_kind)los[k].kind));
         fprintf(out, "</td><td>");
         html_num(out, los[k].pnl);
         fprintf(out, "</td></tr>\n");
@@ -287,11 +369,11 @@ static void error_table(FILE *out, const rep_input *in)
     fprintf(out, "<table>\n<tr><th>code</th><th>error records</th></tr>\n");
     bool any = false;
     for (unsigned c = 0; c < RK_STATUS_COUNT_; c++) {
-        if (r->errors_by_code[c] == 0)
+        if (in->errors_by_code[c] == 0)
             continue;
         any = true;
         fprintf(out, "<tr><td>%s</td><td>%llu</td></tr>\n", rk_status_name((rk_status)c),
-                (unsigned long long)r->errors_by_code[c]);
+                (unsigned long long)in->errors_by_code[c]);
     }
     if (!any)
         fprintf(out, "<tr><td colspan=\"2\">no errors</td></tr>\n");
@@ -342,8 +424,8 @@ bool rep_write(const rep_input *in)
         fprintf(stderr, "riskengine %s: cannot create %s: %s\n", r->command, dir, strerror(errno));
         return false;
     }
-    loser los[TOP_LOSERS];
-    size_t nlos = top_losers(in, los);
+    const loser *los = in->losers;
+    size_t nlos = in->nlosers;
     bool data_ok = write_data(dir, "pnl_mc.dat", in, 0, NULL, 0) &&
                    write_data(dir, "contrib.dat", in, 1, NULL, 0) &&
                    write_data(dir, "losers.dat", in, 2, los, nlos);
@@ -374,7 +456,7 @@ bool rep_write(const rep_input *in)
             "</code>: %zu positions (%zu valid), %zu underlyings, %zu factors, %zu books. "
             "VaR confidence %.4g, ES confidence %.4g, horizon %.4g day(s), %zu Monte Carlo "
             "scenarios (seed %llu).</p>\n",
-            r->ds.pos.n, dat_valid_count(&r->ds.pos), r->ds.mkt.nund, r->ds.mkt.nfactors,
+            r->npos_all, r->nvalid_all, r->ds.mkt.nund, r->ds.mkt.nfactors,
             r->ds.pos.nbooks, r->opt.confidence, r->opt.es_confidence, r->opt.horizon,
             in->mc->nscen, (unsigned long long)r->opt.seed);
     coverage_banner(out, in);

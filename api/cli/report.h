@@ -13,6 +13,16 @@ typedef struct rep_var {
     double var, es, coverage;
 } rep_var;
 
+/* A position among those losing most in the worst scenario (row: global row number). */
+typedef struct rep_loser {
+    size_t row;
+    double pnl;
+    uint8_t kind; /* mdl_kind */
+    char *id, *book;
+} rep_loser;
+
+#define REP_TOP_LOSERS 15
+
 typedef struct rep_input {
     cli_run *run;
     const rsk_values *values;
@@ -24,12 +34,21 @@ typedef struct rep_input {
     rep_var hist_var;
     size_t worst_scen; /* MC scenario with the largest total loss */
     char worst_name[64];
-    double *worst_pnl; /* per row: P&L in that scenario (NaN when not OK) */
+    rep_loser losers[REP_TOP_LOSERS]; /* most negative P&L first (ties: lower row first) */
+    size_t nlosers;
+    uint64_t errors_by_code[RK_STATUS_COUNT_]; /* over every rank */
 } rep_input;
+
+/* Picks the positions losing most in the worst scenario from this rank's share (pnl: per row
+ * of the share, NaN when not OK) and, at rank 0, the overall top REP_TOP_LOSERS among every
+ * rank's candidates. Collective. Returns false when out of memory (at any rank, agreed). */
+bool rep_collect_losers(cli_run *r, const double *pnl, rep_input *in);
+/* Frees what rep_collect_losers allocated. */
+void rep_free(rep_input *in);
 
 /* Writes OUT/report.html (and the figures' data under OUT/report/). Prints the reason and
  * returns false when it could not be written; missing gnuplot is not an error (the figures
- * are replaced by a note). */
+ * are replaced by a note). Rank 0 only. */
 bool rep_write(const rep_input *in);
 
 #endif

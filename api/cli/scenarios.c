@@ -1,7 +1,9 @@
 /*
  * scenarios.c - scenario P&L for the commands that need it (var, stress, batch): scenarios from
  * Monte Carlo or from scenarios.csv, evaluated in blocks through the engine while the next
- * block's shocks and market states are prepared on the calling thread.
+ * block's shocks and market states are prepared on the calling thread. Under mpirun every rank
+ * makes the same scenario states (Monte Carlo by (seed, scenario), or the file's) and revalues
+ * its own share; the per-book P&L vectors are then combined as exact sums.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -106,10 +108,10 @@ bool cli_scen_pnl(cli_run *r, const cli_scenarios *sc, const rsk_values *v, FILE
 {
     size_t F = r->ds.mkt.nfactors, nb = r->ds.pos.nbooks, N = sc->n;
     rk_status rc = rsk_pnl_init(out, r->ds.pos.n, nb, N);
-    if (rc != RK_OK) {
-        fprintf(stderr, "riskengine %s: %s\n", r->command, rk_strerror(rc));
+    if (rc != RK_OK)
+        dist_fail(r->command, "%s", rk_strerror(rc));
+    if (!cli_ok(r, rc == RK_OK))
         return false;
-    }
     rsk_requested_cells(&r->ds.pos, nb, N, out->req_cells);
     if (export_to != NULL) {
         fputs("scenario", export_to);
@@ -158,12 +160,23 @@ bool cli_scen_pnl(cli_run *r, const cli_scenarios *sc, const rsk_values *v, FILE
     ok = rc == RK_OK;
 done:
     if (!ok)
-        fprintf(stderr, "riskengine %s: scenario P&L: %s\n", r->command, rk_strerror(rc));
+        dist_fail(r->command, "scenario P&L: %s", rk_strerror(rc));
     rsk_states_free(&cur.st);
     rsk_states_free(&next.st);
     free(work);
     free(shock);
-    return ok;
+    if (!cli_ok(r, ok))
+        return false;
+    /* P&L per book per scenario over every share: exact sums added in rank order, rounded
+     * once, the same bits as one process; cell counts are integers. */
+    size_t nx = (nb + 1) * N;
+    dist_sum_xsum(out->xpnl, nx);
+    for (size_t k = 0; k < nx; k++)
+        out->pnl[k] = rsk_xsum_value(out->xpnl[k]);
+    dist_sum_u64(out->ok_scen, nx);
+    dist_sum_u64(out->ok_cells, nb + 1);
+    dist_sum_u64(out->req_cells, nb + 1);
+    return true;
 }
 
 void cli_scen_errors(cli_run *r, const cli_scenarios *sc, const rsk_pnl *p)
@@ -185,6 +198,7 @@ void cli_scen_errors(cli_run *r, const cli_scenarios *sc, const rsk_pnl *p)
             cli_error_row(r, i, NULL, NULL, (rk_status)p->miss_code[i], msg);
         }
     }
+    cli_errors_flush(r);
 }
 
 rk_status cli_scen_var(const rsk_pnl *p, size_t book, double var_alpha, double es_alpha,
