@@ -365,6 +365,20 @@ const char *rk_dataset_book_name(const rk_dataset *d, size_t b)
     return d != NULL && b < d->ds.pos.nbooks ? d->ds.pos.books[b] : NULL;
 }
 
+rk_status rk_dataset_underlying(const rk_dataset *d, size_t u, rk_underlying_kind *kind,
+                                double *value)
+{
+    if (d == NULL)
+        return RK_BAD_ARGUMENT;
+    if (u >= d->ds.mkt.nund)
+        return RK_NOT_FOUND;
+    if (kind != NULL)
+        *kind = (rk_underlying_kind)d->ds.mkt.und_kind[u];
+    if (value != NULL)
+        *value = d->ds.mkt.und_value[u];
+    return RK_OK;
+}
+
 rk_status rk_dataset_find_underlying(const rk_dataset *d, const char *name, size_t *index)
 {
     if (d == NULL || name == NULL || index == NULL)

@@ -267,6 +267,12 @@ RK_API const char *rk_dataset_underlying_name(const rk_dataset *ds, size_t under
 RK_API const char *rk_dataset_position_id(const rk_dataset *ds, size_t position);
 RK_API const char *rk_dataset_book_name(const rk_dataset *ds, size_t book);
 
+/** Kind and base value (as loaded or added) of an underlying: RK_OK, RK_NOT_FOUND for an
+ * unknown index, RK_BAD_ARGUMENT for NULL ds. kind and value may be NULL. Any thread once
+ * built. The live value is the portfolio's (rk_portfolio_set_value). */
+RK_API rk_status rk_dataset_underlying(const rk_dataset *ds, size_t underlying,
+                                       rk_underlying_kind *kind, double *value);
+
 /** Index of an underlying by name: RK_OK and *index, RK_NOT_FOUND, or RK_BAD_ARGUMENT. */
 RK_API rk_status rk_dataset_find_underlying(const rk_dataset *ds, const char *name,
                                             size_t *index);
