@@ -21,7 +21,7 @@ static const double book_cov[BOOK_F * BOOK_F] = {
 /* Builds the book; returns RK_OK or the first failing call's code. */
 static rk_status book_build(size_t n, rk_dataset **out)
 {
-    rk_dataset *ds;
+    rk_dataset *ds = NULL;
     rk_status rc = rk_dataset_create(&ds);
     if (rc != RK_OK)
         return rc;

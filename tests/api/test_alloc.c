@@ -134,11 +134,11 @@ static void *client_main(void *p)
 
 START_TEST(no_allocation_after_warm_up)
 {
-    rk_dataset *ds;
-    rk_engine *e;
+    rk_dataset *ds = NULL;
+    rk_engine *e = NULL;
     ck_assert_int_eq(book_build(3000, &ds), RK_OK);
     ck_assert_int_eq(book_engine(2, &e), RK_OK);
-    rk_portfolio *pf;
+    rk_portfolio *pf = NULL;
     ck_assert_int_eq(rk_portfolio_create(e, ds, &pf), RK_OK);
     client c[CLIENTS];
     for (int t = 0; t < CLIENTS; t++) {

@@ -64,7 +64,7 @@ END_TEST
 
 START_TEST(dataset_building_errors)
 {
-    rk_dataset *ds;
+    rk_dataset *ds = NULL;
     ck_assert_int_eq(rk_dataset_create(&ds), RK_OK);
     ck_assert_int_eq(rk_dataset_add_factor(ds, NULL, NULL), RK_BAD_ARGUMENT);
     ck_assert_int_eq(rk_dataset_add_factor(ds, "", NULL), RK_BAD_ARGUMENT);
@@ -122,9 +122,9 @@ START_TEST(dataset_building_errors)
     ck_assert_int_eq(ei.code, RK_INVALID_INPUT);
     ck_assert_int_eq(rk_dataset_error(ds, 2, &ei), RK_NOT_FOUND);
     /* Once a portfolio uses it, the data set is read-only. */
-    rk_engine *e;
+    rk_engine *e = NULL;
     ck_assert_int_eq(book_engine(1, &e), RK_OK);
-    rk_portfolio *pf;
+    rk_portfolio *pf = NULL;
     ck_assert_int_eq(rk_portfolio_create(e, ds, &pf), RK_OK);
     p.id = "w";
     ck_assert_int_eq(rk_dataset_add_position(ds, &p, NULL), RK_BUSY);
@@ -389,14 +389,14 @@ END_TEST
 START_TEST(loaded_matches_built)
 {
     /* The bundled sample data set loads through the API with its documented invalid rows. */
-    rk_dataset *ds;
+    rk_dataset *ds = NULL;
     char msg[256];
     ck_assert_int_eq(rk_dataset_load("data/sample", &ds, msg, sizeof msg), RK_OK);
     ck_assert_uint_gt(rk_dataset_positions(ds), 0);
     ck_assert_uint_gt(rk_dataset_error_count(ds), 0);
-    rk_engine *e;
+    rk_engine *e = NULL;
     ck_assert_int_eq(book_engine(2, &e), RK_OK);
-    rk_portfolio *pf;
+    rk_portfolio *pf = NULL;
     ck_assert_int_eq(rk_portfolio_create(e, ds, &pf), RK_OK);
     rk_request *rq;
     ck_assert_int_eq(rk_request_create(pf, &rq), RK_OK);

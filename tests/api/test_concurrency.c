@@ -74,8 +74,8 @@ static void *storm_main(void *p)
 
 START_TEST(submit_cancel_storm)
 {
-    rk_dataset *ds;
-    rk_engine *e;
+    rk_dataset *ds = NULL;
+    rk_engine *e = NULL;
     ck_assert_int_eq(book_build(500, &ds), RK_OK);
     ck_assert_int_eq(book_engine(2, &e), RK_OK);
     storm s;
@@ -161,8 +161,8 @@ static void *snap_client(void *p)
 
 START_TEST(results_match_their_snapshot)
 {
-    rk_dataset *ds;
-    rk_engine *e;
+    rk_dataset *ds = NULL;
+    rk_engine *e = NULL;
     ck_assert_int_eq(book_build(400, &ds), RK_OK);
     ck_assert_int_eq(book_engine(2, &e), RK_OK);
     snap_run r;
