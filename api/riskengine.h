@@ -1,13 +1,41 @@
-/*
+/**
+ * @file riskengine.h
  * riskengine.h - the public interface of riskengine, the one header a client includes.
  *
  * This header is the contract: what is not declared here is not API. Every function says what
  * it does, who owns each pointer afterwards, which codes it returns and which threads may call
- * it. Public names start with rk_ / RK_.
+ * it. Public names start with rk_ / RK_. api/README.md is the guide; this is the reference.
+ *
+ * The objects, each an opaque handle with a create/destroy pair (destroy of NULL is harmless):
+ *
+ *   rk_engine     worker threads pinned to the machine's cores (NUMA aware); shared by
+ *                 everything below; any number of threads submit to one engine.
+ *   rk_dataset    factors, covariance, underlyings and positions: loaded from a folder of CSV
+ *                 files or built in memory; read-only once a portfolio uses it.
+ *   rk_portfolio  a data set laid out for an engine (node-local chunks), plus its live market:
+ *                 underlying values and covariance that may be updated between and during
+ *                 requests. Every update publishes a new immutable snapshot with a new version;
+ *                 a request computes on the snapshot current when it was submitted.
+ *   rk_request    what to compute (values, grid, parametric VaR), run synchronously or
+ *                 submitted and then waited for, with a deadline, cancellable, with an optional
+ *                 completion callback. A request is reusable: submit it again once complete.
+ *   rk_result     the numbers: per-cell values and codes, error records, per-book aggregates,
+ *                 coverage, timings. Owned by the caller once taken; rk_result_destroy frees it.
+ *
+ * Threads. There is no global mutable state: two engines never share anything. Each function
+ * says who may call it; "any thread" means concurrently with any other call on other objects
+ * and with the calls the function names. A handle must not be destroyed while another thread
+ * uses it.
+ *
+ * Memory. Once warm (after the first few requests of a given shape), submitting, running,
+ * waiting for, taking and destroying results of values/grid/parametric VaR requests, and
+ * rk_portfolio_set_value(s), make no heap allocation on any thread: requests, results, market
+ * snapshots and the engine's request records are recycled.
  */
 #ifndef RISKENGINE_H
 #define RISKENGINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -66,6 +94,398 @@ RK_API rk_status rk_status_parse(const char *name, rk_status *out);
 
 /* The library's version as "MAJOR.MINOR.PATCH"; static string. Any thread. */
 RK_API const char *rk_version(void);
+
+/* ---- time and deadlines ---- */
+
+/** Deadlines and wait limits are absolute times in nanoseconds on CLOCK_MONOTONIC (the clock of
+ * rk_now_ns()), never durations: a deadline does not drift when passed along. */
+#define RK_DEADLINE_NONE INT64_MAX /**< "never": no deadline, or wait without limit */
+#define RK_NO_WAIT INT64_C(0)       /**< as a wait limit: don't block, just look */
+
+/** Now, in nanoseconds on CLOCK_MONOTONIC. Any thread. */
+RK_API int64_t rk_now_ns(void);
+
+/** The deadline `budget_ns` from now: rk_now_ns() + budget_ns, saturating at RK_DEADLINE_NONE;
+ * a negative budget gives now (already expired). Any thread. */
+RK_API int64_t rk_deadline_in(int64_t budget_ns);
+
+/** No index: an error record's factor or scenario when not applicable. */
+#define RK_NONE SIZE_MAX
+
+/* ---- the engine ---- */
+
+/** Worker threads and their pools; see the file comment. */
+typedef struct rk_engine rk_engine;
+
+/** Engine configuration. Initialise with rk_engine_config_init(), then change what you need;
+ * fields added in later versions get defaults from the init function. */
+typedef struct rk_engine_config {
+    size_t threads;        /**< workers; 0 = one per allowed core (cpuset and cgroup quota) */
+    const char *topology;  /**< NULL: this machine; else an hwloc synthetic description
+                                ("node:2 core:4 pu:1") or the path of an hwloc XML file; copied */
+    int no_pin;            /**< non-zero: do not bind workers or memory to cores and nodes */
+    double tile_target_us; /**< wanted cost of one tile in µs; 0 = default (50) */
+} rk_engine_config;
+
+/** Fills *cfg with the defaults. Any thread. */
+RK_API void rk_engine_config_init(rk_engine_config *cfg);
+
+/** Creates an engine and starts its workers (they sleep until work arrives). cfg may be NULL
+ * (defaults). Returns RK_OK and *out; RK_BAD_ARGUMENT (out NULL, tile_target_us < 0), or
+ * RK_INVALID_INPUT / RK_IO / RK_NO_MEMORY with a one-line reason in msg (msg may be NULL; at
+ * most msglen bytes, NUL-terminated). A binding the system refuses is not an error. Free with
+ * rk_engine_destroy(). Any thread. */
+RK_API rk_status rk_engine_create(const rk_engine_config *cfg, rk_engine **out, char *msg,
+                                  size_t msglen);
+
+/** Stops the workers and frees the engine. Every portfolio on it must be destroyed first.
+ * NULL is harmless. Owner only. */
+RK_API void rk_engine_destroy(rk_engine *e);
+
+/** Worker threads of the engine; 0 for NULL. Any thread. */
+RK_API size_t rk_engine_workers(const rk_engine *e);
+
+/** Engine statistics (rk_engine_stats_get). Counters only grow. */
+typedef struct rk_engine_stats {
+    uint64_t requests_submitted; /**< rk_request submissions accepted */
+    uint64_t requests_completed; /**< of those, complete */
+    uint64_t requests_in_flight; /**< submitted and not yet complete */
+    uint64_t deadline_misses;    /**< requests that completed after their deadline */
+    uint64_t cancels;            /**< requests cancelled before completion */
+    uint64_t tiles_done;         /**< tiles run or recorded by the workers */
+    uint64_t channel_max;        /**< highest fan-in channel occupancy of any request */
+    size_t workers;              /**< worker threads */
+} rk_engine_stats;
+
+/** Fills *out with a snapshot of the engine's counters (each read atomically, not all at one
+ * instant). RK_BAD_ARGUMENT when e or out is NULL. Any thread, any time. */
+RK_API rk_status rk_engine_stats_get(const rk_engine *e, rk_engine_stats *out);
+
+/** One worker's activity (rk_engine_worker_stats_get). */
+typedef struct rk_worker_stats {
+    unsigned node;        /**< NUMA node of the worker's pool */
+    int bound;            /**< 1 when bound to its core as asked */
+    uint64_t tiles;       /**< tiles it ran */
+    uint64_t steals;      /**< of those, tiles of another node */
+    uint64_t busy_ns;     /**< time spent running tiles */
+    int64_t heartbeat_ns; /**< last time (rk_now_ns clock) it took or finished a tile, or woke */
+} rk_worker_stats;
+
+/** Fills *out for worker `worker` (0 .. rk_engine_workers()-1). RK_BAD_ARGUMENT for NULL, or
+ * RK_NOT_FOUND for an unknown worker. Any thread, any time. */
+RK_API rk_status rk_engine_worker_stats_get(const rk_engine *e, size_t worker,
+                                            rk_worker_stats *out);
+
+/* ---- data sets ---- */
+
+/** Factors, covariance, underlyings and positions (SPEC §1, §2). */
+typedef struct rk_dataset rk_dataset;
+
+/** Kinds of underlying. */
+typedef enum rk_underlying_kind {
+    RK_UNDERLYING_SPOT, /**< equity, FX, commodity: x' = x exp(beta . df); value > 0 */
+    RK_UNDERLYING_RATE, /**< continuously-compounded rate: x' = x + beta . df */
+    RK_UNDERLYING_VOL   /**< implied volatility: x' = x exp(beta . df); value > 0 */
+} rk_underlying_kind;
+
+/** Loads the data set in folder dir (factors.csv, covariance.csv, underlyings.csv,
+ * positions.csv; SPEC §5). Invalid positions are kept, marked INVALID_INPUT, each with one
+ * error record (rk_dataset_error). Returns RK_OK and *out; RK_BAD_ARGUMENT for NULL dir or out;
+ * RK_INVALID_INPUT or RK_IO for a file-level problem, with "file:line:col: reason" in msg (may
+ * be NULL). Free with rk_dataset_destroy(). Any thread. */
+RK_API rk_status rk_dataset_load(const char *dir, rk_dataset **out, char *msg, size_t msglen);
+
+/** Creates an empty data set to build in memory, in this order: factors, then covariance and
+ * underlyings, then positions. Returns RK_OK and *out, RK_BAD_ARGUMENT, or RK_NO_MEMORY. Free
+ * with rk_dataset_destroy(). Any thread. */
+RK_API rk_status rk_dataset_create(rk_dataset **out);
+
+/** Frees the data set. Every portfolio using it must be destroyed first. NULL is harmless.
+ * Owner only. */
+RK_API void rk_dataset_destroy(rk_dataset *ds);
+
+/*
+ * Building. The rk_dataset_add_* and _set_ functions copy their arguments (strings included).
+ * They return RK_BAD_ARGUMENT for NULL or malformed arguments (nothing stored), RK_BUSY once a
+ * portfolio has been created on the data set (it is then read-only), RK_NO_MEMORY. Owner only:
+ * one thread at a time per data set.
+ */
+
+/** Appends factor `name` (unique). Only before any underlying or covariance is set. *index
+ * (may be NULL) receives its index. */
+RK_API rk_status rk_dataset_add_factor(rk_dataset *ds, const char *name, size_t *index);
+
+/** Sets the daily covariance: nfactors x nfactors, row-major; nfactors must equal the factor
+ * count; the matrix must be finite, symmetric and positive definite (else RK_INVALID_INPUT). */
+RK_API rk_status rk_dataset_set_covariance(rk_dataset *ds, const double *cov, size_t nfactors);
+
+/** Appends underlying `name` (unique) of the given kind and base value with its loadings
+ * (nloadings must equal the factor count; loadings may be NULL when it is 0). A spot or vol
+ * value must be finite and > 0, a rate finite. *index (may be NULL) receives its index. */
+RK_API rk_status rk_dataset_add_underlying(rk_dataset *ds, const char *name,
+                                           rk_underlying_kind kind, double value,
+                                           const double *loadings, size_t nloadings,
+                                           size_t *index);
+
+/** One position, as a row of positions.csv (SPEC §2). Initialise with rk_position_init(): it
+ * sets every number to NaN ("empty cell"; dividend and coupon to 0) and every name to NULL. */
+typedef struct rk_position {
+    const char *id;         /**< unique, required */
+    const char *book;       /**< required (NULL or "" makes the position invalid) */
+    const char *instrument; /**< "spot", "forward", "european_call", "european_put",
+                                 "american_call", "american_put", "bond" */
+    double quantity;
+    const char *underlying; /**< spot underlying (rate underlying for bonds) */
+    double strike, expiry;
+    const char *rate;       /**< rate underlying, or NULL to use rate_literal */
+    double rate_literal;
+    const char *vol;        /**< vol underlying, or NULL to use vol_literal */
+    double vol_literal;
+    double dividend, coupon, frequency;
+    unsigned steps;         /**< american: 0 = Bjerksund-Stensland 2002, n > 0 = CRR tree */
+} rk_position;
+
+/** Fills *p with "empty" (see rk_position). Any thread. */
+RK_API void rk_position_init(rk_position *p);
+
+/** Appends a position and validates it exactly as the loader does. Returns RK_OK when stored
+ * and valid; RK_INVALID_INPUT when stored but invalid (it is then excluded from every measure
+ * and has one error record, rk_dataset_error); RK_BAD_ARGUMENT when not stored (NULL p or id,
+ * duplicate id). *index (may be NULL) receives the row. */
+RK_API rk_status rk_dataset_add_position(rk_dataset *ds, const rk_position *p, size_t *index);
+
+/** Sizes; 0 for NULL. Any thread once built (read-only). */
+RK_API size_t rk_dataset_factors(const rk_dataset *ds);
+RK_API size_t rk_dataset_underlyings(const rk_dataset *ds);
+RK_API size_t rk_dataset_positions(const rk_dataset *ds);
+RK_API size_t rk_dataset_books(const rk_dataset *ds);
+
+/** Names by index, owned by the data set (valid until it is destroyed); NULL when out of
+ * range. Any thread once built. */
+RK_API const char *rk_dataset_factor_name(const rk_dataset *ds, size_t factor);
+RK_API const char *rk_dataset_underlying_name(const rk_dataset *ds, size_t underlying);
+RK_API const char *rk_dataset_position_id(const rk_dataset *ds, size_t position);
+RK_API const char *rk_dataset_book_name(const rk_dataset *ds, size_t book);
+
+/** Kind and base value (as loaded or added) of an underlying: RK_OK, RK_NOT_FOUND for an
+ * unknown index, RK_BAD_ARGUMENT for NULL ds. kind and value may be NULL. Any thread once
+ * built. The live value is the portfolio's (rk_portfolio_set_value). */
+RK_API rk_status rk_dataset_underlying(const rk_dataset *ds, size_t underlying,
+                                       rk_underlying_kind *kind, double *value);
+
+/** Index of an underlying by name: RK_OK and *index, RK_NOT_FOUND, or RK_BAD_ARGUMENT. */
+RK_API rk_status rk_dataset_find_underlying(const rk_dataset *ds, const char *name,
+                                            size_t *index);
+
+/** An error record: a position-level problem, or one cell of a result. */
+typedef struct rk_error_info {
+    size_t position;     /**< row, or RK_NONE when not about a position */
+    size_t factor;       /**< grid cell's factor, or RK_NONE */
+    size_t scenario;     /**< scenario, or RK_NONE */
+    rk_status code;      /**< never RK_OK */
+    const char *message; /**< one line, owned by the data set or static */
+} rk_error_info;
+
+/** Load and validation records, in file order. */
+RK_API size_t rk_dataset_error_count(const rk_dataset *ds);
+/** Fills *out with record k: RK_OK, RK_NOT_FOUND past the end, RK_BAD_ARGUMENT for NULL. */
+RK_API rk_status rk_dataset_error(const rk_dataset *ds, size_t k, rk_error_info *out);
+
+/* ---- portfolios and their live market ---- */
+
+/** A data set bound to an engine, with its live market; see the file comment. */
+typedef struct rk_portfolio rk_portfolio;
+
+/** Lays out ds's valid positions for engine e (node-local chunks) and takes ds's underlying
+ * values and covariance as market version 1. ds becomes read-only; e and ds must outlive the
+ * portfolio. Returns RK_OK and *out, RK_BAD_ARGUMENT (NULL, or ds has no covariance while it
+ * has factors), RK_NO_MEMORY. Free with rk_portfolio_destroy(). Any thread; several portfolios
+ * may share one data set and one engine. */
+RK_API rk_status rk_portfolio_create(rk_engine *e, rk_dataset *ds, rk_portfolio **out);
+
+/** Frees the portfolio. Every request and result on it must be destroyed first. NULL is
+ * harmless. Owner only. */
+RK_API void rk_portfolio_destroy(rk_portfolio *pf);
+
+/** Sets underlying `underlying`'s value (copy-on-write: a new snapshot is published at once,
+ * atomically; requests already submitted keep theirs). Returns RK_OK; RK_NOT_FOUND for an
+ * unknown index; RK_BAD_ARGUMENT for NULL or an invalid value (non-finite; <= 0 for spot and
+ * vol). Any thread, concurrently with requests and other updates (updates are serialised). */
+RK_API rk_status rk_portfolio_set_value(rk_portfolio *pf, size_t underlying, double value);
+
+/** Sets the values of underlyings [first, first + n) in one snapshot: all or nothing (errors as
+ * rk_portfolio_set_value; RK_NOT_FOUND when the range is out of bounds). Any thread. */
+RK_API rk_status rk_portfolio_set_values(rk_portfolio *pf, size_t first, size_t n,
+                                         const double *values);
+
+/** Replaces the covariance (as rk_dataset_set_covariance) in a new snapshot. RK_INVALID_INPUT
+ * when not symmetric positive definite, RK_BAD_ARGUMENT for NULL or a wrong size, RK_NO_MEMORY.
+ * Allocates scratch for the check. Any thread. */
+RK_API rk_status rk_portfolio_set_covariance(rk_portfolio *pf, const double *cov,
+                                             size_t nfactors);
+
+/** The version of the current market snapshot: 1 at creation, +1 per successful update. 0 for
+ * NULL. Any thread. */
+RK_API uint64_t rk_portfolio_market_version(const rk_portfolio *pf);
+
+/** The portfolio's data set (borrowed). Any thread. */
+RK_API const rk_dataset *rk_portfolio_dataset(const rk_portfolio *pf);
+
+/* ---- requests ---- */
+
+/** What a request computes: a set of RK_MEASURE_* bits. Each implies those it needs (the grid
+ * needs base values; parametric VaR needs the grid's exposures). */
+enum {
+    RK_MEASURE_VALUES = 1u << 0,         /**< base value of every position */
+    RK_MEASURE_GRID = 1u << 1,           /**< delta and gamma per (position, factor), full
+                                              revaluation, and per-book exposures */
+    RK_MEASURE_PARAMETRIC_VAR = 1u << 2, /**< delta-normal VaR per book, Euler contributions */
+    RK_MEASURE_SCENARIO_VAR = 1u << 3,   /**< Monte Carlo scenario P&L, VaR/ES (not in this
+                                              version of the C API: RK_UNSUPPORTED) */
+    RK_MEASURE_STRESS = 1u << 4          /**< named stress scenarios (RK_UNSUPPORTED, as above) */
+};
+
+typedef struct rk_request rk_request;
+typedef struct rk_result rk_result;
+
+/** Completion callback: called exactly once per submission, after the result is complete, on
+ * an engine worker or on the thread that waited for or cancelled the request. `res` is readable
+ * during the call only (take it afterwards with rk_request_take_result). It must return
+ * promptly, must not block, and must not call rk_request_* on `req` or destroy anything. */
+typedef void (*rk_request_done_fn)(rk_request *req, const rk_result *res, void *arg);
+
+/** Creates a request on portfolio pf, computing values, grid and parametric VaR with the
+ * defaults (bump 1e-4, confidence 0.99, horizon 1 day). Returns RK_OK and *out, RK_BAD_ARGUMENT,
+ * RK_NO_MEMORY. Free with rk_request_destroy(). Any thread. */
+RK_API rk_status rk_request_create(rk_portfolio *pf, rk_request **out);
+
+/** Cancels the request if it is running, waits for it, frees it and a result not taken. NULL
+ * is harmless. Owner only; no other call on the request may be in progress. */
+RK_API void rk_request_destroy(rk_request *req);
+
+/*
+ * Options. Each returns RK_OK, RK_BAD_ARGUMENT (NULL, or a value out of range), or RK_BUSY while
+ * the request is running; RK_UNSUPPORTED for measures this version does not offer. They apply
+ * to the next submission. Owner only.
+ */
+/** measures: RK_MEASURE_* bits, at least one, no unknown bit. */
+RK_API rk_status rk_request_set_measures(rk_request *req, unsigned measures);
+/** Grid bump h in factor units, finite and > 0 (default 1e-4). */
+RK_API rk_status rk_request_set_bump(rk_request *req, double h);
+/** VaR confidence alpha in (0, 1) (default 0.99). */
+RK_API rk_status rk_request_set_confidence(rk_request *req, double alpha);
+/** VaR horizon in days, finite and > 0 (default 1). */
+RK_API rk_status rk_request_set_horizon(rk_request *req, double days);
+/** Completion callback (NULL: none) and its argument. */
+RK_API rk_status rk_request_set_callback(rk_request *req, rk_request_done_fn fn, void *arg);
+
+/** Submits the request and returns at once. It computes on the market snapshot current now.
+ * deadline: absolute rk_now_ns() time, or RK_DEADLINE_NONE. Work not done by the deadline is
+ * marked RK_DEADLINE in the result (and the request completes within a small overshoot of it).
+ * A result from a previous submission that was not taken is recycled. Returns RK_OK;
+ * RK_BAD_ARGUMENT (NULL); RK_BUSY when already running; RK_NO_MEMORY. Owner only. */
+RK_API rk_status rk_request_submit(rk_request *req, int64_t deadline);
+
+/** Waits until the request is complete or until the absolute time `until` (RK_DEADLINE_NONE:
+ * no limit; RK_NO_WAIT: don't block). Past the request's deadline it stops the remaining work
+ * itself, so the request completes promptly even when the workers are busy. Returns RK_OK when
+ * complete (the completion callback has returned), RK_TIMEOUT otherwise, RK_BAD_ARGUMENT for
+ * NULL or a request never submitted. Any thread; one waiter at a time. */
+RK_API rk_status rk_request_wait(rk_request *req, int64_t until);
+
+/** Asks a running request to stop: work not started is marked RK_CANCELLED, running work stops
+ * at its next check (tens of µs); completion follows promptly. Harmless when not running.
+ * Returns RK_OK or RK_BAD_ARGUMENT (NULL). Any thread, concurrently with wait, submit and
+ * take_result on the same request; not with its destroy. */
+RK_API rk_status rk_request_cancel(rk_request *req);
+
+/** True when the request was submitted and is complete. Any thread. */
+RK_API bool rk_request_done(const rk_request *req);
+
+/** Hands over the result of the last submission: RK_OK and *out (the caller now owns it; free
+ * with rk_result_destroy), RK_BUSY while running, RK_NOT_FOUND when there is none (never
+ * submitted, or already taken), RK_BAD_ARGUMENT for NULL. Owner only. */
+RK_API rk_status rk_request_take_result(rk_request *req, rk_result **out);
+
+/** Synchronous form: submit, wait without limit (the deadline still bounds it), take the
+ * result. Returns as rk_request_submit, and then RK_OK with *out. Owner only. */
+RK_API rk_status rk_request_run(rk_request *req, int64_t deadline, rk_result **out);
+
+/* ---- results ---- */
+
+/** Frees a result (recycled into its portfolio's pool). NULL is harmless. Owner only; any
+ * thread. Must happen before the portfolio is destroyed. */
+RK_API void rk_result_destroy(rk_result *res);
+
+/** How the request ended: RK_OK when every measure ran to the end (individual cells may still
+ * carry INVALID_INPUT or NUMERIC); RK_DEADLINE or RK_CANCELLED when work was cut short (the
+ * result is partial: see coverage); another code when it could not run (e.g. RK_NO_MEMORY). */
+RK_API rk_status rk_result_status(const rk_result *res);
+
+/** The market snapshot version the result was computed on (rk_portfolio_market_version at
+ * submission). */
+RK_API uint64_t rk_result_market_version(const rk_result *res);
+
+/** The measures computed (RK_MEASURE_* bits, implied ones included). */
+RK_API unsigned rk_result_measures(const rk_result *res);
+
+/** Sizes (as the portfolio's data set); 0 for NULL. */
+RK_API size_t rk_result_positions(const rk_result *res);
+RK_API size_t rk_result_factors(const rk_result *res);
+/** Books; book index rk_result_books(res) is the portfolio TOTAL in per-book accessors. */
+RK_API size_t rk_result_books(const rk_result *res);
+
+/*
+ * Cell accessors return the cell's code: RK_OK (and the numbers), or its error (INVALID_INPUT,
+ * NUMERIC, DEADLINE, CANCELLED; numbers NaN). RK_BAD_ARGUMENT for NULL or an index out of
+ * range, RK_NOT_FOUND when the measure was not computed. Any thread (a result is read-only);
+ * out-pointers may be NULL.
+ */
+RK_API rk_status rk_result_value(const rk_result *res, size_t position, double *value);
+RK_API rk_status rk_result_sensitivity(const rk_result *res, size_t position, size_t factor,
+                                       double *delta, double *gamma);
+
+/*
+ * Aggregates, per book (TOTAL = rk_result_books(res)); sums of the OK cells only (see
+ * coverage). RK_OK, RK_BAD_ARGUMENT, RK_NOT_FOUND as above.
+ */
+/** Sum of OK deltas of the book's positions on factor `factor`. */
+RK_API rk_status rk_result_exposure(const rk_result *res, size_t book, size_t factor,
+                                    double *exposure);
+/** Standalone delta-normal VaR of the book and its Euler contribution to the TOTAL VaR (the
+ * contributions add up to the TOTAL). */
+RK_API rk_status rk_result_parametric_var(const rk_result *res, size_t book, double *var,
+                                          double *contribution);
+
+/** Coverage of one measure for one book: cells finished OK / cells requested, where requested
+ * counts every position of the book, valid or not. */
+typedef struct rk_coverage {
+    uint64_t cells_requested, cells_ok;
+    double coverage; /**< cells_ok / cells_requested, 1 when nothing was requested */
+} rk_coverage;
+/** measure: RK_MEASURE_VALUES or RK_MEASURE_GRID (parametric VaR covers what the grid does). */
+RK_API rk_status rk_result_coverage(const rk_result *res, unsigned measure, size_t book,
+                                    rk_coverage *out);
+
+/** Iterates over the result's error records: position-level ones first (one per position whose
+ * base value is not OK), then grid cells that are not OK in positions whose base value is.
+ * Start with *cursor = 0; each call fills *out and returns true, or returns false at the end.
+ * Makes no allocation. Any thread. */
+RK_API bool rk_result_next_error(const rk_result *res, size_t *cursor, rk_error_info *out);
+
+/** Timings and engine figures of a request (all times on the rk_now_ns clock). */
+typedef struct rk_timings {
+    int64_t submitted_ns;  /**< rk_request_submit accepted it */
+    int64_t completed_ns;  /**< its last measure finished */
+    int64_t deadline_ns;   /**< as submitted, or RK_DEADLINE_NONE */
+    int64_t overshoot_ns;  /**< completed - deadline when later than the deadline, else 0 */
+    int64_t values_ns;     /**< time in the values stage */
+    int64_t grid_ns;       /**< time in the grid stage (0 when not run) */
+    int64_t var_ns;        /**< time in parametric VaR (0 when not run) */
+    uint64_t tiles, tiles_ok; /**< engine tiles of all stages, and those that finished */
+    uint64_t channel_max;  /**< highest fan-in channel occupancy in any stage */
+} rk_timings;
+RK_API rk_status rk_result_timings(const rk_result *res, rk_timings *out);
 
 #ifdef __cplusplus
 }

@@ -36,6 +36,15 @@ rk_status eng_channel_init(eng_channel *ch, size_t cap)
     return RK_OK;
 }
 
+void eng_channel_reset(eng_channel *ch)
+{
+    for (size_t i = 0; i < ch->nslots; i++)
+        atomic_init(&ch->slots[i].seq, i);
+    atomic_init(&ch->tail, 0);
+    atomic_init(&ch->head, 0);
+    atomic_init(&ch->max_occupancy, 0);
+}
+
 void eng_channel_fini(eng_channel *ch)
 {
     free(ch->slots);

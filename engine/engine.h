@@ -180,6 +180,7 @@ typedef struct eng_worker_stats {
 typedef struct eng_stats {
     uint64_t requests_submitted, requests_done, requests_in_flight;
     uint64_t tiles_done, deadline_misses, cancels;
+    uint64_t channel_max; /* highest fan-in channel occupancy of any completed request */
     size_t nworkers;
 } eng_stats;
 

@@ -123,8 +123,15 @@ struct eng_engine {
     size_t started;           /* [start_mu] */
 
     _Atomic uint64_t st_submitted, st_done, st_tiles, st_misses, st_cancels; /* relaxed */
+    _Atomic uint64_t st_channel_max; /* relaxed: highest fan-in occupancy of any request */
+    eng_request *spare;       /* [emu] cache of freed requests, linked through their `next` */
+    size_t nspare;            /* [emu] */
 };
 
+/* Spare requests kept for reuse (sched.c); the memory of a few hundred tiles each. */
+#define ENG_REQUEST_CACHE 64
+/* Frees the cache of spare requests (sched.c); from eng_destroy, after the workers left. */
+void eng_sched_fini(eng_engine *e);
 /* Binds the calling worker thread and reports to eng_create's start handshake (pool.c). */
 void eng_worker_bind(eng_worker *w);
 /* Worker entry point (sched.c). */
@@ -153,6 +160,9 @@ typedef struct eng_channel {
 
 rk_status eng_channel_init(eng_channel *ch, size_t cap);
 void eng_channel_fini(eng_channel *ch);
+/* Empties the ring for reuse by a new request, keeping its slots. No producer or consumer may be
+ * active. */
+void eng_channel_reset(eng_channel *ch);
 /* Returns false when the ring is full. Any thread. */
 bool eng_channel_push(eng_channel *ch, const eng_record *rec);
 /* Returns false when the next slot holds no published record. Consumer only. */

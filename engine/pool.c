@@ -248,6 +248,7 @@ void eng_destroy(eng_engine *e)
         pthread_cond_destroy(&w->cv);
     }
     ENG_ASSERT(e->head == NULL);
+    eng_sched_fini(e);
     pthread_mutex_destroy(&e->mu);
     pthread_mutex_destroy(&e->start_mu);
     pthread_cond_destroy(&e->start_cv);
@@ -386,6 +387,7 @@ void eng_stats_get(const eng_engine *e, eng_stats *out)
     out->tiles_done = atomic_load_explicit(&m->st_tiles, memory_order_relaxed);
     out->deadline_misses = atomic_load_explicit(&m->st_misses, memory_order_relaxed);
     out->cancels = atomic_load_explicit(&m->st_cancels, memory_order_relaxed);
+    out->channel_max = atomic_load_explicit(&m->st_channel_max, memory_order_relaxed);
     out->nworkers = e->nworkers;
 }
 

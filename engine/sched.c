@@ -43,7 +43,9 @@
  *   deadline expiry and cancellation walk every deque. One claim index per (request, node)
  *   gives the same locality with one atomic, and expiry is one exchange per node.
  * - A heap allocation per tile or per record: tiles live in one array per request, records in
- *   a ring and a table allocated at submit; the per-tile path allocates nothing.
+ *   a ring and a table allocated at submit; the per-tile path allocates nothing. A freed request
+ *   goes back to a small per-engine cache with its arrays, so that once warm, submitting makes
+ *   no heap allocation either (the API's real-time path relies on it).
  * - Signalling the waiter for every record: a context switch per tile. The waiter is woken when
  *   the ring is half full, at completion, and by its own timeout at the deadline.
  * - Blocking producers on a full ring: if the caller is not waiting, workers would block
@@ -151,8 +153,15 @@ struct eng_request {
     int64_t submitted_ns;     /* [imm] */
     int64_t completed_ns;     /* [rmu] set with completing */
 
-    eng_request *prev, *next; /* [emu] the engine's in-flight list */
+    eng_request *prev, *next; /* [emu] the engine's in-flight list, or (next) the engine's
+                                 cache of spare requests */
     bool linked;              /* [emu] */
+
+    /* Capacities kept when the request is recycled (see req_obtain). [owner]: the submitting
+     * thread while it fills the request, nobody afterwards until the last reference drops. */
+    size_t tiles_cap;         /* eng_tile / tile_node slots allocated */
+    size_t records_cap;       /* records / seen / node_tiles slots allocated */
+    size_t *fill;             /* nnodes counters for the counting sort at submit */
 };
 
 /* ---- small helpers ---- */
@@ -170,7 +179,8 @@ static bool past_deadline(const eng_request *r, int64_t now)
     return r->deadline != ENG_NO_DEADLINE && now >= r->deadline;
 }
 
-static void req_destroy(eng_request *r)
+/* Frees a request's memory for good. No reference left; no lock held. */
+static void req_free_memory(eng_request *r)
 {
     eng_channel_fini(&r->ch);
     pthread_mutex_destroy(&r->mu);
@@ -182,7 +192,97 @@ static void req_destroy(eng_request *r)
     free(r->claim);
     free(r->records);
     free(r->seen);
+    free(r->fill);
     free(r);
+}
+
+/*
+ * The last reference dropped: the request goes back to the engine's cache of spare requests
+ * (up to ENG_REQUEST_CACHE of them), keeping its arrays, channel, lock and condition variable,
+ * so that a steady stream of similar requests makes no heap allocation (the API's real-time
+ * path). The cache is under the engine lock; no request lock is held here.
+ */
+static void req_destroy(eng_request *r)
+{
+    eng_engine *e = r->eng;
+    pthread_mutex_lock(&e->mu);
+    if (e->nspare < ENG_REQUEST_CACHE) {
+        r->next = e->spare;
+        e->spare = r;
+        e->nspare++;
+        r = NULL;
+    }
+    pthread_mutex_unlock(&e->mu);
+    if (r != NULL)
+        req_free_memory(r);
+}
+
+/* A request to fill: a spare one from the cache, reset, or a new one. NULL when out of
+ * memory. Any thread, no lock held. */
+static eng_request *req_obtain(eng_engine *e)
+{
+    pthread_mutex_lock(&e->mu);
+    eng_request *r = e->spare;
+    if (r != NULL) {
+        e->spare = r->next;
+        e->nspare--;
+    }
+    pthread_mutex_unlock(&e->mu);
+    if (r != NULL) {
+        /* Keep the memory, reset everything else (the atomics are re-initialised at submit). */
+        eng_request keep = *r;
+        memset(r, 0, sizeof *r);
+        r->eng = e;
+        r->tiles = keep.tiles;
+        r->tile_node = keep.tile_node;
+        r->tiles_cap = keep.tiles_cap;
+        r->node_tiles = keep.node_tiles;
+        r->records = keep.records;
+        r->seen = keep.seen;
+        r->records_cap = keep.records_cap;
+        r->node_off = keep.node_off;
+        r->claim = keep.claim;
+        r->fill = keep.fill;
+        r->ch.cap = keep.ch.cap;
+        r->ch.nslots = keep.ch.nslots;
+        r->ch.slots = keep.ch.slots;
+        eng_channel_reset(&r->ch);
+        r->mu = keep.mu;
+        r->cv = keep.cv;
+        memset(r->node_off, 0, (e->nnodes + 1) * sizeof *r->node_off);
+        return r;
+    }
+    r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return NULL;
+    r->eng = e;
+    r->node_off = calloc(e->nnodes + 1, sizeof *r->node_off);
+    r->fill = calloc(e->nnodes, sizeof *r->fill);
+    size_t claim_bytes = e->nnodes * sizeof *r->claim;
+    claim_bytes = (claim_bytes + ENG_CACHE_LINE - 1) / ENG_CACHE_LINE * ENG_CACHE_LINE;
+    r->claim = aligned_alloc(ENG_CACHE_LINE, claim_bytes);
+    bool chan_ok = eng_channel_init(&r->ch, e->cfg.channel_capacity) == RK_OK;
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&r->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    if (r->node_off == NULL || r->fill == NULL || r->claim == NULL || !chan_ok) {
+        req_free_memory(r);
+        return NULL;
+    }
+    return r;
+}
+
+void eng_sched_fini(eng_engine *e)
+{
+    while (e->spare != NULL) {
+        eng_request *r = e->spare;
+        e->spare = r->next;
+        req_free_memory(r);
+    }
+    e->nspare = 0;
 }
 
 static void req_ref(eng_request *r)
@@ -244,6 +344,13 @@ static void finish(eng_request *r)
     eng_engine *e = r->eng;
     if (r->deadline != ENG_NO_DEADLINE && r->completed_ns > r->deadline)
         atomic_fetch_add_explicit(&e->st_misses, 1, memory_order_relaxed);
+    /* relaxed: statistics only */
+    size_t occ = atomic_load_explicit(&r->ch.max_occupancy, memory_order_relaxed);
+    uint64_t m = atomic_load_explicit(&e->st_channel_max, memory_order_relaxed);
+    while (occ > m && !atomic_compare_exchange_weak_explicit(&e->st_channel_max, &m, occ,
+                                                             memory_order_relaxed,
+                                                             memory_order_relaxed)) {
+    }
     pthread_mutex_lock(&e->mu);
     if (r->linked) {
         if (r->prev != NULL)
@@ -540,18 +647,35 @@ rk_status eng_submit(eng_engine *e, const eng_job *job, int64_t deadline, eng_do
     if (st != RK_OK)
         return st;
 
-    eng_request *r = calloc(1, sizeof *r);
+    eng_request *r = req_obtain(e);
     if (r == NULL)
         return RK_NO_MEMORY;
-    tile_vec tv = {0};
+    tile_vec tv = {r->tiles, r->tile_node, 0, r->tiles_cap};
     st = cut_tiles(e, job, &tv);
+    r->tiles = tv.v; /* grown or not, the arrays stay with the request */
+    r->tile_node = tv.node;
+    r->tiles_cap = tv.cap;
+    if (st == RK_OK && tv.n > r->records_cap) {
+        size_t cap = tv.n;
+        uint32_t *nt = realloc(r->node_tiles, cap * sizeof *nt);
+        if (nt != NULL)
+            r->node_tiles = nt;
+        eng_record *rec = realloc(r->records, cap * sizeof *rec);
+        if (rec != NULL)
+            r->records = rec;
+        unsigned char *seen = realloc(r->seen, cap);
+        if (seen != NULL)
+            r->seen = seen;
+        if (nt != NULL && rec != NULL && seen != NULL)
+            r->records_cap = cap;
+        else
+            st = RK_NO_MEMORY;
+    }
     if (st != RK_OK) {
-        free(tv.v);
-        free(tv.node);
-        free(r);
+        r->ntiles = 0;
+        req_destroy(r);
         return st;
     }
-    r->eng = e;
     r->job = *job;
     r->job.row_node = NULL; /* not needed after the cut; the caller's arrays may go */
     r->job.row_cost = NULL;
@@ -560,45 +684,16 @@ rk_status eng_submit(eng_engine *e, const eng_job *job, int64_t deadline, eng_do
     r->done_arg = done_arg;
     r->ntiles = tv.n;
     r->ncells = (uint64_t)job->nrows * job->ncols;
-    r->tiles = tv.v;
-    r->tile_node = tv.node;
-    r->node_off = calloc(e->nnodes + 1, sizeof *r->node_off);
-    r->node_tiles = malloc((tv.n ? tv.n : 1) * sizeof *r->node_tiles);
-    r->claim = aligned_alloc(ENG_CACHE_LINE, e->nnodes * sizeof *r->claim);
-    r->records = calloc(tv.n ? tv.n : 1, sizeof *r->records);
-    r->seen = calloc(tv.n ? tv.n : 1, 1);
-    bool chan_ok = eng_channel_init(&r->ch, e->cfg.channel_capacity) == RK_OK;
-    if (r->node_off == NULL || r->node_tiles == NULL || r->claim == NULL || r->records == NULL ||
-        r->seen == NULL || !chan_ok) {
-        eng_channel_fini(&r->ch);
-        free(r->tiles);
-        free(r->tile_node);
-        free(r->node_off);
-        free(r->node_tiles);
-        free(r->claim);
-        free(r->records);
-        free(r->seen);
-        free(r);
-        return RK_NO_MEMORY;
-    }
+    if (tv.n > 0)
+        memset(r->seen, 0, tv.n);
     /* Per-node lists, tile order within each node (counting sort by node). */
     for (size_t i = 0; i < tv.n; i++)
         r->node_off[tv.node[i] + 1]++;
     for (size_t n = 0; n < e->nnodes; n++)
         r->node_off[n + 1] += r->node_off[n];
-    {
-        size_t *fill = calloc(e->nnodes, sizeof *fill);
-        if (fill == NULL) {
-            r->ntiles = 0; /* nothing owed; destroy as a bare request */
-            pthread_mutex_init(&r->mu, NULL);
-            pthread_cond_init(&r->cv, NULL);
-            req_destroy(r);
-            return RK_NO_MEMORY;
-        }
-        for (size_t i = 0; i < tv.n; i++)
-            r->node_tiles[r->node_off[tv.node[i]] + fill[tv.node[i]]++] = (uint32_t)i;
-        free(fill);
-    }
+    memset(r->fill, 0, e->nnodes * sizeof *r->fill);
+    for (size_t i = 0; i < tv.n; i++)
+        r->node_tiles[r->node_off[tv.node[i]] + r->fill[tv.node[i]]++] = (uint32_t)i;
     for (size_t n = 0; n < e->nnodes; n++)
         atomic_init(&r->claim[n].next, 0);
     atomic_init(&r->stop, 0);
@@ -607,12 +702,6 @@ rk_status eng_submit(eng_engine *e, const eng_job *job, int64_t deadline, eng_do
     atomic_init(&r->first_tile_ns, 0);
     atomic_init(&r->steals, 0);
     atomic_init(&r->done, false);
-    pthread_mutex_init(&r->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&r->cv, &ca);
-    pthread_condattr_destroy(&ca);
     r->submitted_ns = eng_now_ns();
 
     pthread_mutex_lock(&e->mu);

@@ -35,6 +35,7 @@ typedef struct scratch {
 } scratch;
 
 struct rsk_task {
+    rsk_workspace *ws;           /* where the task goes back when released; NULL: freed */
     job_kind kind;
     eng_job ej;
     eng_request *req;
@@ -59,6 +60,8 @@ struct rsk_task {
     size_t nworkers;
     rsk_xsum *wsum;
     uint64_t *wcnt;
+    size_t wcap;    /* entries allocated in wsum and wcnt (kept when the task is reused) */
+    size_t donecap; /* bytes allocated in chunk_done */
 };
 
 /* ---- pricing one chunk in one state ---- */
@@ -360,13 +363,34 @@ static void run_tile(void *arg, const eng_tile *tl, eng_worker *w, eng_tile_resu
 
 /* ---- submitting ---- */
 
-static rk_status task_new(eng_engine *e, job_kind kind, const rsk_portfolio *pf,
+static void task_free_memory(rsk_task *t)
+{
+    free(t->wsum);
+    free(t->wcnt);
+    free(t->chunk_done);
+    free(t);
+}
+
+/* A task for a job: the workspace's spare one when there is one (keeping its accumulators), a
+ * new one otherwise. */
+static rk_status task_new(eng_engine *e, rsk_workspace *ws, job_kind kind, const rsk_portfolio *pf,
                           const rsk_states *st, size_t ncols, uint32_t max_tile_cols,
                           rsk_task **out)
 {
-    rsk_task *t = calloc(1, sizeof *t);
-    if (t == NULL)
+    rsk_task *t = ws != NULL ? ws->spare : NULL;
+    if (t != NULL) {
+        ws->spare = NULL;
+        rsk_task keep = *t;
+        memset(t, 0, sizeof *t);
+        t->wsum = keep.wsum;
+        t->wcnt = keep.wcnt;
+        t->wcap = keep.wcap;
+        t->chunk_done = keep.chunk_done;
+        t->donecap = keep.donecap;
+    } else if ((t = calloc(1, sizeof *t)) == NULL) {
         return RK_NO_MEMORY;
+    }
+    t->ws = ws;
     t->kind = kind;
     t->pf = pf;
     t->st = st;
@@ -384,13 +408,19 @@ static rk_status task_new(eng_engine *e, job_kind kind, const rsk_portfolio *pf,
     if (kind != JOB_VALUES) {
         t->nworkers = eng_worker_count(e);
         size_t n = t->nworkers * (ncols ? ncols : 1) * (t->nbooks + 1);
-        t->wsum = calloc(n, sizeof *t->wsum);
-        t->wcnt = calloc(n, sizeof *t->wcnt);
-        if (t->wsum == NULL || t->wcnt == NULL) {
+        if (n > t->wcap) {
             free(t->wsum);
             free(t->wcnt);
-            free(t);
-            return RK_NO_MEMORY;
+            t->wsum = calloc(n, sizeof *t->wsum);
+            t->wcnt = calloc(n, sizeof *t->wcnt);
+            t->wcap = n;
+            if (t->wsum == NULL || t->wcnt == NULL) {
+                task_free_memory(t);
+                return RK_NO_MEMORY;
+            }
+        } else {
+            memset(t->wsum, 0, n * sizeof *t->wsum);
+            memset(t->wcnt, 0, n * sizeof *t->wcnt);
         }
     }
     t->ej.run = run_tile;
@@ -399,22 +429,34 @@ static rk_status task_new(eng_engine *e, job_kind kind, const rsk_portfolio *pf,
     return RK_OK;
 }
 
+/* Frees the engine request and the task, or hands the task back to its workspace. */
 static void task_free(rsk_task *t)
 {
     if (t == NULL)
         return;
     eng_request_free(t->req);
-    free(t->wsum);
-    free(t->wcnt);
-    free(t->chunk_done);
-    free(t);
+    t->req = NULL;
+    if (t->ws != NULL && t->ws->spare == NULL) {
+        t->ws->spare = t;
+        return;
+    }
+    task_free_memory(t);
 }
 
-static rk_status task_submit(eng_engine *e, rsk_task *t, int64_t deadline_ns)
+void rsk_workspace_fini(rsk_workspace *ws)
+{
+    if (ws == NULL)
+        return;
+    if (ws->spare != NULL)
+        task_free_memory(ws->spare);
+    ws->spare = NULL;
+}
+
+static rk_status task_submit(eng_engine *e, rsk_task *t, const rsk_submit *sub)
 {
     if (t->ej.nrows == 0 || t->ej.ncols == 0)
         return RK_OK; /* nothing to do: finish() sees no request */
-    return eng_submit(e, &t->ej, deadline_ns, NULL, NULL, &t->req);
+    return eng_submit(e, &t->ej, sub->deadline_ns, sub->done, sub->done_arg, &t->req);
 }
 
 eng_request *rsk_task_request(rsk_task *t)
@@ -432,35 +474,110 @@ void rsk_requested_cells(const dat_positions *pos, size_t nbooks, uint64_t cols,
     }
 }
 
-rk_status rsk_values_start(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st,
-                           size_t state, int64_t deadline_ns, rsk_values *out, rsk_task **tp)
+rk_status rsk_values_submit(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st,
+                            size_t state, const rsk_submit *sub, rsk_values *out, rsk_task **tp)
 {
     const dat_positions *pos = &pf->ds->pos;
-    memset(out, 0, sizeof *out);
-    out->n = pos->n;
-    out->value = malloc((pos->n ? pos->n : 1) * sizeof(double));
-    out->status = malloc(pos->n ? pos->n : 1);
-    out->flags = calloc(pos->n ? pos->n : 1, 1);
-    if (out->value == NULL || out->status == NULL || out->flags == NULL) {
+    size_t n = pos->n ? pos->n : 1;
+    if (out->value == NULL || out->n != pos->n) {
         rsk_values_free(out);
-        return RK_NO_MEMORY;
+        out->n = pos->n;
+        out->value = malloc(n * sizeof(double));
+        out->status = malloc(n);
+        out->flags = malloc(n);
+        if (out->value == NULL || out->status == NULL || out->flags == NULL) {
+            rsk_values_free(out);
+            return RK_NO_MEMORY;
+        }
     }
+    out->ok = 0;
+    memset(out->flags, 0, n);
     for (size_t i = 0; i < pos->n; i++) {
         out->value[i] = NAN;
         out->status[i] = pos->status[i] == RK_OK ? RSK_PENDING : pos->status[i];
     }
     rsk_task *t;
-    rk_status rc = task_new(e, JOB_VALUES, pf, st, 1, 1, &t);
-    if (rc != RK_OK) {
-        rsk_values_free(out);
+    rk_status rc = task_new(e, sub->ws, JOB_VALUES, pf, st, 1, 1, &t);
+    if (rc != RK_OK)
         return rc;
-    }
     t->state = state;
     t->vals = out;
-    rc = task_submit(e, t, deadline_ns);
+    rc = task_submit(e, t, sub);
     if (rc != RK_OK) {
         task_free(t);
+        return rc;
+    }
+    *tp = t;
+    return RK_OK;
+}
+
+rk_status rsk_values_start(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st,
+                           size_t state, int64_t deadline_ns, rsk_values *out, rsk_task **tp)
+{
+    memset(out, 0, sizeof *out);
+    rsk_submit sub = {.deadline_ns = deadline_ns};
+    rk_status rc = rsk_values_submit(e, pf, st, state, &sub, out, tp);
+    if (rc != RK_OK)
         rsk_values_free(out);
+    return rc;
+}
+
+/* Sizes g for the data set, reusing its arrays when they already fit. */
+static rk_status grid_prepare(const rsk_portfolio *pf, double h, bool keep_cells, rsk_grid *out)
+{
+    const dat_positions *pos = &pf->ds->pos;
+    size_t F = pf->ds->mkt.nfactors, nb = pos->nbooks, n = pos->n;
+    size_t cells = n * F;
+    if (F != 0 && cells / F != n)
+        return RK_NO_MEMORY;
+    bool fits = out->status != NULL && out->n == n && out->nfactors == F && out->nbooks == nb &&
+                (!keep_cells || out->delta != NULL);
+    if (!fits) {
+        rsk_grid_free(out);
+        if (keep_cells) {
+            out->delta = malloc((cells ? cells : 1) * sizeof(double));
+            out->gamma = malloc((cells ? cells : 1) * sizeof(double));
+        }
+        out->status = malloc(cells ? cells : 1);
+        out->exposure = malloc((nb + 1) * (F ? F : 1) * sizeof(double));
+        out->xexposure = malloc((nb + 1) * (F ? F : 1) * sizeof(rsk_xsum));
+        out->ok_cells = malloc((nb + 1) * sizeof(uint64_t));
+        out->req_cells = malloc((nb + 1) * sizeof(uint64_t));
+        if ((keep_cells && (out->delta == NULL || out->gamma == NULL)) || out->status == NULL ||
+            out->exposure == NULL || out->xexposure == NULL || out->ok_cells == NULL ||
+            out->req_cells == NULL) {
+            rsk_grid_free(out);
+            return RK_NO_MEMORY;
+        }
+    }
+    out->n = n;
+    out->nfactors = F;
+    out->nbooks = nb;
+    out->h = h;
+    memset(out->exposure, 0, (nb + 1) * (F ? F : 1) * sizeof(double));
+    memset(out->xexposure, 0, (nb + 1) * (F ? F : 1) * sizeof(rsk_xsum));
+    memset(out->ok_cells, 0, (nb + 1) * sizeof(uint64_t));
+    rsk_requested_cells(pos, nb, F, out->req_cells);
+    return RK_OK;
+}
+
+rk_status rsk_grid_submit(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, double h,
+                          const rsk_values *v, bool keep_cells, const rsk_submit *sub,
+                          rsk_grid *out, rsk_task **tp)
+{
+    rk_status rc = grid_prepare(pf, h, keep_cells, out);
+    if (rc != RK_OK)
+        return rc;
+    rsk_task *t = NULL;
+    rc = task_new(e, sub->ws, JOB_GRID, pf, st, pf->ds->mkt.nfactors, 0, &t);
+    if (rc != RK_OK)
+        return rc;
+    t->h = h;
+    t->base = v;
+    t->grid = out;
+    rc = task_submit(e, t, sub);
+    if (rc != RK_OK) {
+        task_free(t);
         return rc;
     }
     *tp = t;
@@ -471,48 +588,11 @@ rk_status rsk_grid_start(eng_engine *e, const rsk_portfolio *pf, const rsk_state
                          const rsk_values *v, bool keep_cells, int64_t deadline_ns, rsk_grid *out,
                          rsk_task **tp)
 {
-    const dat_positions *pos = &pf->ds->pos;
-    size_t F = pf->ds->mkt.nfactors, nb = pos->nbooks, n = pos->n;
     memset(out, 0, sizeof *out);
-    out->n = n;
-    out->nfactors = F;
-    out->nbooks = nb;
-    out->h = h;
-    size_t cells = n * F;
-    if (F != 0 && cells / F != n)
-        return RK_NO_MEMORY;
-    if (keep_cells) {
-        out->delta = malloc((cells ? cells : 1) * sizeof(double));
-        out->gamma = malloc((cells ? cells : 1) * sizeof(double));
-    }
-    out->status = malloc(cells ? cells : 1);
-    out->exposure = calloc((nb + 1) * (F ? F : 1), sizeof(double));
-    out->xexposure = calloc((nb + 1) * (F ? F : 1), sizeof(rsk_xsum));
-    out->ok_cells = calloc(nb + 1, sizeof(uint64_t));
-    out->req_cells = calloc(nb + 1, sizeof(uint64_t));
-    rsk_task *t = NULL;
-    rk_status rc = RK_NO_MEMORY;
-    if ((keep_cells && (out->delta == NULL || out->gamma == NULL)) || out->status == NULL ||
-        out->exposure == NULL || out->xexposure == NULL || out->ok_cells == NULL ||
-        out->req_cells == NULL)
-        goto fail;
-    rsk_requested_cells(pos, nb, F, out->req_cells);
-    rc = task_new(e, JOB_GRID, pf, st, F, 0, &t);
+    rsk_submit sub = {.deadline_ns = deadline_ns};
+    rk_status rc = rsk_grid_submit(e, pf, st, h, v, keep_cells, &sub, out, tp);
     if (rc != RK_OK)
-        goto fail;
-    rc = RK_NO_MEMORY;
-    t->h = h;
-    t->base = v;
-    t->grid = out;
-    rc = task_submit(e, t, deadline_ns);
-    if (rc != RK_OK)
-        goto fail;
-    *tp = t;
-    return RK_OK;
-
-fail:
-    task_free(t);
-    rsk_grid_free(out);
+        rsk_grid_free(out);
     return rc;
 }
 
@@ -549,7 +629,7 @@ rk_status rsk_pnl_start(eng_engine *e, const rsk_portfolio *pf, const rsk_states
     if (first + st->n > p->nscen || p->nbooks != nb || p->nrows != pf->ds->pos.n)
         return RK_BAD_ARGUMENT;
     rsk_task *t;
-    rk_status rc = task_new(e, JOB_PNL, pf, st, st->n, 0, &t);
+    rk_status rc = task_new(e, NULL, JOB_PNL, pf, st, st->n, 0, &t);
     if (rc != RK_OK)
         return rc;
     t->first = first;
@@ -561,7 +641,9 @@ rk_status rsk_pnl_start(eng_engine *e, const rsk_portfolio *pf, const rsk_states
         task_free(t);
         return RK_NO_MEMORY;
     }
-    rc = task_submit(e, t, deadline_ns);
+    t->donecap = cells;
+    rsk_submit sub = {.deadline_ns = deadline_ns};
+    rc = task_submit(e, t, &sub);
     if (rc != RK_OK) {
         task_free(t);
         return rc;
@@ -682,13 +764,8 @@ static void finish_pnl(rsk_task *t, const eng_record *rec, size_t nrec)
         }
 }
 
-rk_status rsk_task_finish(rsk_task *t, const rsk_run_opts *o, rsk_run_info *info)
+void rsk_task_reduce(rsk_task *t, rsk_run_info *info)
 {
-    rk_status rc = wait_with_progress(t, o);
-    if (rc != RK_OK) {
-        task_free(t);
-        return rc;
-    }
     size_t nrec = 0;
     const eng_record *rec = t->req != NULL ? eng_request_records(t->req, &nrec) : NULL;
     switch (t->kind) {
@@ -708,6 +785,21 @@ rk_status rsk_task_finish(rsk_task *t, const rsk_run_opts *o, rsk_run_info *info
             eng_request_stats_get(t->req, &info->stats);
         info->stop_code = first_stop(rec, nrec);
     }
+}
+
+void rsk_task_release(rsk_task *t)
+{
+    task_free(t);
+}
+
+rk_status rsk_task_finish(rsk_task *t, const rsk_run_opts *o, rsk_run_info *info)
+{
+    rk_status rc = wait_with_progress(t, o);
+    if (rc != RK_OK) {
+        task_free(t);
+        return rc;
+    }
+    rsk_task_reduce(t, info);
     task_free(t);
     return RK_OK;
 }

@@ -56,6 +56,37 @@ typedef struct rsk_task rsk_task;
 eng_request *rsk_task_request(rsk_task *t);
 rk_status rsk_task_finish(rsk_task *t, const rsk_run_opts *o, rsk_run_info *info);
 
+/*
+ * The pieces of rsk_task_finish, for callers that are told of completion by the engine's
+ * callback rather than waiting (the public API's asynchronous requests):
+ * rsk_task_reduce() gives every cell its code and performs the reductions of a complete task;
+ * it may run inside the task's completion callback (records are readable there).
+ * rsk_task_release() frees the engine request and the task (or hands the task back to its
+ * workspace); never inside the completion callback. Each task is released exactly once.
+ */
+void rsk_task_reduce(rsk_task *t, rsk_run_info *info);
+void rsk_task_release(rsk_task *t);
+
+/*
+ * Reusable memory for repeated evaluations, so that a steady stream of requests makes no heap
+ * allocation: a released task goes back to its workspace with its per-worker accumulators, and
+ * the next submit through the same workspace takes it. A workspace serves one task at a time
+ * (one owner thread, or callers serialised by the owner). Zero-initialise; free the spare with
+ * rsk_workspace_fini().
+ */
+typedef struct rsk_workspace {
+    rsk_task *spare; /* [owner] a released task, or NULL */
+} rsk_workspace;
+void rsk_workspace_fini(rsk_workspace *ws);
+
+/* How a task is submitted by the *_submit forms. */
+typedef struct rsk_submit {
+    int64_t deadline_ns; /* absolute eng_now_ns() time, or ENG_NO_DEADLINE */
+    rsk_workspace *ws;   /* NULL: the task is allocated, and freed on release */
+    eng_done_fn done;    /* engine completion callback (may call rsk_task_reduce); may be NULL */
+    void *done_arg;
+} rsk_submit;
+
 /* ---- base values ---- */
 
 typedef struct rsk_values {
@@ -73,6 +104,10 @@ rk_status rsk_values_start(eng_engine *e, const rsk_portfolio *pf, const rsk_sta
 rk_status rsk_values_run(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, size_t state,
                          const rsk_run_opts *o, rsk_values *out, rsk_run_info *info);
 void rsk_values_free(rsk_values *v);
+/* As rsk_values_start, but out is reused when it already holds arrays for this data set (from an
+ * earlier run; zero-initialise it before the first). Nothing is allocated once warm. */
+rk_status rsk_values_submit(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st,
+                            size_t state, const rsk_submit *sub, rsk_values *out, rsk_task **t);
 
 /* ---- sensitivity grid ---- */
 
@@ -98,6 +133,10 @@ rk_status rsk_grid_run(eng_engine *e, const rsk_portfolio *pf, const rsk_states 
                        const rsk_values *v, const rsk_run_opts *o, rsk_grid *out,
                        rsk_run_info *info);
 void rsk_grid_free(rsk_grid *g);
+/* As rsk_grid_start, reusing out's arrays when they fit (see rsk_values_submit). */
+rk_status rsk_grid_submit(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, double h,
+                          const rsk_values *v, bool keep_cells, const rsk_submit *sub,
+                          rsk_grid *out, rsk_task **t);
 
 /* ---- scenario P&L ---- */
 

@@ -109,10 +109,7 @@ rk_status rsk_parametric_var(const double *exposure, size_t nbooks, const double
     memset(out, 0, sizeof *out);
     if (!(alpha > 0 && alpha < 1) || !(horizon > 0))
         return RK_BAD_ARGUMENT;
-    rsk_blas_init();
     size_t rows = nbooks + 1;
-    out->nbooks = nbooks;
-    out->z = rsk_norm_inv(alpha);
     out->sigma = calloc(rows, sizeof(double));
     out->var = calloc(rows, sizeof(double));
     out->contrib = calloc(rows, sizeof(double));
@@ -122,6 +119,21 @@ rk_status rsk_parametric_var(const double *exposure, size_t nbooks, const double
         rsk_parametric_free(out);
         return RK_NO_MEMORY;
     }
+    rk_status rc = rsk_parametric_var_into(exposure, nbooks, cov, F, alpha, horizon, es, out);
+    free(es);
+    return rc;
+}
+
+rk_status rsk_parametric_var_into(const double *exposure, size_t nbooks, const double *cov,
+                                  size_t F, double alpha, double horizon, double *es,
+                                  rsk_parametric *out)
+{
+    if (!(alpha > 0 && alpha < 1) || !(horizon > 0))
+        return RK_BAD_ARGUMENT;
+    rsk_blas_init();
+    size_t rows = nbooks + 1;
+    out->nbooks = nbooks;
+    out->z = rsk_norm_inv(alpha);
     double scale = out->z * sqrt(horizon);
     if (F > 0) {
         /* (E Sigma) for every book at once; Sigma is symmetric so E Sigma = (Sigma E^T)^T. */
@@ -141,7 +153,6 @@ rk_status rsk_parametric_var(const double *exposure, size_t nbooks, const double
         double cross = F > 0 ? cblas_ddot((int)F, es + b * F, 1, etot, 1) : 0.0;
         out->contrib[b] = sp > 0 ? scale * cross / sp : 0.0;
     }
-    free(es);
     return RK_OK;
 }
 

@@ -42,6 +42,11 @@ typedef struct rsk_parametric {
 rk_status rsk_parametric_var(const double *exposure, size_t nbooks, const double *cov, size_t F,
                              double alpha, double horizon, rsk_parametric *out);
 void rsk_parametric_free(rsk_parametric *p);
+/* The same into out's arrays (sigma, var, contrib: nbooks + 1 each, allocated by the caller),
+ * with work of (nbooks + 1) x F doubles. No allocation: the API's real-time path. */
+rk_status rsk_parametric_var_into(const double *exposure, size_t nbooks, const double *cov,
+                                  size_t F, double alpha, double horizon, double *work,
+                                  rsk_parametric *out);
 
 /* ---- Monte Carlo ---- */
 

@@ -54,10 +54,17 @@ rk_status rsk_states_base(const dat_market *m, rsk_states *st)
 
 rk_status rsk_states_grid(const dat_market *m, double h, rsk_states *st)
 {
-    size_t F = m->nfactors, U = m->nund;
-    rk_status rc = states_alloc(st, 1 + 2 * F, U);
+    rk_status rc = states_alloc(st, 1 + 2 * m->nfactors, m->nund);
     if (rc != RK_OK)
         return rc;
+    return rsk_states_grid_fill(m, h, st);
+}
+
+rk_status rsk_states_grid_fill(const dat_market *m, double h, rsk_states *st)
+{
+    size_t F = m->nfactors, U = m->nund;
+    if (st->x == NULL || st->n != 1 + 2 * F || st->nund != U)
+        return RK_BAD_ARGUMENT;
     memcpy(st->x, m->und_value, U * sizeof(double));
     for (size_t j = 0; j < F; j++) {
         double *xp = st->x + rsk_grid_state(j, +1) * U;

@@ -30,6 +30,9 @@ rk_status rsk_states_base(const dat_market *m, rsk_states *st);
 
 /* Grid states: [0] base, [1 + 2j] factor j bumped by +h, [2 + 2j] bumped by -h. */
 rk_status rsk_states_grid(const dat_market *m, double h, rsk_states *st);
+/* Recomputes grid states into st, which rsk_states_grid already sized for a market of this
+ * shape (RK_BAD_ARGUMENT otherwise). No allocation: the API's real-time path. */
+rk_status rsk_states_grid_fill(const dat_market *m, double h, rsk_states *st);
 
 /* One state per row of shock (n x nfactors, row-major). n must be a multiple of RSK_STATE_BLOCK
  * or the last block of the scenario set (see above). */

@@ -1,0 +1,368 @@
+/*
+ * portfolio.c - rk_engine, rk_portfolio and the live market behind the public header.
+ *
+ * The market is a chain of immutable snapshots (underlying values and covariance) with a
+ * version. An update copies the current snapshot into a spare one, changes the copy and
+ * publishes it as current, all under the portfolio's market lock: readers never see a half
+ * update, and a request pins (references) the snapshot current at submit and computes on it
+ * alone. Pinning is a lock and an increment, not an atomic load of the pointer: with a plain
+ * atomic pointer a reader could load a snapshot just before the writer drops its last
+ * reference (the classic reclamation race); the lock is held for a few instructions only.
+ * Released snapshots go to a spare list and are reused, so updates of values allocate nothing
+ * once warm.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_internal.h"
+
+/* ---- time ---- */
+
+int64_t rk_now_ns(void)
+{
+    return eng_now_ns();
+}
+
+int64_t rk_deadline_in(int64_t budget_ns)
+{
+    int64_t now = eng_now_ns();
+    if (budget_ns <= 0)
+        return now;
+    if (budget_ns >= RK_DEADLINE_NONE - now)
+        return RK_DEADLINE_NONE;
+    return now + budget_ns;
+}
+
+/* ---- engine ---- */
+
+void rk_engine_config_init(rk_engine_config *cfg)
+{
+    if (cfg == NULL)
+        return;
+    memset(cfg, 0, sizeof *cfg);
+}
+
+rk_status rk_engine_create(const rk_engine_config *cfg, rk_engine **out, char *msg,
+                           size_t msglen)
+{
+    if (msg != NULL && msglen > 0)
+        msg[0] = '\0';
+    if (out == NULL)
+        return RK_BAD_ARGUMENT;
+    *out = NULL;
+    rk_engine_config def;
+    rk_engine_config_init(&def);
+    if (cfg == NULL)
+        cfg = &def;
+    if (!(cfg->tile_target_us >= 0) || !isfinite(cfg->tile_target_us))
+        return RK_BAD_ARGUMENT;
+    rk_engine *e = calloc(1, sizeof *e);
+    if (e == NULL)
+        return RK_NO_MEMORY;
+    eng_config ec = {
+        .threads = cfg->threads,
+        .no_pin = cfg->no_pin != 0,
+        .topology = cfg->topology,
+        .tile_target_us = cfg->tile_target_us,
+    };
+    rk_status rc = eng_create(&ec, &e->eng, msg, msglen);
+    if (rc != RK_OK) {
+        free(e);
+        return rc;
+    }
+    atomic_init(&e->submitted, 0);
+    atomic_init(&e->completed, 0);
+    atomic_init(&e->misses, 0);
+    atomic_init(&e->cancels, 0);
+    rsk_blas_init();
+    *out = e;
+    return RK_OK;
+}
+
+void rk_engine_destroy(rk_engine *e)
+{
+    if (e == NULL)
+        return;
+    eng_destroy(e->eng);
+    free(e);
+}
+
+size_t rk_engine_workers(const rk_engine *e)
+{
+    return e != NULL ? eng_worker_count(e->eng) : 0;
+}
+
+rk_status rk_engine_stats_get(const rk_engine *e, rk_engine_stats *out)
+{
+    if (e == NULL || out == NULL)
+        return RK_BAD_ARGUMENT;
+    rk_engine *m = (rk_engine *)e;
+    eng_stats es;
+    eng_stats_get(e->eng, &es);
+    memset(out, 0, sizeof *out);
+    /* relaxed: statistics, see api_internal.h */
+    out->requests_submitted = atomic_load_explicit(&m->submitted, memory_order_relaxed);
+    out->requests_completed = atomic_load_explicit(&m->completed, memory_order_relaxed);
+    out->requests_in_flight = out->requests_submitted > out->requests_completed
+                                  ? out->requests_submitted - out->requests_completed
+                                  : 0;
+    out->deadline_misses = atomic_load_explicit(&m->misses, memory_order_relaxed);
+    out->cancels = atomic_load_explicit(&m->cancels, memory_order_relaxed);
+    out->tiles_done = es.tiles_done;
+    out->channel_max = es.channel_max;
+    out->workers = es.nworkers;
+    return RK_OK;
+}
+
+rk_status rk_engine_worker_stats_get(const rk_engine *e, size_t worker, rk_worker_stats *out)
+{
+    if (e == NULL || out == NULL)
+        return RK_BAD_ARGUMENT;
+    if (worker >= eng_worker_count(e->eng))
+        return RK_NOT_FOUND;
+    /* eng_worker_stats_get fills a prefix: take the first worker+1 on the stack in batches */
+    eng_worker_stats ws[64];
+    size_t base = worker - worker % 64;
+    size_t n = eng_worker_count(e->eng) - base;
+    if (n > 64)
+        n = 64;
+    if (base == 0) {
+        eng_worker_stats_get(e->eng, ws, n);
+    } else {
+        eng_worker_stats *all = malloc((base + n) * sizeof *all);
+        if (all == NULL)
+            return RK_NO_MEMORY;
+        eng_worker_stats_get(e->eng, all, base + n);
+        memcpy(ws, all + base, n * sizeof *ws);
+        free(all);
+    }
+    const eng_worker_stats *w = &ws[worker - base];
+    out->node = w->node;
+    out->bound = w->bound;
+    out->tiles = w->tiles;
+    out->steals = w->steals;
+    out->busy_ns = w->busy_ns;
+    out->heartbeat_ns = w->heartbeat_ns;
+    return RK_OK;
+}
+
+/* ---- market snapshots ---- */
+
+static void snap_free(rk_snap *s)
+{
+    if (s == NULL)
+        return;
+    free(s->values);
+    free(s->cov);
+    free(s);
+}
+
+static rk_snap *snap_new(size_t nund, size_t F)
+{
+    rk_snap *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return NULL;
+    s->values = malloc((nund ? nund : 1) * sizeof(double));
+    s->cov = malloc((F ? F * F : 1) * sizeof(double));
+    if (s->values == NULL || s->cov == NULL) {
+        snap_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+rk_snap *rk_snap_pin(rk_portfolio *pf)
+{
+    pthread_mutex_lock(&pf->mkt_mu);
+    rk_snap *s = pf->cur;
+    s->refs++;
+    pthread_mutex_unlock(&pf->mkt_mu);
+    return s;
+}
+
+static void unpin_locked(rk_portfolio *pf, rk_snap *s)
+{
+    if (--s->refs == 0) {
+        s->next = pf->spare;
+        pf->spare = s;
+    }
+}
+
+void rk_snap_unpin(rk_portfolio *pf, rk_snap *s)
+{
+    if (s == NULL)
+        return;
+    pthread_mutex_lock(&pf->mkt_mu);
+    unpin_locked(pf, s);
+    pthread_mutex_unlock(&pf->mkt_mu);
+}
+
+/* A spare snapshot, allocated when none is left. Market lock not held. */
+static rk_snap *snap_obtain(rk_portfolio *pf)
+{
+    pthread_mutex_lock(&pf->mkt_mu);
+    rk_snap *s = pf->spare;
+    if (s != NULL)
+        pf->spare = s->next;
+    pthread_mutex_unlock(&pf->mkt_mu);
+    if (s == NULL)
+        s = snap_new(pf->ds->ds.mkt.nund, pf->ds->ds.mkt.nfactors);
+    return s;
+}
+
+/* Copies the current snapshot into s, applies the change (values [first, first + n) and/or the
+ * covariance), publishes s as current with the next version. */
+static void publish(rk_portfolio *pf, rk_snap *s, size_t first, size_t n, const double *values,
+                    const double *cov)
+{
+    const dat_market *m = &pf->ds->ds.mkt;
+    size_t F = m->nfactors;
+    pthread_mutex_lock(&pf->mkt_mu);
+    rk_snap *old = pf->cur;
+    memcpy(s->values, old->values, m->nund * sizeof(double));
+    memcpy(s->cov, old->cov, F * F * sizeof(double));
+    if (values != NULL)
+        memcpy(s->values + first, values, n * sizeof(double));
+    if (cov != NULL)
+        memcpy(s->cov, cov, F * F * sizeof(double));
+    s->version = ++pf->version;
+    s->refs = 1;
+    s->next = NULL;
+    pf->cur = s;
+    /* relaxed: a hint for rk_portfolio_market_version; the lock orders everything else */
+    atomic_store_explicit(&pf->version_hint, s->version, memory_order_relaxed);
+    unpin_locked(pf, old);
+    pthread_mutex_unlock(&pf->mkt_mu);
+}
+
+rk_status rk_portfolio_set_values(rk_portfolio *pf, size_t first, size_t n, const double *values)
+{
+    if (pf == NULL || (values == NULL && n > 0))
+        return RK_BAD_ARGUMENT;
+    const dat_market *m = &pf->ds->ds.mkt;
+    if (first > m->nund || n > m->nund - first)
+        return RK_NOT_FOUND;
+    for (size_t k = 0; k < n; k++) {
+        double v = values[k];
+        bool rate = m->und_kind[first + k] == DAT_UND_RATE;
+        if (!isfinite(v) || (!rate && !(v > 0)))
+            return RK_BAD_ARGUMENT;
+    }
+    rk_snap *s = snap_obtain(pf);
+    if (s == NULL)
+        return RK_NO_MEMORY;
+    publish(pf, s, first, n, values, NULL);
+    return RK_OK;
+}
+
+rk_status rk_portfolio_set_value(rk_portfolio *pf, size_t underlying, double value)
+{
+    if (pf == NULL)
+        return RK_BAD_ARGUMENT;
+    if (underlying >= pf->ds->ds.mkt.nund)
+        return RK_NOT_FOUND;
+    return rk_portfolio_set_values(pf, underlying, 1, &value);
+}
+
+rk_status rk_portfolio_set_covariance(rk_portfolio *pf, const double *cov, size_t nfactors)
+{
+    if (pf == NULL || nfactors != pf->ds->ds.mkt.nfactors || (cov == NULL && nfactors > 0))
+        return RK_BAD_ARGUMENT;
+    rk_status rc = rk_api_check_cov(cov, nfactors);
+    if (rc != RK_OK)
+        return rc;
+    rk_snap *s = snap_obtain(pf);
+    if (s == NULL)
+        return RK_NO_MEMORY;
+    publish(pf, s, 0, 0, NULL, nfactors > 0 ? cov : NULL);
+    return RK_OK;
+}
+
+uint64_t rk_portfolio_market_version(const rk_portfolio *pf)
+{
+    if (pf == NULL)
+        return 0;
+    /* relaxed: see version_hint */
+    return atomic_load_explicit(&((rk_portfolio *)pf)->version_hint, memory_order_relaxed);
+}
+
+const rk_dataset *rk_portfolio_dataset(const rk_portfolio *pf)
+{
+    return pf != NULL ? pf->ds : NULL;
+}
+
+/* ---- portfolios ---- */
+
+rk_status rk_portfolio_create(rk_engine *e, rk_dataset *ds, rk_portfolio **out)
+{
+    if (out == NULL)
+        return RK_BAD_ARGUMENT;
+    *out = NULL;
+    if (e == NULL || ds == NULL)
+        return RK_BAD_ARGUMENT;
+    const dat_market *m = &ds->ds.mkt;
+    if (m->nfactors > 0 && (!ds->has_cov || m->cov == NULL))
+        return RK_BAD_ARGUMENT;
+    rk_portfolio *pf = calloc(1, sizeof *pf);
+    if (pf == NULL)
+        return RK_NO_MEMORY;
+    /* acq_rel: seals the data set; see rk_dataset.users */
+    atomic_fetch_add_explicit(&ds->users, 1, memory_order_acq_rel);
+    pf->eng = e;
+    pf->ds = ds;
+    pthread_mutex_init(&pf->mkt_mu, NULL);
+    pthread_mutex_init(&pf->pool_mu, NULL);
+    rk_status rc = RK_NO_MEMORY;
+    size_t n = ds->ds.pos.n;
+    pf->pos_msg = calloc(n ? n : 1, sizeof *pf->pos_msg);
+    pf->cur = snap_new(m->nund, m->nfactors);
+    if (pf->pos_msg == NULL || pf->cur == NULL)
+        goto fail;
+    for (size_t k = 0; k < ds->ds.nerrors; k++) {
+        size_t i = ds->ds.errors[k].position;
+        if (i < n && pf->pos_msg[i] == NULL)
+            pf->pos_msg[i] = ds->ds.errors[k].message;
+    }
+    if (m->nund > 0)
+        memcpy(pf->cur->values, m->und_value, m->nund * sizeof(double));
+    if (m->nfactors > 0)
+        memcpy(pf->cur->cov, m->cov, m->nfactors * m->nfactors * sizeof(double));
+    pf->cur->version = pf->version = 1;
+    pf->cur->refs = 1;
+    atomic_init(&pf->version_hint, 1);
+    rc = rsk_portfolio_build(&ds->ds, e->eng, &pf->pf);
+    if (rc != RK_OK)
+        goto fail;
+    *out = pf;
+    return RK_OK;
+
+fail:
+    snap_free(pf->cur);
+    free(pf->pos_msg);
+    pthread_mutex_destroy(&pf->mkt_mu);
+    pthread_mutex_destroy(&pf->pool_mu);
+    atomic_fetch_sub_explicit(&ds->users, 1, memory_order_acq_rel);
+    free(pf);
+    return rc;
+}
+
+void rk_portfolio_destroy(rk_portfolio *pf)
+{
+    if (pf == NULL)
+        return;
+    rk_result_pool_fini(pf);
+    rsk_portfolio_free(&pf->pf);
+    snap_free(pf->cur);
+    while (pf->spare != NULL) {
+        rk_snap *s = pf->spare;
+        pf->spare = s->next;
+        snap_free(s);
+    }
+    free(pf->pos_msg);
+    pthread_mutex_destroy(&pf->mkt_mu);
+    pthread_mutex_destroy(&pf->pool_mu);
+    /* acq_rel: pairs with the seal; the data set may be freed after this */
+    atomic_fetch_sub_explicit(&pf->ds->users, 1, memory_order_acq_rel);
+    free(pf);
+}
