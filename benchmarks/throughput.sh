@@ -1,0 +1,41 @@
+#!/bin/sh
+# benchmarks/throughput.sh - W2 and W3 throughput through the riskengine program (SPEC §6).
+#
+#   throughput.sh PROGRAM DATA_DIR OUT_DIR THREADS "w3" | "w2 w3"
+#
+# W3: `riskengine var --method historical` on the w3 preset (100,000 positions, 500 scenarios
+# from scenarios.csv). W2: `riskengine batch --scenarios 1000` on the w2 preset (1,000,000
+# positions): the nightly job, which runs base values, the grid with parametric VaR, 1,000
+# Monte Carlo scenarios with VaR/ES per book, historical and stress. Data sets are generated
+# once into DATA_DIR (seed 1) and reused. Each run's summary.json is kept in OUT_DIR; the
+# figures (wall seconds, revaluations per second, phases, peak memory) are appended to
+# OUT_DIR/throughput.env as key=value lines for bench.c and the report.
+set -eu
+prog=$1 data=$2 out=$3 threads=$4 which=$5
+mkdir -p "$data" "$out"
+env="$out/throughput.env"
+: > "$env"
+for w in $which; do
+    if [ ! -f "$data/$w/.complete" ]; then
+        echo "throughput: generating $w into $data/$w" >&2
+        "$prog" generate --preset "$w" --seed 1 --out "$data/$w" --quiet
+        touch "$data/$w/.complete"
+    fi
+    run="$out/run-$w"
+    rm -rf "$run"
+    case $w in
+    w3) set -- var --method historical ;;
+    w2) set -- batch --scenarios 1000 ;;
+    esac
+    echo "throughput: $w: $prog $* --data $data/$w --threads $threads" >&2
+    "$prog" "$@" --data "$data/$w" --out "$run" --threads "$threads" --quiet
+    cp "$run/summary.json" "$out/summary-$w.json"
+    jq -r --arg w "$w" '
+        "\($w)_seconds=\(.wall_seconds)",
+        "\($w)_peak_memory_mib=\(.peak_memory_mib)",
+        "\($w)_revaluations=\(.revaluations_requested)",
+        "\($w)_revals_per_s=\(.revaluations_requested / .wall_seconds)",
+        (.phases[] | "\($w)_phase_\(.name)_s=\(.seconds)")' "$run/summary.json" >> "$env"
+    rm -rf "$run"
+done
+cat "$env" >&2

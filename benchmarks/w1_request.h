@@ -1,0 +1,58 @@
+/*
+ * w1_request.h - the one door through which the latency benchmarks send a W1 request (SPEC §6:
+ * the sensitivity grid of a 10,000-position book plus parametric VaR) and wait for it.
+ *
+ * Everything the latency, deadline and cancellation measurements time goes through these four
+ * calls, so that porting the benchmarks from the internal layers to the public C API means
+ * rewriting w1_request.c alone. Today it drives the internal layer the way the command-line
+ * program does (api/cli/cmd_eval.c): grid states, base values, the grid, parametric VaR, each
+ * through the engine. W1_LAYER names the layer in every result file.
+ *
+ * Threading: a w1_ctx is shared by any number of caller threads; a w1_request belongs to the
+ * thread that started it, except w1_cancel(), which any thread may call until w1_free.
+ */
+#ifndef BENCH_W1_REQUEST_H
+#define BENCH_W1_REQUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dataset.h"
+
+#define W1_LAYER "internal (rsk_values_start/rsk_grid_start/rsk_task_finish + rsk_parametric_var)"
+
+typedef struct w1_ctx w1_ctx;
+typedef struct w1_request w1_request;
+
+/* What a finished request reports. */
+typedef struct w1_result {
+    int status;           /* 0 = ran (possibly partial), else an rk_status of the request itself */
+    double var_total;     /* parametric VaR(0.99, 1 day) of the TOTAL book over OK cells */
+    double exposure_sum;  /* sum of the TOTAL exposures over all factors */
+    uint64_t cells_ok, cells_requested; /* grid cells (position x factor) */
+    int64_t engine_overshoot_ns;        /* the engine's own overshoot figure of the grid request */
+} w1_result;
+
+/* Opens a context on data set ds (kept by reference; must outlive the context) with an engine
+ * of `threads` workers (0 = one per allowed core). Returns NULL with a reason in msg. */
+w1_ctx *w1_open(const dat_dataset *ds, size_t threads, char *msg, size_t msglen);
+void w1_close(w1_ctx *c);
+size_t w1_workers(const w1_ctx *c);
+/* Grid cells of one request (for coverage). */
+uint64_t w1_cells(const w1_ctx *c);
+
+/* Starts a request with an absolute eng_now_ns() deadline (INT64_MAX = none). NULL on
+ * failure. The caller must w1_wait() it exactly once, then w1_free() it. */
+w1_request *w1_start(w1_ctx *c, int64_t deadline_ns);
+/* Completes the request (it runs its phases on the calling thread's behalf) and fills *res.
+ * Once only. */
+void w1_wait(w1_request *r, w1_result *res);
+/* Asks the request to stop; returns at once. Any thread, until w1_free; harmless once the
+ * request has completed. */
+void w1_cancel(w1_request *r);
+/* Frees a waited request, after every thread that may cancel it is done with it. NULL is
+ * harmless. */
+void w1_free(w1_request *r);
+
+#endif /* BENCH_W1_REQUEST_H */
