@@ -204,7 +204,7 @@ static void values_tile(rsk_task *t, const eng_tile *tl, eng_worker *w, eng_tile
 static void grid_cell(rsk_grid *g, size_t cell, uint8_t code, double d, double gm)
 {
     g->status[cell] = code;
-    if (g->delta != NULL) {
+    if (g->delta != NULL && code == RK_OK) {
         g->delta[cell] = d;
         g->gamma[cell] = gm;
     }

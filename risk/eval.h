@@ -114,8 +114,9 @@ rk_status rsk_values_submit(eng_engine *e, const rsk_portfolio *pf, const rsk_st
 typedef struct rsk_grid {
     size_t n, nfactors, nbooks;
     double h;
-    double *delta, *gamma; /* n x nfactors; NaN when not OK; NULL when the cells were not kept
-                              (only exposures wanted) */
+    double *delta, *gamma; /* n x nfactors, meaningful where status is OK (other cells are
+                              left unwritten: a deadline costs no pass over them); NULL when
+                              the cells were not kept (only exposures wanted) */
     uint8_t *status;       /* n x nfactors */
     double *exposure;      /* (nbooks + 1) x nfactors: sum of OK deltas per book, TOTAL last */
     rsk_xsum *xexposure;   /* the same sums, exact */

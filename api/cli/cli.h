@@ -74,6 +74,9 @@ typedef struct cli_run {
     uint64_t errors_by_code[RK_STATUS_COUNT_];
     double worst_overshoot_ms;
     bool deadline_hit;
+    /* Market states prepared with the layout, before the budget starts: the base market and,
+     * for commands with a grid, the 1 + 2F bumped markets. */
+    rsk_states base_states, grid_states;
 } cli_run;
 
 /* Loads the data set (this rank's share of the positions), creates the engine and the
@@ -149,7 +152,7 @@ void cli_csv_field(FILE *f, const char *s);
 void cli_fmt_double(char *buf, size_t len, double x);
 
 /* Shared steps of the evaluation commands (cmd_eval.c). */
-bool cli_compute_values(cli_run *r, rsk_values *v, rsk_states *base);
+bool cli_compute_values(cli_run *r, rsk_values *v);
 bool cli_compute_grid(cli_run *r, const rsk_values *v, bool keep_cells, rsk_grid *g);
 bool cli_write_values(cli_run *r, const rsk_values *v);
 struct rsk_parametric;

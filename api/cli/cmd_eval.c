@@ -104,25 +104,22 @@ bool cli_write_values(cli_run *r, const rsk_values *v)
 
 /* Base values through the engine or the reference. */
 
-bool cli_compute_values(cli_run *r, rsk_values *v, rsk_states *base)
+bool cli_compute_values(cli_run *r, rsk_values *v)
 {
     cli_phase_begin(r);
     rk_status rc;
     if (r->opt.reference) {
         rc = rsk_ref_values(&r->ds, v);
     } else {
-        rc = rsk_states_base(&r->ds.mkt, base);
-        if (rc == RK_OK) {
-            cli_progress pr;
-            cli_progress_init(&pr, "values", r->opt.quiet);
-            rsk_run_opts o = {
-                .deadline_ns = r->deadline_ns, .progress = cli_progress_cb, .progress_arg = &pr};
-            rsk_run_info info;
-            rc = rsk_values_run(r->eng, &r->pf, base, 0, &o, v, &info);
-            cli_progress_done(&pr);
-            if (rc == RK_OK)
-                cli_note_request(r, &info);
-        }
+        cli_progress pr;
+        cli_progress_init(&pr, "values", r->opt.quiet);
+        rsk_run_opts o = {
+            .deadline_ns = r->deadline_ns, .progress = cli_progress_cb, .progress_arg = &pr};
+        rsk_run_info info;
+        rc = rsk_values_run(r->eng, &r->pf, &r->base_states, 0, &o, v, &info);
+        cli_progress_done(&pr);
+        if (rc == RK_OK)
+            cli_note_request(r, &info);
     }
     if (rc != RK_OK)
         dist_fail(r->command, "values: %s", rk_strerror(rc));
@@ -158,11 +155,10 @@ int cmd_values(int argc, char **argv)
         return CLI_USAGE;
     cli_run r;
     rsk_values v = {0};
-    rsk_states base = {0};
     int status = CLI_FAIL;
     if (!cli_run_open(&r, &o, "values", !o.reference))
         goto done;
-    if (!cli_compute_values(&r, &v, &base))
+    if (!cli_compute_values(&r, &v))
         goto done;
     cli_phase_begin(&r);
     if (!cli_write_values(&r, &v))
@@ -177,7 +173,6 @@ int cmd_values(int argc, char **argv)
     status = CLI_OK;
 done:
     rsk_values_free(&v);
-    rsk_states_free(&base);
     cli_run_close(&r);
     return status;
 }
@@ -228,8 +223,9 @@ static bool write_sensitivities(cli_run *r, const rsk_grid *g)
     for (size_t i = 0; i < g->n; i++) {
         for (size_t j = 0; j < F; j++) {
             size_t c = i * F + j;
-            cli_fmt_double(d, sizeof d, g->delta[c]);
-            cli_fmt_double(gm, sizeof gm, g->gamma[c]);
+            bool ok = g->status[c] == RK_OK;
+            cli_fmt_double(d, sizeof d, ok ? g->delta[c] : NAN);
+            cli_fmt_double(gm, sizeof gm, ok ? g->gamma[c] : NAN);
             fprintf(f, "%s,%s,%s,%s,%s\n", r->ds.pos.id[i], r->ds.mkt.factor[j], d, gm,
                     rk_status_name((rk_status)g->status[c]));
         }
@@ -321,24 +317,19 @@ bool cli_compute_grid(cli_run *r, const rsk_values *v, bool keep_cells, rsk_grid
     if (r->opt.reference) {
         rc = rsk_ref_grid(&r->ds, r->opt.bump, v, g);
     } else {
-        rsk_states st;
-        rc = rsk_states_grid(&r->ds.mkt, r->opt.bump, &st);
-        if (rc == RK_OK) {
-            cli_progress pr;
-            cli_progress_init(&pr, "grid", r->opt.quiet);
-            rsk_run_opts o = {
-                .deadline_ns = r->deadline_ns, .progress = cli_progress_cb, .progress_arg = &pr};
-            rsk_run_info info;
-            rsk_task *t;
-            rc = rsk_grid_start(r->eng, &r->pf, &st, r->opt.bump, v, keep_cells, r->deadline_ns, g,
-                                &t);
-            if (rc == RK_OK)
-                rc = rsk_task_finish(t, &o, &info);
-            cli_progress_done(&pr);
-            if (rc == RK_OK)
-                cli_note_request(r, &info);
-            rsk_states_free(&st);
-        }
+        cli_progress pr;
+        cli_progress_init(&pr, "grid", r->opt.quiet);
+        rsk_run_opts o = {
+            .deadline_ns = r->deadline_ns, .progress = cli_progress_cb, .progress_arg = &pr};
+        rsk_run_info info;
+        rsk_task *t;
+        rc = rsk_grid_start(r->eng, &r->pf, &r->grid_states, r->opt.bump, v, keep_cells,
+                            r->deadline_ns, g, &t);
+        if (rc == RK_OK)
+            rc = rsk_task_finish(t, &o, &info);
+        cli_progress_done(&pr);
+        if (rc == RK_OK)
+            cli_note_request(r, &info);
     }
     if (rc != RK_OK)
         dist_fail(r->command, "grid: %s", rk_strerror(rc));
@@ -369,13 +360,12 @@ int cmd_grid(int argc, char **argv)
     }
     cli_run r;
     rsk_values v = {0};
-    rsk_states base = {0};
     rsk_grid g = {0};
     rsk_parametric pv = {0};
     int status = CLI_FAIL;
     if (!cli_run_open(&r, &o, "grid", !o.reference))
         goto done;
-    if (!cli_compute_values(&r, &v, &base) || !cli_compute_grid(&r, &v, true, &g))
+    if (!cli_compute_values(&r, &v) || !cli_compute_grid(&r, &v, true, &g))
         goto done;
     cli_phase_begin(&r);
     rk_status rc = rsk_parametric_var(g.exposure, g.nbooks, r.ds.mkt.cov, g.nfactors, o.confidence,
@@ -409,7 +399,6 @@ done:
     rsk_parametric_free(&pv);
     rsk_grid_free(&g);
     rsk_values_free(&v);
-    rsk_states_free(&base);
     cli_run_close(&r);
     return status;
 }

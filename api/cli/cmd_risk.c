@@ -255,7 +255,6 @@ int cmd_var(int argc, char **argv)
     }
     cli_run r;
     rsk_values v = {0};
-    rsk_states base = {0};
     rsk_grid g = {0};
     rsk_parametric pv = {0};
     rsk_pnl p = {0};
@@ -271,7 +270,7 @@ int cmd_var(int argc, char **argv)
                     o.data);
         goto done;
     }
-    if (!cli_compute_values(&r, &v, &base))
+    if (!cli_compute_values(&r, &v))
         goto done;
     rr.v = &v;
     vf = cli_out_open(&r, "var.csv");
@@ -317,7 +316,6 @@ done:
     rsk_parametric_free(&pv);
     rsk_grid_free(&g);
     rsk_values_free(&v);
-    rsk_states_free(&base);
     cli_run_close(&r);
     return status;
 }
@@ -329,7 +327,6 @@ int cmd_stress(int argc, char **argv)
         return CLI_USAGE;
     cli_run r;
     rsk_values v = {0};
-    rsk_states base = {0};
     rsk_pnl p = {0};
     cli_scenarios sc;
     risk_results rr = {.r = &r};
@@ -342,7 +339,7 @@ int cmd_stress(int argc, char **argv)
         goto done;
     }
     cli_scen_file(&sc, &r);
-    if (!cli_compute_values(&r, &v, &base))
+    if (!cli_compute_values(&r, &v))
         goto done;
     rr.v = &v;
     cli_phase_begin(&r);
@@ -356,7 +353,6 @@ int cmd_stress(int argc, char **argv)
 done:
     rsk_pnl_free(&p);
     rsk_values_free(&v);
-    rsk_states_free(&base);
     cli_run_close(&r);
     return status;
 }
@@ -414,7 +410,6 @@ int cmd_batch(int argc, char **argv)
         return CLI_USAGE;
     cli_run r;
     rsk_values v = {0};
-    rsk_states base = {0};
     rsk_grid g = {0};
     rsk_parametric pv = {0};
     rsk_pnl mc = {0}, hist = {0};
@@ -430,7 +425,7 @@ int cmd_batch(int argc, char **argv)
                 "batch: %zu positions (%zu valid), %zu underlyings, %zu factors, %zu books%s\n",
                 r.npos_all, r.nvalid_all, r.ds.mkt.nund, r.ds.mkt.nfactors, r.ds.pos.nbooks,
                 dist_size() > 1 ? ", over MPI ranks" : "");
-    if (!cli_compute_values(&r, &v, &base))
+    if (!cli_compute_values(&r, &v))
         goto done;
     rr.v = &v;
     cli_phase_begin(&r);
@@ -528,7 +523,6 @@ done:
     rsk_parametric_free(&pv);
     rsk_grid_free(&g);
     rsk_values_free(&v);
-    rsk_states_free(&base);
     cli_run_close(&r);
     return status;
 }

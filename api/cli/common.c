@@ -406,7 +406,7 @@ bool cli_run_open(cli_run *r, const cli_opts *o, const char *command, bool need_
     r->opt = *o;
     r->command = command;
     r->t0 = eng_now_ns();
-    r->deadline_ns = o->deadline_ms > 0 ? r->t0 + (int64_t)(o->deadline_ms * 1e6) : ENG_NO_DEADLINE;
+    r->deadline_ns = ENG_NO_DEADLINE; /* set once the data is ready, below */
     if (!dist_is_root())
         r->opt.quiet = true; /* progress and totals come from rank 0 */
     if (o->data == NULL || o->out == NULL) {
@@ -485,6 +485,17 @@ bool cli_run_open(cli_run *r, const cli_opts *o, const char *command, bool need_
             dist_fail(command, "laying out positions: %s", rk_strerror(rc));
         if (!cli_ok(r, rc == RK_OK))
             return false;
+        /* Market states are part of preparing the data, like the layout: the budget below
+         * covers only the computation. Grid states only for commands that bump. */
+        bool bumps = strcmp(command, "grid") == 0 || strcmp(command, "batch") == 0 ||
+                     (strcmp(command, "var") == 0 && strcmp(o->method, "parametric") == 0);
+        rc = rsk_states_base(&r->ds.mkt, &r->base_states);
+        if (rc == RK_OK && bumps)
+            rc = rsk_states_grid(&r->ds.mkt, r->opt.bump, &r->grid_states);
+        if (rc != RK_OK)
+            dist_fail(command, "market states: %s", rk_strerror(rc));
+        if (!cli_ok(r, rc == RK_OK))
+            return false;
         cli_phase_end(r, "layout");
     }
     /* The budget covers the computation, as a request's would: it starts once the data is
@@ -503,6 +514,8 @@ void cli_run_close(cli_run *r)
     r->errors = NULL;
     free(r->errbuf);
     r->errbuf = NULL;
+    rsk_states_free(&r->base_states);
+    rsk_states_free(&r->grid_states);
     rsk_portfolio_free(&r->pf);
     eng_destroy(r->eng);
     r->eng = NULL;

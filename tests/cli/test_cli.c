@@ -223,7 +223,7 @@ START_TEST(deadline_partial_exit_zero)
     char *sum = slurp(out, "summary.json");
     ck_assert_ptr_nonnull(sum);
     ck_assert_msg(strstr(sum, "\"reached\": true") != NULL, "deadline not reported");
-    const char *c = strstr(sum, "\"grid\"");
+    const char *c = strstr(sum, "\"grid\": {");
     ck_assert_ptr_nonnull(c);
     c = strstr(c, "\"coverage\": ");
     ck_assert_ptr_nonnull(c);

@@ -136,6 +136,8 @@ static void assert_same_grid(const rsk_grid *a, const rsk_grid *b)
     ck_assert_uint_eq(cells, b->n * b->nfactors);
     for (size_t c = 0; c < cells; c++) {
         ck_assert_msg(a->status[c] == b->status[c], "cell %zu status", c);
+        if (a->status[c] != RK_OK)
+            continue; /* delta and gamma are defined where the cell is OK */
         ck_assert_msg(rk_test_same_bits(a->delta[c], b->delta[c]), "cell %zu delta %.17g %.17g",
                       c, a->delta[c], b->delta[c]);
         ck_assert_msg(rk_test_same_bits(a->gamma[c], b->gamma[c]), "cell %zu gamma", c);
@@ -296,8 +298,8 @@ START_TEST(deadline_gives_partial_grid)
         ck_assert_msg(s == RK_OK || s == RK_DEADLINE || s == RK_INVALID_INPUT || s == RK_NUMERIC,
                       "cell %zu has %s", c, rk_status_name(s));
         deadline_cells += s == RK_DEADLINE;
-        if (s == RK_DEADLINE)
-            ck_assert(isnan(g.delta[c]));
+        if (s == RK_OK)
+            ck_assert(isfinite(g.delta[c]) && isfinite(g.gamma[c]));
     }
     ck_assert_uint_gt(deadline_cells, 0);
     rsk_grid_free(&g);
