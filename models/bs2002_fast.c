@@ -95,21 +95,21 @@ static inline double exp_quad(double x)
 /* sum[i] = sum_j W_j exp(A_j hk[i] - B_j hs[i]) for the NQ pairs of a block: the reference's
  * mdl_bvn_quad with the same arguments and the same order of summation, node after node. */
 static void quad_block(double *restrict sum, const double *restrict hk,
-                       const double *restrict hs)
+                       const double *restrict hs, int nq)
 {
     const mdl_bvn_nodes *nd = mdl_bs2002_rho_nodes();
     double x[NQ];
-    for (int i = 0; i < NQ; i++)
+    for (int i = 0; i < nq; i++)
         sum[i] = 0.0;
     for (int j = 0; j < NODES; j++) {
         double a = nd->A[j], bb = nd->B[j], w = nd->W[j];
         /* The clamp has a loop of its own: inside the exponential's loop the compiler would
          * branch around the polynomial for the clamped case, and a branch stops vectorisation. */
-        for (int i = 0; i < NQ; i++) {
+        for (int i = 0; i < nq; i++) {
             double v = a * hk[i] - bb * hs[i];
             x[i] = v > EXP_LOWEST ? v : EXP_LOWEST;
         }
-        for (int i = 0; i < NQ; i++)
+        for (int i = 0; i < nq; i++)
             sum[i] += w * exp_quad(x[i]);
     }
 }
@@ -328,8 +328,10 @@ static size_t american_blocked(bool call, const mdl_batch *b, const mdl_work *w,
                 prepare(&pr[j], K, S, T, q, sg, r, phk, phs);
             formulas += pr[j].how == HOW_FORMULA;
         }
+        /* only the block's m prices: a short run (a few positions a bump moves) costs what it
+         * holds, not a full block; each pair's sum is the same whatever the count */
         if (formulas > 0)
-            quad_block(qs, hk, hs);
+            quad_block(qs, hk, hs, (int)m * PAIRS);
         for (size_t j = 0; j < m; j++) {
             size_t i = i0 + j;
             unsigned fl = 0;

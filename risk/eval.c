@@ -31,11 +31,19 @@ typedef struct scratch {
     double S[RSK_CHUNK], r[RSK_CHUNK], sigma[RSK_CHUNK], price[RSK_CHUNK];
     double va[RSK_CHUNK], vb[RSK_CHUNK];
     uint8_t fa[RSK_CHUNK], fb[RSK_CHUNK];
+    /* a subset of slots gathered contiguously (grid with reuse of unmoved positions) */
+    /* (both bumps of one factor: up in [0, m), down in [m, 2m)) */
+    double cS[2 * RSK_CHUNK], cr[2 * RSK_CHUNK], csig[2 * RSK_CHUNK], cK[2 * RSK_CHUNK];
+    double cT[2 * RSK_CHUNK], cq[2 * RSK_CHUNK], ccoup[2 * RSK_CHUNK], cfreq[2 * RSK_CHUNK];
+    double cprice[2 * RSK_CHUNK];
+    uint32_t csteps[2 * RSK_CHUNK];
+    uint16_t cidx[RSK_CHUNK];
+    uint8_t cflags[2 * RSK_CHUNK];
     double tail[];
 } scratch;
 
 struct rsk_task {
-    rsk_workspace *ws;           /* where the task goes back when released; NULL: freed */
+    rsk_workspace *ws; /* where the task goes back when released; NULL: freed */
     job_kind kind;
     eng_job ej;
     eng_request *req;
@@ -51,6 +59,7 @@ struct rsk_task {
     double h;
     const rsk_values *base;
     rsk_grid *grid;
+    bool reuse_unmoved; /* price only the slots a bump moves (see rsk_submit) */
     /* pnl */
     size_t first;
     rsk_pnl *pnl;
@@ -159,6 +168,93 @@ static bool price_chunk(const rsk_chunk *c, const double *x, scratch *sc, size_t
     return true;
 }
 
+/* Copies the inputs of the m slots listed in cidx into the compact arrays at offset `at`. */
+static void compact(const rsk_chunk *c, scratch *sc, uint32_t m, uint32_t at)
+{
+    for (uint32_t i = 0; i < m; i++) {
+        uint16_t s = sc->cidx[i];
+        sc->cS[at + i] = sc->S[s];
+        sc->cr[at + i] = sc->r[s];
+        sc->csig[at + i] = sc->sigma[s];
+        sc->cK[at + i] = c->K[s];
+        sc->cT[at + i] = c->T[s];
+        sc->cq[at + i] = c->q[s];
+        sc->ccoup[at + i] = c->coupon[s];
+        sc->cfreq[at + i] = c->freq[s];
+        sc->csteps[at + i] = c->steps[s];
+    }
+}
+
+/*
+ * As price_chunk, for both bumps of factor j with reuse of unmoved positions: only the slots
+ * whose inputs factor j moves are gathered (contiguously, up-bump then down-bump, so that one
+ * batch call prices both) and priced; every other slot takes its base value, which is what
+ * pricing its unchanged inputs would give, bit for bit (a model is a pure function of its
+ * inputs, lane for lane). vp and vm receive the values of every slot.
+ */
+static bool price_moved(const rsk_portfolio *pf, const rsk_chunk *c, size_t j, const double *xp,
+                        const double *xm, const double *v0, scratch *sc, size_t tree_len,
+                        eng_worker *w, double *vp, double *vm)
+{
+    const mdl_entry *tab = mdl_table();
+    mdl_work work = {sc->tail + 0, tree_len};
+    mdl_poll poll = {poll_stop, w};
+    for (uint32_t s = 0; s < c->nslots; s++)
+        vp[s] = vm[s] = v0[(size_t)c->row0 + c->row[s]];
+    for (unsigned k = 0; k < MDL_KIND_COUNT; k++) {
+        uint32_t a = c->seg[k], b = c->seg[k + 1], m = 0;
+        for (uint32_t s = a; s < b; s++)
+            if (rsk_slot_moves(pf, c, s, j))
+                sc->cidx[m++] = (uint16_t)s;
+        if (m == 0)
+            continue;
+        gather(c, (mdl_kind)k, a, b, xp, sc);
+        compact(c, sc, m, 0);
+        gather(c, (mdl_kind)k, a, b, xm, sc);
+        compact(c, sc, m, m);
+        bool amer = k == MDL_AMER_CALL || k == MDL_AMER_PUT;
+        double each = rsk_price_cost_ns((mdl_kind)k, 0);
+        uint32_t step =
+            amer ? AMER_RUN : (each >= POLL_EVERY_NS ? 1u : (uint32_t)(POLL_EVERY_NS / each));
+        for (uint32_t i = 0; i < 2 * m;) {
+            if (eng_should_stop(w))
+                return false;
+            uint32_t n = 2 * m - i < step ? 2 * m - i : step;
+            if (amer) {
+                uint32_t run = 1;
+                if (sc->csteps[i] == 0)
+                    while (run < n && sc->csteps[i + run] == 0)
+                        run++;
+                n = run;
+            }
+            mdl_batch bt = {
+                .n = n,
+                .S = sc->cS + i,
+                .K = sc->cK + i,
+                .T = sc->cT + i,
+                .r = sc->cr + i,
+                .sigma = sc->csig + i,
+                .q = sc->cq + i,
+                .coupon = sc->ccoup + i,
+                .freq = sc->cfreq + i,
+                .steps = sc->csteps + i,
+                .price = sc->cprice + i,
+                .flags = sc->cflags + i,
+            };
+            if (tab[k].batch(&bt, &work, &poll) < n)
+                return false;
+            i += n;
+        }
+        for (uint32_t i = 0; i < m; i++) {
+            uint16_t s = sc->cidx[i];
+            double up = c->qty[s] * sc->cprice[i], down = c->qty[s] * sc->cprice[m + i];
+            vp[s] = isfinite(up) ? up : NAN;
+            vm[s] = isfinite(down) ? down : NAN;
+        }
+    }
+    return true;
+}
+
 static scratch *worker_scratch(eng_worker *w)
 {
     return eng_worker_scratch(w);
@@ -245,8 +341,12 @@ static void grid_tile(rsk_task *t, const eng_tile *tl, eng_worker *w, eng_tile_r
         for (uint32_t j = tl->col0; j < tl->col1; j++) {
             const double *xp = t->st->x + rsk_grid_state(j, +1) * U;
             const double *xm = t->st->x + rsk_grid_state(j, -1) * U;
-            if (!price_chunk(c, xp, sc, t->tree_len, w, sc->va, sc->fa) ||
-                !price_chunk(c, xm, sc, t->tree_len, w, sc->vb, sc->fb)) {
+            bool done =
+                t->reuse_unmoved
+                    ? price_moved(t->pf, c, j, xp, xm, v0, sc, t->tree_len, w, sc->va, sc->vb)
+                    : price_chunk(c, xp, sc, t->tree_len, w, sc->va, sc->fa) &&
+                          price_chunk(c, xm, sc, t->tree_len, w, sc->vb, sc->fb);
+            if (!done) {
                 res->code = eng_stop_code(w);
                 grid_stop(t, tl, ci, j, (uint8_t)res->code);
                 return;
@@ -265,6 +365,13 @@ static void grid_tile(rsk_task *t, const eng_tile *tl, eng_worker *w, eng_tile_r
                 if (v0s[row] != RK_OK) {
                     /* base not OK: the position's whole row of cells shares its code */
                     grid_cell(t->grid, cell, v0s[row], NAN, NAN);
+                    continue;
+                }
+                if (t->reuse_unmoved && !rsk_slot_moves(t->pf, c, s, j)) {
+                    /* vp = vm = v0 exactly, so the formulas below give +0 and +0 */
+                    grid_cell(t->grid, cell, RK_OK, 0.0, 0.0);
+                    cnt[c->book[s]]++;
+                    ok_here++;
                     continue;
                 }
                 double vp = sc->va[s], vm = sc->vb[s];
@@ -575,6 +682,7 @@ rk_status rsk_grid_submit(eng_engine *e, const rsk_portfolio *pf, const rsk_stat
     t->h = h;
     t->base = v;
     t->grid = out;
+    t->reuse_unmoved = sub->reuse_unmoved;
     rc = task_submit(e, t, sub);
     if (rc != RK_OK) {
         task_free(t);

@@ -85,6 +85,11 @@ typedef struct rsk_submit {
     rsk_workspace *ws;   /* NULL: the task is allocated, and freed on release */
     eng_done_fn done;    /* engine completion callback (may call rsk_task_reduce); may be NULL */
     void *done_arg;
+    /* Grid only, never the default: for a bump that moves none of a position's inputs (no
+     * underlying of the position loads on the factor), take the base value instead of
+     * revaluing. Bitwise the same result (a model is a pure function of its inputs); the work
+     * skipped is reported as revaluations not performed. */
+    bool reuse_unmoved;
 } rsk_submit;
 
 /* ---- base values ---- */

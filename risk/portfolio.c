@@ -120,6 +120,26 @@ static void chunk_fill(rsk_chunk *c, const dat_positions *p)
     }
 }
 
+/* The factors that move each slot's inputs: the union of the loadings of its underlyings
+ * (spot or yield, rate, vol; literals move with nothing). */
+static void chunk_moves(rsk_chunk *c, const dat_market *m, size_t words)
+{
+    size_t F = m->nfactors;
+    memset(c->moves, 0, c->moves_bytes);
+    for (uint32_t s = 0; s < c->nslots; s++) {
+        uint64_t *mask = c->moves + (size_t)s * words;
+        const uint32_t und[3] = {c->und[s], c->rate[s], c->vol[s]};
+        for (int k = 0; k < 3; k++) {
+            if (und[k] == DAT_NONE || und[k] >= m->nund)
+                continue;
+            const double *beta = m->beta + (size_t)und[k] * F;
+            for (size_t j = 0; j < F; j++)
+                if (beta[j] != 0.0)
+                    mask[j / 64] |= UINT64_C(1) << (j % 64);
+        }
+    }
+}
+
 rk_status rsk_portfolio_build(const dat_dataset *ds, eng_engine *eng, rsk_portfolio *pf)
 {
     memset(pf, 0, sizeof *pf);
@@ -137,6 +157,9 @@ rk_status rsk_portfolio_build(const dat_dataset *ds, eng_engine *eng, rsk_portfo
         goto fail;
 
     size_t nnodes = eng != NULL ? eng_node_count(eng) : 1;
+    pf->mask_words = (ds->mkt.nfactors + 63) / 64;
+    if (pf->mask_words == 0)
+        pf->mask_words = 1;
     size_t bytes = chunk_bytes();
     for (size_t c = 0; c < nchunks; c++) {
         rsk_chunk *ch = &pf->chunks[c];
@@ -151,6 +174,12 @@ rk_status rsk_portfolio_build(const dat_dataset *ds, eng_engine *eng, rsk_portfo
         ch->bytes = bytes;
         chunk_bind_arrays(ch, mem);
         chunk_fill(ch, p);
+        ch->moves_bytes = (ch->nslots ? ch->nslots : 1) * pf->mask_words * sizeof(uint64_t);
+        ch->moves = eng != NULL ? eng_node_alloc(eng, ch->node, ch->moves_bytes)
+                                : calloc(1, ch->moves_bytes);
+        if (ch->moves == NULL)
+            goto fail;
+        chunk_moves(ch, &ds->mkt, pf->mask_words);
         pf->chunk_node[c] = ch->node;
         /* The cost model wants ns per cell (chunk x state); never zero so empty chunks still
          * get cut sensibly. */
@@ -173,6 +202,12 @@ void rsk_portfolio_free(rsk_portfolio *pf)
     if (pf->chunks != NULL) {
         for (size_t c = 0; c < pf->nchunks; c++) {
             rsk_chunk *ch = &pf->chunks[c];
+            if (ch->moves != NULL) {
+                if (pf->eng != NULL)
+                    eng_node_free(pf->eng, ch->moves, ch->moves_bytes);
+                else
+                    free(ch->moves);
+            }
             if (ch->bytes == 0)
                 continue;
             void *mem = ch->qty;

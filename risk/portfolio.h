@@ -18,6 +18,7 @@
 #ifndef RSK_PORTFOLIO_H
 #define RSK_PORTFOLIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,6 +47,10 @@ typedef struct rsk_chunk {
     /* slot_of_row[r] = slot of row r, or UINT16_MAX when row r is invalid */
     uint16_t *slot_of_row;
     size_t bytes; /* size of the single allocation holding the arrays above */
+    /* moves[s * mask_words + j / 64] bit j % 64: factor j moves an input of slot s (one of its
+     * underlyings loads on it). Node-local, its own allocation of moves_bytes. */
+    uint64_t *moves;
+    size_t moves_bytes;
 } rsk_chunk;
 
 typedef struct rsk_portfolio {
@@ -57,6 +62,7 @@ typedef struct rsk_portfolio {
     double *chunk_cost;   /* cost_ns per chunk (for eng_job.row_cost) */
     uint32_t max_steps;   /* over all chunks */
     size_t nvalid;
+    size_t mask_words; /* 64-bit words per slot in each chunk's moves[] */
 } rsk_portfolio;
 
 /* Builds the layout of ds's valid positions. Chunks are spread over the engine's nodes in
@@ -64,6 +70,13 @@ typedef struct rsk_portfolio {
  * Returns RK_OK or RK_NO_MEMORY. */
 rk_status rsk_portfolio_build(const dat_dataset *ds, eng_engine *eng, rsk_portfolio *pf);
 void rsk_portfolio_free(rsk_portfolio *pf);
+
+/* True when a bump of factor j changes an input of slot s of chunk c. */
+static inline bool rsk_slot_moves(const rsk_portfolio *pf, const rsk_chunk *c, uint32_t s,
+                                  size_t j)
+{
+    return (c->moves[(size_t)s * pf->mask_words + j / 64] >> (j % 64)) & 1u;
+}
 
 /* Estimated ns to price one unit of kind k with the given CRR steps (the tile cost model). */
 double rsk_price_cost_ns(mdl_kind k, uint32_t steps);

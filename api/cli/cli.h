@@ -35,6 +35,7 @@ typedef struct cli_opts {
     double confidence, es_confidence, horizon;
     bool write_scenarios;
     bool reference; /* values/grid: the single-threaded reference evaluator */
+    bool reuse_unmoved; /* grid: take the base value where a bump moves no input */
     /* generate */
     const char *preset;
 } cli_opts;

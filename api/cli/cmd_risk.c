@@ -16,7 +16,8 @@
 #include "states.h"
 
 #define RUN_OPTS "data out threads topology no-pin deadline-ms quiet"
-#define VAR_OPTS "confidence es-confidence horizon scenarios seed write-scenarios bump"
+#define VAR_OPTS                                                                           \
+    "confidence es-confidence horizon scenarios seed write-scenarios bump reuse-unmoved"
 
 static const char var_help[] =
     "usage: riskengine var --data DIR --out DIR --method parametric|mc|historical [options]\n"

@@ -49,6 +49,7 @@ static const opt_def options[] = {
     OPT("horizon", OPT_DOUBLE, horizon),
     OPT("write-scenarios", OPT_FLAG, write_scenarios),
     OPT("reference", OPT_FLAG, reference),
+    OPT("reuse-unmoved", OPT_FLAG, reuse_unmoved),
     OPT("preset", OPT_STR, preset),
 };
 

@@ -311,6 +311,51 @@ START_TEST(deadline_gives_partial_grid)
 }
 END_TEST
 
+/* The grid with reuse of unmoved positions against full revaluation: bit for bit. */
+static void assert_reuse_matches(const dat_dataset *ds)
+{
+    eng_engine *e = engine(2, NULL);
+    rsk_portfolio pf;
+    ck_assert_int_eq(rsk_portfolio_build(ds, e, &pf), RK_OK);
+    rsk_states base, grid;
+    ck_assert_int_eq(rsk_states_base(&ds->mkt, &base), RK_OK);
+    ck_assert_int_eq(rsk_states_grid(&ds->mkt, BUMP, &grid), RK_OK);
+    rsk_values v;
+    ck_assert_int_eq(rsk_values_run(e, &pf, &base, 0, NULL, &v, NULL), RK_OK);
+    rsk_grid full, fast;
+    ck_assert_int_eq(rsk_grid_run(e, &pf, &grid, BUMP, &v, NULL, &full, NULL), RK_OK);
+    memset(&fast, 0, sizeof fast);
+    rsk_submit sub = {.deadline_ns = ENG_NO_DEADLINE, .reuse_unmoved = true};
+    rsk_task *t;
+    ck_assert_int_eq(rsk_grid_submit(e, &pf, &grid, BUMP, &v, true, &sub, &fast, &t), RK_OK);
+    ck_assert_int_eq(rsk_task_finish(t, NULL, NULL), RK_OK);
+    assert_same_grid(&full, &fast);
+    /* and the fast path did skip work: some OK cells are exact zeros */
+    size_t zeros = 0;
+    for (size_t c = 0; c < full.n * full.nfactors; c++)
+        zeros += full.status[c] == RK_OK && full.delta[c] == 0.0 && full.gamma[c] == 0.0;
+    ck_assert_uint_gt(zeros, 0);
+    rsk_grid_free(&full);
+    rsk_grid_free(&fast);
+    rsk_values_free(&v);
+    rsk_states_free(&base);
+    rsk_states_free(&grid);
+    rsk_portfolio_free(&pf);
+    eng_destroy(e);
+}
+
+START_TEST(reuse_unmoved_is_bitwise_full_revaluation_sample)
+{
+    assert_reuse_matches(&sample);
+}
+END_TEST
+
+START_TEST(reuse_unmoved_is_bitwise_full_revaluation_w1)
+{
+    assert_reuse_matches(&big);
+}
+END_TEST
+
 typedef struct canceller {
     eng_request *req;
     long after_us;
@@ -372,12 +417,14 @@ Suite *test_suite(void)
     tcase_add_test(tc, fast_entries_close_to_reference);
     tcase_add_test(tc, pnl_matches_reference);
     tcase_add_test(tc, deterministic_across_workers_and_topologies);
+    tcase_add_test(tc, reuse_unmoved_is_bitwise_full_revaluation_sample);
     suite_add_tcase(s, tc);
     TCase *tb = tcase_create("w1");
     tcase_set_timeout(tb, 300);
     tcase_add_checked_fixture(tb, big_setup, big_teardown);
     tcase_add_test(tb, deadline_gives_partial_grid);
     tcase_add_test(tb, cancel_from_another_thread);
+    tcase_add_test(tb, reuse_unmoved_is_bitwise_full_revaluation_w1);
     suite_add_tcase(s, tb);
     return s;
 }
