@@ -34,9 +34,10 @@ Holding req->mu while submitting a stage is safe: the engine never calls a compl
  * so a request's memory is its P&L (books x scenarios, the answer) plus two slots. Blocks are
  * also what the riskengine program evaluates (rsk_states_from_shocks over blocks from scenario
  * 0), which is what makes the numbers bitwise equal to its. Two slots give the overlap the
- * program gets: block g+1's states are made while block g... here, block g+2's states are made
- * right after block g+1 is submitted, while it runs; a block that finishes first waits for
- * req->mu until they are ready (making 64 states costs far less than revaluing a book in them).
+ * program gets (its thread makes block g+1's states while block g runs): here block g+2's
+ * states are made right after block g+1 is submitted, while it runs; a block that finishes
+ * first waits for req->mu until they are ready (making 64 states costs far less than revaluing
+ * a book in them).
  * A block's engine request cannot be freed in its own callback; block g's task is released in
  * block g+1's callback, after the waiters and cancellers that took it as `cur` have left
  * (slot_users), so that slot g % 2 is free for block g+2.

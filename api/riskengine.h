@@ -420,7 +420,9 @@ RK_API rk_status rk_request_set_callback(rk_request *req, rk_request_done_fn fn,
  * deadline: absolute rk_now_ns() time, or RK_DEADLINE_NONE. Work not done by the deadline is
  * marked RK_DEADLINE in the result (and the request completes within a small overshoot of it).
  * A result from a previous submission that was not taken is recycled. Returns RK_OK;
- * RK_BAD_ARGUMENT (NULL); RK_BUSY when already running; RK_NO_MEMORY. Owner only. */
+ * RK_BAD_ARGUMENT (NULL); RK_BUSY when already running; RK_NO_MEMORY; for scenario measures
+ * also RK_NOT_FOUND (no scenarios.csv) and RK_NUMERIC (the covariance has no Cholesky factor).
+ * Scenario measures allocate here on first use (see the file comment). Owner only. */
 RK_API rk_status rk_request_submit(rk_request *req, int64_t deadline);
 
 /** Waits until the request is complete or until the absolute time `until` (RK_DEADLINE_NONE:
