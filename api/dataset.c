@@ -407,5 +407,30 @@ rk_status rk_dataset_error(const rk_dataset *d, size_t k, rk_error_info *out)
     out->scenario = RK_NONE;
     out->code = e->code;
     out->message = e->message;
+    out->measure = 0;
     return RK_OK;
+}
+
+size_t rk_dataset_scenarios(const rk_dataset *d)
+{
+    return d != NULL && d->ds.has_scenarios ? d->ds.scen.n : 0;
+}
+
+const char *rk_dataset_scenario_name(const rk_dataset *d, size_t scenario)
+{
+    return scenario < rk_dataset_scenarios(d) ? d->ds.scen.name[scenario] : NULL;
+}
+
+rk_status rk_dataset_find_scenario(const rk_dataset *d, const char *name, size_t *index)
+{
+    if (d == NULL || name == NULL || index == NULL)
+        return RK_BAD_ARGUMENT;
+    size_t n = rk_dataset_scenarios(d);
+    for (size_t s = 0; s < n; s++) {
+        if (strcmp(d->ds.scen.name[s], name) == 0) {
+            *index = s;
+            return RK_OK;
+        }
+    }
+    return RK_NOT_FOUND;
 }

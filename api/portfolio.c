@@ -227,6 +227,9 @@ static void publish(rk_portfolio *pf, rk_snap *s, size_t first, size_t n, const 
     if (cov != NULL)
         memcpy(s->cov, cov, F * F * sizeof(double));
     s->version = ++pf->version;
+    if (cov != NULL)
+        ++pf->cov_gen;
+    s->cov_gen = pf->cov_gen;
     s->refs = 1;
     s->next = NULL;
     pf->cur = s;
@@ -279,6 +282,30 @@ rk_status rk_portfolio_set_covariance(rk_portfolio *pf, const double *cov, size_
     return RK_OK;
 }
 
+/* One factor is cached, for the latest generation asked for: market updates of values keep the
+ * covariance's generation, so a stream of Monte Carlo requests between covariance updates
+ * factors it once. The copy out costs F x F, far below the factorisation. */
+rk_status rk_snap_cholesky(rk_portfolio *pf, const rk_snap *s, double *L)
+{
+    size_t F = pf->ds->ds.mkt.nfactors;
+    rk_status rc;
+    pthread_mutex_lock(&pf->chol_mu);
+    if (pf->chol == NULL && (pf->chol = malloc((F ? F * F : 1) * sizeof(double))) == NULL) {
+        rc = RK_NO_MEMORY;
+        goto unlock;
+    }
+    if (pf->chol_gen != s->cov_gen) {
+        pf->chol_rc = rsk_cholesky(s->cov, F, pf->chol);
+        pf->chol_gen = s->cov_gen;
+    }
+    rc = pf->chol_rc;
+    if (rc == RK_OK && F > 0)
+        memcpy(L, pf->chol, F * F * sizeof(double));
+unlock:
+    pthread_mutex_unlock(&pf->chol_mu);
+    return rc;
+}
+
 uint64_t rk_portfolio_market_version(const rk_portfolio *pf)
 {
     if (pf == NULL)
@@ -313,6 +340,7 @@ rk_status rk_portfolio_create(rk_engine *e, rk_dataset *ds, rk_portfolio **out)
     pf->ds = ds;
     pthread_mutex_init(&pf->mkt_mu, NULL);
     pthread_mutex_init(&pf->pool_mu, NULL);
+    pthread_mutex_init(&pf->chol_mu, NULL);
     rk_status rc = RK_NO_MEMORY;
     size_t n = ds->ds.pos.n;
     pf->pos_msg = calloc(n ? n : 1, sizeof *pf->pos_msg);
@@ -329,6 +357,7 @@ rk_status rk_portfolio_create(rk_engine *e, rk_dataset *ds, rk_portfolio **out)
     if (m->nfactors > 0)
         memcpy(pf->cur->cov, m->cov, m->nfactors * m->nfactors * sizeof(double));
     pf->cur->version = pf->version = 1;
+    pf->cur->cov_gen = pf->cov_gen = 1;
     pf->cur->refs = 1;
     atomic_init(&pf->version_hint, 1);
     rc = rsk_portfolio_build(&ds->ds, e->eng, &pf->pf);
@@ -342,6 +371,7 @@ fail:
     free(pf->pos_msg);
     pthread_mutex_destroy(&pf->mkt_mu);
     pthread_mutex_destroy(&pf->pool_mu);
+    pthread_mutex_destroy(&pf->chol_mu);
     atomic_fetch_sub_explicit(&ds->users, 1, memory_order_acq_rel);
     free(pf);
     return rc;
@@ -360,8 +390,10 @@ void rk_portfolio_destroy(rk_portfolio *pf)
         snap_free(s);
     }
     free(pf->pos_msg);
+    free(pf->chol);
     pthread_mutex_destroy(&pf->mkt_mu);
     pthread_mutex_destroy(&pf->pool_mu);
+    pthread_mutex_destroy(&pf->chol_mu);
     /* acq_rel: pairs with the seal; the data set may be freed after this */
     atomic_fetch_sub_explicit(&pf->ds->users, 1, memory_order_acq_rel);
     free(pf);

@@ -1,8 +1,8 @@
 /*
  * request.c - rk_request and rk_result: a request runs as a short chain of engine stages,
- * values -> grid -> parametric VaR, each started from the previous stage's completion
- * callback, so that an asynchronous request completes (and its callback fires) without any
- * thread waiting for it.
+ * values -> grid -> parametric VaR -> scenario P&L blocks (scenario VaR, then stress), each
+ * started from the previous stage's completion callback, so that an asynchronous request
+ * completes (and its callback fires) without any thread waiting for it.
  *
  * Order of operations for one submission:
  *   submit (owner)      takes a result from the portfolio's pool, pins the market snapshot,
@@ -14,10 +14,33 @@
  *   grid callback       reduces the grid, computes parametric VaR, completes.
  *   complete            status and timings, unpins the snapshot, calls the user's callback,
  *                       then under req->mu sets DONE and wakes waiters.
- * Holding req->mu while submitting a stage is safe: the engine never calls a completion
+ *   scenario blocks      after values (and the grid, when asked): the callback that ends the
+                       previous stage prepares block 0's and block 1's market states and
+                       submits block 0. Each block's callback (pnl_done), under req->mu:
+                       reduces its block into the set's P&L, releases the block before it,
+                       submits the next block (its states are ready) and then prepares the
+                       states of the one after, into the slot of the block just finished;
+                       or, when cancelled, cut short or past the deadline, records every
+                       block not submitted as missing and completes.
+Holding req->mu while submitting a stage is safe: the engine never calls a completion
  * callback from inside eng_submit for a job with tiles (an empty job has no engine request and
  * is completed by the caller instead), and the engine's locks are never held around callbacks,
  * so the lock order is always req->mu -> engine lock.
+ *
+ * Scenario blocks: why a chain of blocks of RSK_STATE_BLOCK scenarios and not one engine request
+ * over every scenario. One request would need the market states of all scenarios at once
+ * (scenarios x underlyings) and per-worker accumulators for all of them (workers x scenarios x
+ * books), both growing without bound with the scenario count; a block needs one block of each,
+ * so a request's memory is its P&L (books x scenarios, the answer) plus two slots. Blocks are
+ * also what the riskengine program evaluates (rsk_states_from_shocks over blocks from scenario
+ * 0), which is what makes the numbers bitwise equal to its. Two slots give the overlap the
+ * program gets (its thread makes block g+1's states while block g runs): here block g+2's
+ * states are made right after block g+1 is submitted, while it runs; a block that finishes
+ * first waits for req->mu until they are ready (making 64 states costs far less than revaluing
+ * a book in them).
+ * A block's engine request cannot be freed in its own callback; block g's task is released in
+ * block g+1's callback, after the waiters and cancellers that took it as `cur` have left
+ * (slot_users), so that slot g % 2 is free for block g+2.
  *
  * Engine requests of a submission stay alive (owned by the result's tasks) until the result is
  * recycled. A waiter or canceller reads `cur` under req->mu and then calls into the engine
@@ -38,13 +61,17 @@
 #define MEASURES_KNOWN                                                                             \
     (RK_MEASURE_VALUES | RK_MEASURE_GRID | RK_MEASURE_PARAMETRIC_VAR | RK_MEASURE_SCENARIO_VAR | \
      RK_MEASURE_STRESS)
-#define MEASURES_OFFERED (RK_MEASURE_VALUES | RK_MEASURE_GRID | RK_MEASURE_PARAMETRIC_VAR)
+#define MEASURES_SCEN (RK_MEASURE_SCENARIO_VAR | RK_MEASURE_STRESS)
+#define BLOCK ((size_t)RSK_STATE_BLOCK)
 
 struct rk_request {
     rk_portfolio *pf;       /* [imm] */
     /* Options for the next submission. [owner] */
     unsigned measures;
-    double bump, confidence, horizon;
+    double bump, confidence, horizon, es_confidence;
+    bool scen_mc;           /* scenario VaR from Monte Carlo (else scenarios.csv) */
+    size_t scen_n;          /* Monte Carlo scenarios */
+    uint64_t seed;
     rk_request_done_fn cb;
     void *cb_arg;
 
@@ -54,6 +81,9 @@ struct rk_request {
     bool cancelled;         /* [mu] cancel was asked during this submission */
     unsigned users;         /* [mu] waiters/cancellers using `cur` outside the lock */
     eng_request *cur;       /* [mu] the running (or last) stage's engine request; NULL between */
+    int cur_slot;           /* [mu] the slot of `cur` when it is a scenario block, else -1 */
+    unsigned slot_users[2]; /* [mu] of `users`, those that took `cur` while it was that slot's
+                               block: the block may be released when its count is 0 */
     rk_result *res;         /* [mu] the submission's result until taken */
     /* Copied at submit, read by the stage callbacks. [imm while running] */
     rk_request_done_fn run_cb;
@@ -78,6 +108,17 @@ static void result_free(rk_result *r)
     free(r->val_req);
     rsk_workspace_fini(&r->ws_values);
     rsk_workspace_fini(&r->ws_grid);
+    for (size_t k = 0; k < 2; k++) {
+        rsk_pnl_free(&r->sets[k].pnl);
+        rsk_states_free(&r->blk[k]);
+        rsk_workspace_fini(&r->ws_pnl[k]);
+    }
+    free(r->L);
+    free(r->shock);
+    free(r->mc_work);
+    free(r->sv_var);
+    free(r->sv_es);
+    free(r->sort_work);
     free(r);
 }
 
@@ -95,8 +136,10 @@ static rk_result *result_new(rk_portfolio *pf)
     r->pv_work = calloc(rows * (F ? F : 1), sizeof(double));
     r->val_ok = calloc(rows, sizeof(uint64_t));
     r->val_req = calloc(rows, sizeof(uint64_t));
+    r->sv_var = calloc(rows, sizeof(double));
+    r->sv_es = calloc(rows, sizeof(double));
     if (r->pv.sigma == NULL || r->pv.var == NULL || r->pv.contrib == NULL || r->pv_work == NULL ||
-        r->val_ok == NULL || r->val_req == NULL) {
+        r->val_ok == NULL || r->val_req == NULL || r->sv_var == NULL || r->sv_es == NULL) {
         result_free(r);
         return NULL;
     }
@@ -125,6 +168,11 @@ static void result_recycle(rk_result *r)
     if (r->tg != NULL)
         rsk_task_release(r->tg);
     r->tv = r->tg = NULL;
+    for (size_t k = 0; k < 2; k++) {
+        if (r->tp[k] != NULL)
+            rsk_task_release(r->tp[k]);
+        r->tp[k] = NULL;
+    }
     rk_snap_unpin(r->pf, r->snap);
     r->snap = NULL;
     rk_portfolio *pf = r->pf;
@@ -164,7 +212,12 @@ rk_status rk_request_create(rk_portfolio *pf, rk_request **out)
     r->measures = RK_MEASURE_VALUES | RK_MEASURE_GRID | RK_MEASURE_PARAMETRIC_VAR;
     r->bump = 1e-4;
     r->confidence = 0.99;
+    r->es_confidence = 0.975;
     r->horizon = 1.0;
+    r->scen_mc = true;
+    r->scen_n = 1000;
+    r->seed = 1;
+    r->cur_slot = -1;
     pthread_mutex_init(&r->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -211,12 +264,21 @@ static rk_status idle(rk_request *req)
     return running ? RK_BUSY : RK_OK;
 }
 
+/* Scenarios in the portfolio's data set's scenarios.csv (0 when none). */
+static size_t file_scenarios(const rk_request *req)
+{
+    const dat_dataset *ds = &req->pf->ds->ds;
+    return ds->has_scenarios ? ds->scen.n : 0;
+}
+
 rk_status rk_request_set_measures(rk_request *req, unsigned measures)
 {
     if (req == NULL || measures == 0 || (measures & ~(unsigned)MEASURES_KNOWN) != 0)
         return RK_BAD_ARGUMENT;
-    if ((measures & ~(unsigned)MEASURES_OFFERED) != 0)
-        return RK_UNSUPPORTED;
+    bool need_file = (measures & RK_MEASURE_STRESS) ||
+                     ((measures & RK_MEASURE_SCENARIO_VAR) && !req->scen_mc);
+    if (need_file && file_scenarios(req) == 0)
+        return RK_NOT_FOUND;
     rk_status rc = idle(req);
     if (rc == RK_OK)
         req->measures = measures;
@@ -240,6 +302,41 @@ rk_status rk_request_set_confidence(rk_request *req, double alpha)
     rk_status rc = idle(req);
     if (rc == RK_OK)
         req->confidence = alpha;
+    return rc;
+}
+
+rk_status rk_request_set_es_confidence(rk_request *req, double alpha)
+{
+    if (req == NULL || !(alpha > 0 && alpha < 1))
+        return RK_BAD_ARGUMENT;
+    rk_status rc = idle(req);
+    if (rc == RK_OK)
+        req->es_confidence = alpha;
+    return rc;
+}
+
+rk_status rk_request_set_scenarios(rk_request *req, size_t n, uint64_t seed)
+{
+    if (req == NULL || n == 0 || n > RK_SCENARIOS_MAX)
+        return RK_BAD_ARGUMENT;
+    rk_status rc = idle(req);
+    if (rc == RK_OK) {
+        req->scen_mc = true;
+        req->scen_n = n;
+        req->seed = seed;
+    }
+    return rc;
+}
+
+rk_status rk_request_set_historical(rk_request *req)
+{
+    if (req == NULL)
+        return RK_BAD_ARGUMENT;
+    if (file_scenarios(req) == 0)
+        return RK_NOT_FOUND;
+    rk_status rc = idle(req);
+    if (rc == RK_OK)
+        req->scen_mc = false;
     return rc;
 }
 
@@ -271,9 +368,111 @@ static unsigned implied(unsigned m)
 {
     if (m & RK_MEASURE_PARAMETRIC_VAR)
         m |= RK_MEASURE_GRID;
-    if (m & RK_MEASURE_GRID)
+    if (m & (RK_MEASURE_GRID | MEASURES_SCEN))
         m |= RK_MEASURE_VALUES;
     return m;
+}
+
+/* Why the next stage or block must not start: cancelled, the last one cut short (`code`), or
+ * the deadline passed; RK_OK to go on. req->mu held. */
+static rk_status stop_reason(const rk_request *req, rk_status code)
+{
+    if (req->cancelled)
+        return RK_CANCELLED;
+    if (code != RK_OK)
+        return code;
+    if (req->deadline != RK_DEADLINE_NONE && eng_now_ns() >= req->deadline)
+        return RK_DEADLINE;
+    return RK_OK;
+}
+
+/* The set, first scenario and count of block g (blocks of every set, in order). */
+static rk_scen_set *block_at(rk_result *res, size_t g, size_t *first, size_t *count)
+{
+    *first = *count = 0;
+    for (size_t k = 0; k < res->nsets; k++) {
+        rk_scen_set *s = &res->sets[k];
+        if (g < s->nblocks) {
+            *first = g * BLOCK;
+            *count = s->n - *first < BLOCK ? s->n - *first : BLOCK;
+            return s;
+        }
+        g -= s->nblocks;
+    }
+    return NULL;
+}
+
+/* Market states of block g into slot g % 2: shocks from Monte Carlo or from the file, then
+ * rsk_states_from_shocks over the block, exactly as the riskengine program makes them. */
+static void block_prepare(rk_result *res, size_t g)
+{
+    const dat_dataset *ds = &res->pf->ds->ds;
+    size_t F = ds->mkt.nfactors, first, count;
+    rk_scen_set *s = block_at(res, g, &first, &count);
+    if (s->mc)
+        rsk_mc_shocks(res->L, F, s->seed, first, count, res->horizon, res->mc_work, res->shock);
+    else if (F > 0)
+        memcpy(res->shock, ds->scen.shock + first * F, count * F * sizeof(double));
+    /* cannot fail: the slot was reserved for BLOCK states of this market at submit */
+    rsk_states_from_shocks_fill(&res->view, res->shock, count, &res->blk[g % 2]);
+}
+
+static void pnl_done(eng_request *er, void *arg);
+
+/* Submits block g (its states ready in slot g % 2) and makes it `cur`. req->mu held. */
+static rk_status block_submit(rk_request *req, size_t g)
+{
+    rk_result *res = req->res;
+    size_t first, count, slot = g % 2;
+    rk_scen_set *s = block_at(res, g, &first, &count);
+    rsk_submit sub = {
+        .deadline_ns = req->deadline, .ws = &res->ws_pnl[slot], .done = pnl_done, .done_arg = req};
+    rsk_task *t;
+    rk_status rc = rsk_pnl_submit(req->pf->eng->eng, &req->pf->pf, &res->blk[slot], first,
+                                  &res->values, &sub, &s->pnl, &t);
+    if (rc != RK_OK)
+        return rc;
+    res->tp[slot] = t;
+    res->g_run = g;
+    req->cur = rsk_task_request(t);
+    req->cur_slot = (int)slot;
+    pthread_cond_broadcast(&req->cv); /* a waiter between blocks moves on to this one */
+    return RK_OK;
+}
+
+/* Blocks g_from.. will not run: their cells are missing with `code`. */
+static void blocks_skip(rk_result *res, size_t g_from, rk_status code)
+{
+    for (size_t g = g_from; g < res->nblocks; g++) {
+        size_t first, count;
+        rk_scen_set *s = block_at(res, g, &first, &count);
+        rsk_pnl_skip(&res->pf->pf, count, code, &s->pnl);
+    }
+    if (g_from < res->nblocks && res->scen_stop == RK_OK)
+        res->scen_stop = code;
+}
+
+/* After values and grid: starts the scenario blocks, or records why they will not run (`why`).
+ * Returns true when a block is running (its callback continues). req->mu held. */
+static bool scen_begin(rk_request *req, rk_status why)
+{
+    rk_result *res = req->res;
+    if (res->nsets == 0)
+        return false;
+    res->scen_t0 = eng_now_ns();
+    if (why == RK_OK && req->pf->pf.nchunks == 0)
+        return false; /* no valid position: nothing to revalue, every sum is 0 */
+    if (why == RK_OK) {
+        block_prepare(res, 0);
+        why = block_submit(req, 0);
+        if (why == RK_OK) {
+            if (res->nblocks > 1)
+                block_prepare(res, 1);
+            return true;
+        }
+    }
+    blocks_skip(res, 0, why);
+    return false;
 }
 
 /* The last stage is over: VaR, status, timings, callback, DONE. No lock held. */
@@ -306,6 +505,22 @@ static void complete(rk_request *req)
         res->status = res->iv.stop_code;
     if (res->status == RK_OK && (res->measures & RK_MEASURE_GRID))
         res->status = res->grid_skip != RK_OK ? res->grid_skip : res->ig.stop_code;
+    if (res->var_set >= 0) {
+        /* over every scenario's P&L as summed, as the riskengine program does */
+        const rk_scen_set *s = &res->sets[res->var_set];
+        rk_status rc = RK_OK;
+        for (size_t b = 0; b <= nb && rc == RK_OK; b++)
+            rc = rsk_var_es(s->pnl.pnl + b * s->n, s->n, res->confidence, res->es_confidence,
+                            res->sort_work, &res->sv_var[b], &res->sv_es[b]);
+        res->has_sv = rc == RK_OK;
+        if (rc != RK_OK && res->status == RK_OK)
+            res->status = rc;
+    }
+    if (res->nsets > 0) {
+        res->scen_ns = eng_now_ns() - res->scen_t0;
+        if (res->status == RK_OK)
+            res->status = res->scen_stop;
+    }
     res->completed_ns = eng_now_ns();
     rk_engine *e = req->pf->eng;
     /* relaxed: statistics */
@@ -329,47 +544,88 @@ static void grid_done(eng_request *er, void *arg)
     pthread_mutex_lock(&req->mu); /* the values callback has finished recording tg */
     rk_result *res = req->res;
     rsk_task_reduce(res->tg, &res->ig);
+    if (scen_begin(req, stop_reason(req, res->ig.stop_code))) {
+        pthread_mutex_unlock(&req->mu);
+        return; /* pnl_done continues */
+    }
     pthread_mutex_unlock(&req->mu);
     complete(req);
 }
 
-/* After the values stage: start the grid or complete. No lock held. */
+/* A scenario block is over: reduce it, release the one before, go on or complete. */
+static void pnl_done(eng_request *er, void *arg)
+{
+    (void)er;
+    rk_request *req = arg;
+    pthread_mutex_lock(&req->mu);
+    rk_result *res = req->res;
+    size_t g = res->g_run, slot = g % 2, other = slot ^ 1;
+    rsk_run_info info;
+    rsk_task_reduce(res->tp[slot], &info);
+    res->scen_tiles += info.stats.tiles;
+    res->scen_tiles_ok += info.stats.tiles_ok;
+    if (info.stats.channel_max > res->scen_chan)
+        res->scen_chan = info.stats.channel_max;
+    if (info.stop_code != RK_OK && res->scen_stop == RK_OK)
+        res->scen_stop = info.stop_code;
+    if (res->tp[other] != NULL) {
+        /* Block g - 1: its callback has left req->mu and only returns; whoever took it as
+         * `cur` leaves promptly (it is complete). */
+        while (req->slot_users[other] > 0)
+            pthread_cond_wait(&req->cv, &req->mu);
+        rsk_task_release(res->tp[other]);
+        res->tp[other] = NULL;
+    }
+    size_t next = g + 1;
+    if (next < res->nblocks) {
+        rk_status why = stop_reason(req, info.stop_code);
+        if (why == RK_OK)
+            why = block_submit(req, next);
+        if (why == RK_OK) {
+            /* block next + 1 into this block's slot, while block next runs */
+            if (next + 1 < res->nblocks)
+                block_prepare(res, next + 1);
+            pthread_mutex_unlock(&req->mu);
+            return;
+        }
+        blocks_skip(res, next, why);
+    }
+    pthread_mutex_unlock(&req->mu);
+    complete(req);
+}
+
+/* After the values stage: start the grid, or the scenario blocks, or complete. No lock held. */
 static void after_values(rk_request *req)
 {
     pthread_mutex_lock(&req->mu);
     rk_result *res = req->res;
     rsk_task_reduce(res->tv, &res->iv);
-    if (!(res->measures & RK_MEASURE_GRID)) {
-        pthread_mutex_unlock(&req->mu);
-        complete(req);
-        return;
-    }
-    rk_status why = RK_OK;
-    if (req->cancelled)
-        why = RK_CANCELLED;
-    else if (res->iv.stop_code != RK_OK)
-        why = res->iv.stop_code;
-    else if (req->deadline != RK_DEADLINE_NONE && eng_now_ns() >= req->deadline)
-        why = RK_DEADLINE;
-    if (why == RK_OK) {
-        rsk_submit sub = {.deadline_ns = req->deadline,
-                          .ws = &res->ws_grid,
-                          .done = grid_done,
-                          .done_arg = req};
-        why = rsk_grid_submit(req->pf->eng->eng, &req->pf->pf, &res->states, res->bump,
-                              &res->values, true, &sub, &res->grid, &res->tg);
+    rk_status why = stop_reason(req, res->iv.stop_code);
+    if (res->measures & RK_MEASURE_GRID) {
         if (why == RK_OK) {
-            req->cur = rsk_task_request(res->tg);
-            if (req->cur != NULL) {
-                pthread_mutex_unlock(&req->mu);
-                return; /* grid_done continues */
+            rsk_submit sub = {.deadline_ns = req->deadline,
+                              .ws = &res->ws_grid,
+                              .done = grid_done,
+                              .done_arg = req};
+            why = rsk_grid_submit(req->pf->eng->eng, &req->pf->pf, &res->states, res->bump,
+                                  &res->values, true, &sub, &res->grid, &res->tg);
+            if (why == RK_OK) {
+                req->cur = rsk_task_request(res->tg);
+                if (req->cur != NULL) {
+                    pthread_mutex_unlock(&req->mu);
+                    return; /* grid_done continues */
+                }
+                rsk_task_reduce(res->tg, &res->ig); /* an empty job: done already */
+            } else {
+                res->tg = NULL;
             }
-            rsk_task_reduce(res->tg, &res->ig); /* an empty job: done already */
-        } else {
-            res->tg = NULL;
         }
+        res->grid_skip = why;
     }
-    res->grid_skip = why;
+    if (scen_begin(req, why)) {
+        pthread_mutex_unlock(&req->mu);
+        return; /* pnl_done continues */
+    }
     pthread_mutex_unlock(&req->mu);
     complete(req);
 }
@@ -378,6 +634,88 @@ static void values_done(eng_request *er, void *arg)
 {
     (void)er;
     after_values(arg);
+}
+
+/* The scenario sets of a submission and their memory: P&L arrays (kept when the shape is the
+ * same), two slots of block states, shock buffers, the Cholesky factor for Monte Carlo and the
+ * VaR/ES scratch. Allocates on first use and on a change of shape only. Owner thread. */
+static rk_status scen_setup(const rk_request *req, rk_result *res)
+{
+    res->nsets = 0;
+    res->var_set = res->stress_set = -1;
+    res->nblocks = 0;
+    res->g_run = 0;
+    res->scen_stop = RK_OK;
+    res->has_sv = false;
+    res->scen_t0 = res->scen_ns = 0;
+    res->scen_tiles = res->scen_tiles_ok = res->scen_chan = 0;
+    res->es_confidence = req->es_confidence;
+    unsigned m = res->measures;
+    if (!(m & MEASURES_SCEN))
+        return RK_OK;
+    const dat_dataset *ds = &req->pf->ds->ds;
+    size_t F = ds->mkt.nfactors, U = ds->mkt.nund, nb = ds->pos.nbooks, nfile = file_scenarios(req);
+    bool any_mc = false;
+    if (m & RK_MEASURE_SCENARIO_VAR) {
+        rk_scen_set *set = &res->sets[res->nsets];
+        set->mc = req->scen_mc;
+        set->n = req->scen_mc ? req->scen_n : nfile;
+        set->seed = req->seed;
+        any_mc = set->mc;
+        res->var_set = (int)res->nsets++;
+    }
+    if (m & RK_MEASURE_STRESS) {
+        if (res->var_set >= 0 && !res->sets[res->var_set].mc) {
+            res->stress_set = res->var_set; /* the same scenarios: computed once */
+        } else {
+            rk_scen_set *set = &res->sets[res->nsets];
+            set->mc = false;
+            set->n = nfile;
+            set->seed = 0;
+            res->stress_set = (int)res->nsets++;
+        }
+    }
+    for (size_t k = 0; k < res->nsets; k++) {
+        rk_scen_set *set = &res->sets[k];
+        if (set->n == 0)
+            return RK_NOT_FOUND; /* no scenarios.csv */
+        set->nblocks = (set->n + BLOCK - 1) / BLOCK;
+        res->nblocks += set->nblocks;
+        rk_status rc = rsk_pnl_reuse(&set->pnl, ds->pos.n, nb, set->n);
+        if (rc != RK_OK)
+            return rc;
+        rsk_requested_cells(&ds->pos, nb, set->n, set->pnl.req_cells);
+    }
+    size_t fb = BLOCK * (F ? F : 1);
+    if (res->shock == NULL) {
+        res->shock = malloc(fb * sizeof(double));
+        res->mc_work = malloc(fb * sizeof(double));
+        if (res->shock == NULL || res->mc_work == NULL)
+            return RK_NO_MEMORY;
+    }
+    for (size_t k = 0; k < 2; k++) {
+        rk_status rc = rsk_states_reserve(&res->blk[k], BLOCK, U);
+        if (rc != RK_OK)
+            return rc;
+    }
+    if (any_mc) {
+        if (res->L == NULL && (res->L = malloc((F ? F * F : 1) * sizeof(double))) == NULL)
+            return RK_NO_MEMORY;
+        rk_status rc = rk_snap_cholesky(req->pf, res->snap, res->L);
+        if (rc != RK_OK)
+            return rc;
+    }
+    if (res->var_set >= 0) {
+        size_t n = res->sets[res->var_set].n;
+        if (res->sort_cap < n) {
+            free(res->sort_work);
+            res->sort_cap = 0;
+            if ((res->sort_work = malloc(n * sizeof(double))) == NULL)
+                return RK_NO_MEMORY;
+            res->sort_cap = n;
+        }
+    }
+    return RK_OK;
 }
 
 rk_status rk_request_submit(rk_request *req, int64_t deadline)
@@ -418,6 +756,8 @@ rk_status rk_request_submit(rk_request *req, int64_t deadline)
     res->view.cov = res->snap->cov;
     rk_status rc = res->states.x == NULL ? rsk_states_grid(&res->view, res->bump, &res->states)
                                          : rsk_states_grid_fill(&res->view, res->bump, &res->states);
+    if (rc == RK_OK)
+        rc = scen_setup(req, res);
     if (rc != RK_OK) {
         result_recycle(res);
         return rc;
@@ -430,6 +770,7 @@ rk_status rk_request_submit(rk_request *req, int64_t deadline)
     req->run_cb = req->cb;
     req->run_cb_arg = req->cb_arg;
     req->deadline = deadline;
+    req->cur_slot = -1;
     rsk_submit sub = {
         .deadline_ns = deadline, .ws = &res->ws_values, .done = values_done, .done_arg = req};
     rc = rsk_values_submit(pf->eng->eng, &pf->pf, &res->states, 0, &sub, &res->values, &res->tv);
@@ -472,11 +813,16 @@ rk_status rk_request_wait(rk_request *req, int64_t until)
     while (req->state != REQ_DONE) {
         eng_request *er = req->cur;
         if (er != NULL) {
+            int slot = req->cur_slot;
             req->users++;
+            if (slot >= 0)
+                req->slot_users[slot]++;
             pthread_mutex_unlock(&req->mu);
             /* Drives the stage's deadline expiry too; returns once its callback has run. */
             rk_status w = eng_wait(er, until);
             pthread_mutex_lock(&req->mu);
+            if (slot >= 0 && --req->slot_users[slot] == 0)
+                pthread_cond_broadcast(&req->cv);
             if (--req->users == 0)
                 pthread_cond_broadcast(&req->cv);
             if (w == RK_TIMEOUT && req->state != REQ_DONE) {
@@ -518,13 +864,19 @@ rk_status rk_request_cancel(rk_request *req)
         atomic_fetch_add_explicit(&req->pf->eng->cancels, 1, memory_order_relaxed);
     req->cancelled = true;
     eng_request *er = req->cur;
-    if (er != NULL)
+    int slot = req->cur_slot;
+    if (er != NULL) {
         req->users++;
+        if (slot >= 0)
+            req->slot_users[slot]++;
+    }
     pthread_mutex_unlock(&req->mu);
     if (er == NULL)
         return RK_OK; /* between stages: the next stage sees `cancelled` */
     eng_cancel(er); /* may run the stage's callback on this thread */
     pthread_mutex_lock(&req->mu);
+    if (slot >= 0 && --req->slot_users[slot] == 0)
+        pthread_cond_broadcast(&req->cv);
     if (--req->users == 0)
         pthread_cond_broadcast(&req->cv);
     pthread_mutex_unlock(&req->mu);
@@ -687,6 +1039,79 @@ rk_status rk_result_parametric_var(const rk_result *res, size_t book, double *va
     return RK_OK;
 }
 
+/* The set of a scenario measure, or NULL when not computed. */
+static const rk_scen_set *scen_set(const rk_result *res, unsigned measure)
+{
+    int k = measure == RK_MEASURE_SCENARIO_VAR ? res->var_set
+            : measure == RK_MEASURE_STRESS     ? res->stress_set
+                                               : -1;
+    return k >= 0 && (res->measures & measure) ? &res->sets[k] : NULL;
+}
+
+size_t rk_result_scenarios(const rk_result *res, unsigned measure)
+{
+    const rk_scen_set *s = res != NULL ? scen_set(res, measure) : NULL;
+    return s != NULL ? s->n : 0;
+}
+
+rk_status rk_result_scenario_pnl(const rk_result *res, size_t book, size_t scenario, double *pnl)
+{
+    set_nan(pnl);
+    if (res == NULL || book > rk_result_books(res))
+        return RK_BAD_ARGUMENT;
+    const rk_scen_set *s = scen_set(res, RK_MEASURE_SCENARIO_VAR);
+    if (s == NULL)
+        return RK_NOT_FOUND;
+    if (scenario >= s->n)
+        return RK_BAD_ARGUMENT;
+    if (pnl != NULL)
+        *pnl = s->pnl.pnl[book * s->n + scenario];
+    return RK_OK;
+}
+
+rk_status rk_result_scenario_var(const rk_result *res, size_t book, double *var, double *es)
+{
+    set_nan(var);
+    set_nan(es);
+    if (res == NULL || book > rk_result_books(res))
+        return RK_BAD_ARGUMENT;
+    if (scen_set(res, RK_MEASURE_SCENARIO_VAR) == NULL)
+        return RK_NOT_FOUND;
+    if (!res->has_sv)
+        return res->status != RK_OK ? res->status : RK_INTERNAL;
+    if (var != NULL)
+        *var = res->sv_var[book];
+    if (es != NULL)
+        *es = res->sv_es[book];
+    return RK_OK;
+}
+
+rk_status rk_result_stress(const rk_result *res, size_t scenario, size_t book, double *pnl,
+                           rk_coverage *cov)
+{
+    set_nan(pnl);
+    if (cov != NULL)
+        memset(cov, 0, sizeof *cov);
+    if (res == NULL || book > rk_result_books(res))
+        return RK_BAD_ARGUMENT;
+    const rk_scen_set *s = scen_set(res, RK_MEASURE_STRESS);
+    if (s == NULL)
+        return RK_NOT_FOUND;
+    if (scenario >= s->n)
+        return RK_BAD_ARGUMENT;
+    size_t k = book * s->n + scenario;
+    if (pnl != NULL)
+        *pnl = s->pnl.pnl[k];
+    if (cov != NULL) {
+        cov->cells_requested = res->val_req[book];
+        cov->cells_ok = s->pnl.ok_scen[k];
+        cov->coverage = cov->cells_requested
+                            ? (double)cov->cells_ok / (double)cov->cells_requested
+                            : 1.0;
+    }
+    return RK_OK;
+}
+
 rk_status rk_result_coverage(const rk_result *res, unsigned measure, size_t book,
                              rk_coverage *out)
 {
@@ -705,6 +1130,12 @@ rk_status rk_result_coverage(const rk_result *res, unsigned measure, size_t book
         } else {
             out->cells_requested = res->val_req[book] * rk_result_factors(res);
         }
+    } else if (measure == RK_MEASURE_SCENARIO_VAR || measure == RK_MEASURE_STRESS) {
+        const rk_scen_set *s = scen_set(res, measure);
+        if (s == NULL)
+            return RK_NOT_FOUND;
+        out->cells_requested = s->pnl.req_cells[book];
+        out->cells_ok = s->pnl.ok_cells[book];
     } else {
         return RK_BAD_ARGUMENT;
     }
@@ -722,6 +1153,31 @@ static const char *cell_message(const rk_result *res, size_t i, rk_status code, 
     return rk_strerror(code);
 }
 
+/* Record r (0: values not finite somewhere, 1: scenarios never computed) of position i in set
+ * s, when it exists. */
+static bool scen_record(const rk_result *res, const rk_scen_set *s, unsigned measure, size_t i,
+                        size_t r, rk_error_info *out)
+{
+    if (res->values.status[i] != RK_OK)
+        return false; /* reported with the base value */
+    if (r == 0) {
+        uint32_t nf = atomic_load_explicit(&s->pnl.nfail[i], memory_order_relaxed);
+        if (nf == 0)
+            return false;
+        uint32_t first = atomic_load_explicit(&s->pnl.first_fail[i], memory_order_relaxed);
+        *out = (rk_error_info){i, RK_NONE, first, RK_NUMERIC,
+                               "revalued value is not finite in some scenarios (scenario: the "
+                               "first)",
+                               measure};
+        return true;
+    }
+    if (s->pnl.nmissing[i] == 0)
+        return false;
+    rk_status code = (rk_status)s->pnl.miss_code[i];
+    *out = (rk_error_info){i, RK_NONE, RK_NONE, code, rk_strerror(code), measure};
+    return true;
+}
+
 bool rk_result_next_error(const rk_result *res, size_t *cursor, rk_error_info *out)
 {
     if (res == NULL || cursor == NULL || out == NULL)
@@ -732,7 +1188,7 @@ bool rk_result_next_error(const rk_result *res, size_t *cursor, rk_error_info *o
         rk_status code = (rk_status)res->values.status[c];
         if (code == RK_OK)
             continue;
-        *out = (rk_error_info){c, RK_NONE, RK_NONE, code, cell_message(res, c, code, false)};
+        *out = (rk_error_info){c, RK_NONE, RK_NONE, code, cell_message(res, c, code, false), 0};
         *cursor = c + 1;
         return true;
     }
@@ -746,12 +1202,34 @@ bool rk_result_next_error(const rk_result *res, size_t *cursor, rk_error_info *o
             rk_status code = grid_code(res, i, j);
             if (code == RK_OK)
                 continue;
-            *out = (rk_error_info){i, j, RK_NONE, code, cell_message(res, i, code, true)};
+            *out = (rk_error_info){i, j, RK_NONE, code, cell_message(res, i, code, true),
+                                   RK_MEASURE_GRID};
             *cursor = n + k + 1;
             return true;
         }
     }
-    *cursor = n + n * F;
+    /* Then two slots per position for each scenario measure. */
+    size_t base = n + n * F;
+    if (c < base)
+        c = base;
+    static const unsigned scen_measures[2] = {RK_MEASURE_SCENARIO_VAR, RK_MEASURE_STRESS};
+    for (size_t m = 0; m < 2; m++) {
+        size_t lo = base + m * 2 * n, hi = lo + 2 * n;
+        const rk_scen_set *s = scen_set(res, scen_measures[m]);
+        if (s == NULL || c >= hi) {
+            if (c < hi)
+                c = hi;
+            continue;
+        }
+        for (; c < hi; c++) {
+            size_t k = c - lo;
+            if (scen_record(res, s, scen_measures[m], k / 2, k % 2, out)) {
+                *cursor = c + 1;
+                return true;
+            }
+        }
+    }
+    *cursor = c;
     return false;
 }
 
@@ -770,8 +1248,11 @@ rk_status rk_result_timings(const rk_result *res, rk_timings *out)
     out->values_ns = v->completed_ns > v->submitted_ns ? v->completed_ns - v->submitted_ns : 0;
     out->grid_ns = g->completed_ns > g->submitted_ns ? g->completed_ns - g->submitted_ns : 0;
     out->var_ns = res->var_ns;
-    out->tiles = v->tiles + g->tiles;
-    out->tiles_ok = v->tiles_ok + g->tiles_ok;
+    out->tiles = v->tiles + g->tiles + res->scen_tiles;
+    out->tiles_ok = v->tiles_ok + g->tiles_ok + res->scen_tiles_ok;
     out->channel_max = v->channel_max > g->channel_max ? v->channel_max : g->channel_max;
+    if (res->scen_chan > out->channel_max)
+        out->channel_max = res->scen_chan;
+    out->scenarios_ns = res->scen_ns;
     return RK_OK;
 }

@@ -16,7 +16,8 @@
  *                 underlying values and covariance that may be updated between and during
  *                 requests. Every update publishes a new immutable snapshot with a new version;
  *                 a request computes on the snapshot current when it was submitted.
- *   rk_request    what to compute (values, grid, parametric VaR), run synchronously or
+ *   rk_request    what to compute (values, grid, parametric VaR, scenario P&L with VaR and
+ *                 ES from Monte Carlo or historical scenarios, stress), run synchronously or
  *                 submitted and then waited for, with a deadline, cancellable, with an optional
  *                 completion callback. A request is reusable: submit it again once complete.
  *   rk_result     the numbers: per-cell values and codes, error records, per-book aggregates,
@@ -30,7 +31,10 @@
  * Memory. Once warm (after the first few requests of a given shape), submitting, running,
  * waiting for, taking and destroying results of values/grid/parametric VaR requests, and
  * rk_portfolio_set_value(s), make no heap allocation on any thread: requests, results, market
- * snapshots and the engine's request records are recycled.
+ * snapshots and the engine's request records are recycled. Scenario requests (scenario VaR,
+ * stress) allocate on first use and when their shape changes (scenario count, source); their
+ * memory is bounded by the P&L they return (books x scenarios) plus one block of 64 scenarios'
+ * market states, whatever the scenario count.
  */
 #ifndef RISKENGINE_H
 #define RISKENGINE_H
@@ -284,12 +288,24 @@ typedef struct rk_error_info {
     size_t scenario;     /**< scenario, or RK_NONE */
     rk_status code;      /**< never RK_OK */
     const char *message; /**< one line, owned by the data set or static */
+    unsigned measure;    /**< RK_MEASURE_* the record belongs to; 0 for position-level records
+                              (load, validation, base value) */
 } rk_error_info;
 
 /** Load and validation records, in file order. */
 RK_API size_t rk_dataset_error_count(const rk_dataset *ds);
 /** Fills *out with record k: RK_OK, RK_NOT_FOUND past the end, RK_BAD_ARGUMENT for NULL. */
 RK_API rk_status rk_dataset_error(const rk_dataset *ds, size_t k, rk_error_info *out);
+
+/** Scenarios of the data set's scenarios.csv (historical and stress, as loaded); 0 when it has
+ * none or for NULL. Any thread once built. */
+RK_API size_t rk_dataset_scenarios(const rk_dataset *ds);
+/** Name of scenario `scenario` (row of scenarios.csv), owned by the data set; NULL when out of
+ * range. Any thread once built. */
+RK_API const char *rk_dataset_scenario_name(const rk_dataset *ds, size_t scenario);
+/** Index of a scenario by name (the first row with that name): RK_OK and *index, RK_NOT_FOUND,
+ * or RK_BAD_ARGUMENT for NULL. Any thread once built. */
+RK_API rk_status rk_dataset_find_scenario(const rk_dataset *ds, const char *name, size_t *index);
 
 /* ---- portfolios and their live market ---- */
 
@@ -334,16 +350,22 @@ RK_API const rk_dataset *rk_portfolio_dataset(const rk_portfolio *pf);
 /* ---- requests ---- */
 
 /** What a request computes: a set of RK_MEASURE_* bits. Each implies those it needs (the grid
- * needs base values; parametric VaR needs the grid's exposures). */
+ * needs base values; parametric VaR needs the grid's exposures; scenario P&L needs base
+ * values). Stages run in this order: values, grid, scenario VaR, stress. */
 enum {
     RK_MEASURE_VALUES = 1u << 0,         /**< base value of every position */
     RK_MEASURE_GRID = 1u << 1,           /**< delta and gamma per (position, factor), full
                                               revaluation, and per-book exposures */
     RK_MEASURE_PARAMETRIC_VAR = 1u << 2, /**< delta-normal VaR per book, Euler contributions */
-    RK_MEASURE_SCENARIO_VAR = 1u << 3,   /**< Monte Carlo scenario P&L, VaR/ES (not in this
-                                              version of the C API: RK_UNSUPPORTED) */
-    RK_MEASURE_STRESS = 1u << 4          /**< named stress scenarios (RK_UNSUPPORTED, as above) */
+    RK_MEASURE_SCENARIO_VAR = 1u << 3,   /**< P&L per book and scenario by full revaluation,
+                                              VaR and ES per book; scenarios from Monte Carlo
+                                              (default, rk_request_set_scenarios) or from
+                                              scenarios.csv (rk_request_set_historical) */
+    RK_MEASURE_STRESS = 1u << 4          /**< P&L per book of each scenario of scenarios.csv */
 };
+
+/** Most Monte Carlo scenarios one request may ask for (rk_request_set_scenarios). */
+#define RK_SCENARIOS_MAX ((size_t)1 << 24)
 
 typedef struct rk_request rk_request;
 typedef struct rk_result rk_result;
@@ -355,8 +377,9 @@ typedef struct rk_result rk_result;
 typedef void (*rk_request_done_fn)(rk_request *req, const rk_result *res, void *arg);
 
 /** Creates a request on portfolio pf, computing values, grid and parametric VaR with the
- * defaults (bump 1e-4, confidence 0.99, horizon 1 day). Returns RK_OK and *out, RK_BAD_ARGUMENT,
- * RK_NO_MEMORY. Free with rk_request_destroy(). Any thread. */
+ * defaults (bump 1e-4, confidence 0.99, ES confidence 0.975, horizon 1 day; for scenario VaR,
+ * 1000 Monte Carlo scenarios with seed 1, as the riskengine program). Returns RK_OK and *out,
+ * RK_BAD_ARGUMENT, RK_NO_MEMORY. Free with rk_request_destroy(). Any thread. */
 RK_API rk_status rk_request_create(rk_portfolio *pf, rk_request **out);
 
 /** Cancels the request if it is running, waits for it, frees it and a result not taken. NULL
@@ -365,17 +388,31 @@ RK_API void rk_request_destroy(rk_request *req);
 
 /*
  * Options. Each returns RK_OK, RK_BAD_ARGUMENT (NULL, or a value out of range), or RK_BUSY while
- * the request is running; RK_UNSUPPORTED for measures this version does not offer. They apply
- * to the next submission. Owner only.
+ * the request is running (nothing changed then). They apply to the next submission. Owner only.
  */
-/** measures: RK_MEASURE_* bits, at least one, no unknown bit. */
+/** measures: RK_MEASURE_* bits, at least one, no unknown bit. RK_NOT_FOUND when they need
+ * scenarios.csv (RK_MEASURE_STRESS, or RK_MEASURE_SCENARIO_VAR with the historical source) and
+ * the portfolio's data set has none. */
 RK_API rk_status rk_request_set_measures(rk_request *req, unsigned measures);
 /** Grid bump h in factor units, finite and > 0 (default 1e-4). */
 RK_API rk_status rk_request_set_bump(rk_request *req, double h);
-/** VaR confidence alpha in (0, 1) (default 0.99). */
+/** VaR confidence alpha in (0, 1) (default 0.99), for parametric and scenario VaR. */
 RK_API rk_status rk_request_set_confidence(rk_request *req, double alpha);
-/** VaR horizon in days, finite and > 0 (default 1). */
+/** Expected-shortfall confidence alpha in (0, 1) (default 0.975), for scenario VaR. */
+RK_API rk_status rk_request_set_es_confidence(rk_request *req, double alpha);
+/** VaR horizon in days, finite and > 0 (default 1): scales parametric VaR and Monte Carlo
+ * shocks by sqrt(days); historical and stress scenarios are used as given. */
 RK_API rk_status rk_request_set_horizon(rk_request *req, double days);
+/** Scenario VaR from n Monte Carlo scenarios (1 <= n <= RK_SCENARIOS_MAX; every seed is valid):
+ * shock_s = sqrt(horizon) L z_s with L = chol(covariance of the request's market snapshot) and
+ * z_s standard normals keyed by (seed, s), so scenario s is the same whoever computes it. The
+ * factor L is cached per covariance: market updates of values only reuse it. The numbers equal
+ * bitwise those of `riskengine var --method mc` for the same data and settings. */
+RK_API rk_status rk_request_set_scenarios(rk_request *req, size_t n, uint64_t seed);
+/** Scenario VaR from the scenarios of the data set's scenarios.csv, used as given (shocks are
+ * not scaled by the horizon), as `riskengine var --method historical`. RK_NOT_FOUND when the
+ * data set has no scenarios. rk_request_set_scenarios() switches back to Monte Carlo. */
+RK_API rk_status rk_request_set_historical(rk_request *req);
 /** Completion callback (NULL: none) and its argument. */
 RK_API rk_status rk_request_set_callback(rk_request *req, rk_request_done_fn fn, void *arg);
 
@@ -383,7 +420,9 @@ RK_API rk_status rk_request_set_callback(rk_request *req, rk_request_done_fn fn,
  * deadline: absolute rk_now_ns() time, or RK_DEADLINE_NONE. Work not done by the deadline is
  * marked RK_DEADLINE in the result (and the request completes within a small overshoot of it).
  * A result from a previous submission that was not taken is recycled. Returns RK_OK;
- * RK_BAD_ARGUMENT (NULL); RK_BUSY when already running; RK_NO_MEMORY. Owner only. */
+ * RK_BAD_ARGUMENT (NULL); RK_BUSY when already running; RK_NO_MEMORY; for scenario measures
+ * also RK_NOT_FOUND (no scenarios.csv) and RK_NUMERIC (the covariance has no Cholesky factor).
+ * Scenario measures allocate here on first use (see the file comment). Owner only. */
 RK_API rk_status rk_request_submit(rk_request *req, int64_t deadline);
 
 /** Waits until the request is complete or until the absolute time `until` (RK_DEADLINE_NONE:
@@ -458,17 +497,46 @@ RK_API rk_status rk_result_parametric_var(const rk_result *res, size_t book, dou
                                           double *contribution);
 
 /** Coverage of one measure for one book: cells finished OK / cells requested, where requested
- * counts every position of the book, valid or not. */
+ * counts every position of the book, valid or not (for scenario measures, x scenarios). */
 typedef struct rk_coverage {
     uint64_t cells_requested, cells_ok;
     double coverage; /**< cells_ok / cells_requested, 1 when nothing was requested */
 } rk_coverage;
-/** measure: RK_MEASURE_VALUES or RK_MEASURE_GRID (parametric VaR covers what the grid does). */
+/** measure: RK_MEASURE_VALUES, RK_MEASURE_GRID (parametric VaR covers what the grid does),
+ * RK_MEASURE_SCENARIO_VAR or RK_MEASURE_STRESS. */
 RK_API rk_status rk_result_coverage(const rk_result *res, unsigned measure, size_t book,
                                     rk_coverage *out);
 
+/*
+ * Scenario measures. P&L cells are (position, scenario); per-book P&L sums the OK cells of each
+ * scenario exactly and rounds once, so it does not depend on threads or deadlines (a deadline
+ * only decides which cells are present). VaR and ES are computed over every scenario's P&L as
+ * summed (SPEC §3: k = max(1, ceil(S (1 - alpha))) largest losses): with coverage below 1 they
+ * describe the OK cells only. Codes as for the aggregates above; RK_NOT_FOUND when the measure
+ * was not requested.
+ */
+/** Scenarios of a scenario measure in this result (RK_MEASURE_SCENARIO_VAR: the Monte Carlo
+ * count or the file's; RK_MEASURE_STRESS: the file's); 0 when not computed or for NULL. */
+RK_API size_t rk_result_scenarios(const rk_result *res, unsigned measure);
+/** P&L of book `book` (TOTAL = rk_result_books) in scenario `scenario` of the scenario VaR set. */
+RK_API rk_status rk_result_scenario_pnl(const rk_result *res, size_t book, size_t scenario,
+                                        double *pnl);
+/** Scenario VaR (at the request's confidence) and ES (at its ES confidence) of book `book`, as
+ * positive losses. */
+RK_API rk_status rk_result_scenario_var(const rk_result *res, size_t book, double *var,
+                                        double *es);
+/** Stress P&L of book `book` in scenario `scenario` (the row of scenarios.csv; find it by name
+ * with rk_dataset_find_scenario) and the coverage of that (scenario, book): OK positions / the
+ * book's positions. cov may be NULL. */
+RK_API rk_status rk_result_stress(const rk_result *res, size_t scenario, size_t book,
+                                  double *pnl, rk_coverage *cov);
+
 /** Iterates over the result's error records: position-level ones first (one per position whose
- * base value is not OK), then grid cells that are not OK in positions whose base value is.
+ * base value is not OK), then grid cells that are not OK in positions whose base value is, then
+ * per position and scenario measure (scenario VaR, then stress) at most two records: NUMERIC
+ * when its value was not finite in some scenarios (`scenario` = the first such), and DEADLINE
+ * or CANCELLED when some of its scenarios were never computed (`scenario` = RK_NONE); the
+ * record's `measure` says which measure.
  * Start with *cursor = 0; each call fills *out and returns true, or returns false at the end.
  * Makes no allocation. Any thread. */
 RK_API bool rk_result_next_error(const rk_result *res, size_t *cursor, rk_error_info *out);
@@ -484,6 +552,8 @@ typedef struct rk_timings {
     int64_t var_ns;        /**< time in parametric VaR (0 when not run) */
     uint64_t tiles, tiles_ok; /**< engine tiles of all stages, and those that finished */
     uint64_t channel_max;  /**< highest fan-in channel occupancy in any stage */
+    int64_t scenarios_ns;  /**< time in the scenario stages, P&L blocks and VaR/ES (0 when not
+                                run) */
 } rk_timings;
 RK_API rk_status rk_result_timings(const rk_result *res, rk_timings *out);
 

@@ -730,34 +730,80 @@ rk_status rsk_pnl_init(rsk_pnl *p, size_t nrows, size_t nbooks, size_t nscen)
     return RK_OK;
 }
 
-rk_status rsk_pnl_start(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, size_t first,
-                        const rsk_values *v, int64_t deadline_ns, rsk_pnl *p, rsk_task **tp)
+rk_status rsk_pnl_submit(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, size_t first,
+                         const rsk_values *v, const rsk_submit *sub, rsk_pnl *p, rsk_task **tp)
 {
     size_t nb = pf->ds->pos.nbooks;
     if (first + st->n > p->nscen || p->nbooks != nb || p->nrows != pf->ds->pos.n)
         return RK_BAD_ARGUMENT;
     rsk_task *t;
-    rk_status rc = task_new(e, NULL, JOB_PNL, pf, st, st->n, 0, &t);
+    rk_status rc = task_new(e, sub->ws, JOB_PNL, pf, st, st->n, 0, &t);
     if (rc != RK_OK)
         return rc;
     t->first = first;
     t->base = v;
     t->pnl = p;
     size_t cells = (pf->nchunks ? pf->nchunks : 1) * (st->n ? st->n : 1);
-    t->chunk_done = calloc(cells, 1);
-    if (t->chunk_done == NULL) {
-        task_free(t);
-        return RK_NO_MEMORY;
+    if (cells > t->donecap) {
+        free(t->chunk_done);
+        t->chunk_done = calloc(cells, 1);
+        t->donecap = t->chunk_done != NULL ? cells : 0;
+        if (t->chunk_done == NULL) {
+            task_free(t);
+            return RK_NO_MEMORY;
+        }
+    } else {
+        memset(t->chunk_done, 0, cells);
     }
-    t->donecap = cells;
-    rsk_submit sub = {.deadline_ns = deadline_ns};
-    rc = task_submit(e, t, &sub);
+    rc = task_submit(e, t, sub);
     if (rc != RK_OK) {
         task_free(t);
         return rc;
     }
     *tp = t;
     return RK_OK;
+}
+
+rk_status rsk_pnl_start(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, size_t first,
+                        const rsk_values *v, int64_t deadline_ns, rsk_pnl *p, rsk_task **tp)
+{
+    rsk_submit sub = {.deadline_ns = deadline_ns};
+    return rsk_pnl_submit(e, pf, st, first, v, &sub, p, tp);
+}
+
+rk_status rsk_pnl_reuse(rsk_pnl *p, size_t nrows, size_t nbooks, size_t nscen)
+{
+    if (p->pnl == NULL || p->nrows != nrows || p->nbooks != nbooks || p->nscen != nscen) {
+        rsk_pnl_free(p);
+        return rsk_pnl_init(p, nrows, nbooks, nscen);
+    }
+    size_t nx = (nbooks + 1) * (nscen ? nscen : 1), nr = nrows ? nrows : 1;
+    memset(p->pnl, 0, nx * sizeof *p->pnl);
+    memset(p->xpnl, 0, nx * sizeof *p->xpnl);
+    memset(p->ok_scen, 0, nx * sizeof *p->ok_scen);
+    memset(p->ok_cells, 0, (nbooks + 1) * sizeof *p->ok_cells);
+    memset(p->req_cells, 0, (nbooks + 1) * sizeof *p->req_cells);
+    memset(p->nmissing, 0, nr * sizeof *p->nmissing);
+    memset(p->miss_code, 0, nr);
+    for (size_t i = 0; i < nrows; i++) {
+        atomic_init(&p->nfail[i], 0);
+        atomic_init(&p->first_fail[i], UINT32_MAX);
+    }
+    return RK_OK;
+}
+
+void rsk_pnl_skip(const rsk_portfolio *pf, size_t nscen, rk_status code, rsk_pnl *p)
+{
+    if (nscen == 0)
+        return;
+    for (size_t ci = 0; ci < pf->nchunks; ci++) {
+        const rsk_chunk *c = &pf->chunks[ci];
+        for (uint32_t sl = 0; sl < c->nslots; sl++) {
+            size_t row = (size_t)c->row0 + c->row[sl];
+            p->nmissing[row] += (uint32_t)nscen;
+            p->miss_code[row] = (uint8_t)code;
+        }
+    }
 }
 
 /* ---- finishing: wait, give pending cells their codes, reduce ---- */

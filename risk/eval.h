@@ -168,6 +168,15 @@ rk_status rsk_pnl_start(eng_engine *e, const rsk_portfolio *pf, const rsk_states
 rk_status rsk_pnl_run(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, size_t first,
                       const rsk_values *v, const rsk_run_opts *o, rsk_pnl *p, rsk_run_info *info);
 void rsk_pnl_free(rsk_pnl *p);
+/* As rsk_pnl_start, through sub (workspace, completion callback): a task reused from the
+ * workspace keeps its accumulators, so blocks of one size allocate nothing once warm. */
+rk_status rsk_pnl_submit(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, size_t first,
+                         const rsk_values *v, const rsk_submit *sub, rsk_pnl *p, rsk_task **t);
+/* rsk_pnl_init, or, when p already has this shape, clears it in place (no allocation). */
+rk_status rsk_pnl_reuse(rsk_pnl *p, size_t nrows, size_t nbooks, size_t nscen);
+/* Records `nscen` scenarios of p that were never submitted (deadline, cancel, an earlier stage
+ * cut short) as missing with `code` for every valid row, as a block that never ran would. */
+void rsk_pnl_skip(const rsk_portfolio *pf, size_t nscen, rk_status code, rsk_pnl *p);
 
 /* Requested cells per book for a measure with `cols` cells per position (books + TOTAL). */
 void rsk_requested_cells(const dat_positions *pos, size_t nbooks, uint64_t cols, uint64_t *req);

@@ -41,6 +41,7 @@ static rk_status states_alloc(rsk_states *st, size_t n, size_t nund)
         return RK_NO_MEMORY;
     st->n = n;
     st->nund = nund;
+    st->cap = n;
     return RK_OK;
 }
 
@@ -79,12 +80,25 @@ rk_status rsk_states_grid_fill(const dat_market *m, double h, rsk_states *st)
     return RK_OK;
 }
 
-rk_status rsk_states_from_shocks(const dat_market *m, const double *shock, size_t n, rsk_states *st)
+rk_status rsk_states_reserve(rsk_states *st, size_t cap, size_t nund)
+{
+    if (st->x != NULL && st->cap >= cap && st->nund == nund) {
+        st->n = 0;
+        return RK_OK;
+    }
+    rsk_states_free(st);
+    rk_status rc = states_alloc(st, cap, nund);
+    st->n = 0;
+    return rc;
+}
+
+rk_status rsk_states_from_shocks_fill(const dat_market *m, const double *shock, size_t n,
+                                      rsk_states *st)
 {
     size_t F = m->nfactors, U = m->nund;
-    rk_status rc = states_alloc(st, n, U);
-    if (rc != RK_OK)
-        return rc;
+    if (st->x == NULL || n > st->cap || st->nund != U)
+        return RK_BAD_ARGUMENT;
+    st->n = n;
     rsk_blas_init();
     for (size_t s0 = 0; s0 < n; s0 += RSK_STATE_BLOCK) {
         size_t b = n - s0 < RSK_STATE_BLOCK ? n - s0 : RSK_STATE_BLOCK;
@@ -101,6 +115,14 @@ rk_status rsk_states_from_shocks(const dat_market *m, const double *shock, size_
                 x[s * U + u] = shocked(m, u, x[s * U + u]);
     }
     return RK_OK;
+}
+
+rk_status rsk_states_from_shocks(const dat_market *m, const double *shock, size_t n, rsk_states *st)
+{
+    rk_status rc = states_alloc(st, n, m->nund);
+    if (rc != RK_OK)
+        return rc;
+    return rsk_states_from_shocks_fill(m, shock, n, st);
 }
 
 void rsk_states_free(rsk_states *st)

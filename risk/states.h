@@ -23,6 +23,7 @@ typedef struct rsk_states {
     size_t n;    /* states */
     size_t nund; /* underlyings per state */
     double *x;   /* n x nund, state-major: x[s * nund + u] */
+    size_t cap;  /* states x can hold (>= n) */
 } rsk_states;
 
 /* One state: the base market (x = the underlyings' values). */
@@ -38,6 +39,14 @@ rk_status rsk_states_grid_fill(const dat_market *m, double h, rsk_states *st);
  * or the last block of the scenario set (see above). */
 rk_status rsk_states_from_shocks(const dat_market *m, const double *shock, size_t n,
                                  rsk_states *st);
+
+/* Room for `cap` states of nund underlyings, for rsk_states_from_shocks_fill (st->n = 0).
+ * Zero-initialise st first; an st that already has the room keeps its memory. */
+rk_status rsk_states_reserve(rsk_states *st, size_t cap, size_t nund);
+/* As rsk_states_from_shocks, into st's memory (rsk_states_reserve: n <= cap, same nund;
+ * RK_BAD_ARGUMENT otherwise). The same kernel calls, so the same bits; no allocation. */
+rk_status rsk_states_from_shocks_fill(const dat_market *m, const double *shock, size_t n,
+                                      rsk_states *st);
 
 void rsk_states_free(rsk_states *st);
 
