@@ -32,14 +32,17 @@ TEST_PKGS   := check
 
 NOCONFIG_GOALS := clean distclean help format
 ifneq ($(filter-out $(NOCONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
-include $(BUILD)/config.mk
-# An MPI compiler installed (or removed) since the folder was configured: configure again, so
-# that `make test` before `./make.sh mpi-test` on a fresh machine still builds with MPI.
+# An MPI compiler installed (or removed) since the folder was configured: drop the old
+# configuration before reading it, so that make builds a new one and starts over with it
+# (`make test` before `./make.sh mpi-test` on a fresh machine still ends up with MPI).
 ifneq ($(MPI),0)
-ifneq ($(MPI_SEEN),$(shell command -v mpicc 2>/dev/null))
-.PHONY: $(BUILD)/config.mk
+ifneq ($(wildcard $(BUILD)/config.mk),)
+ifneq ($(shell sed -n 's/^MPI_SEEN := //p' $(BUILD)/config.mk),$(shell command -v mpicc 2>/dev/null))
+$(shell rm -f $(BUILD)/config.mk)
 endif
 endif
+endif
+include $(BUILD)/config.mk
 endif
 
 # Dependencies, resolved once per build folder; make re-reads this file after creating it.

@@ -69,6 +69,9 @@ struct rk_portfolio {
 
     pthread_mutex_t pool_mu; /* the pool of spare results */
     rk_result *pool;         /* [pool_mu] */
+
+    _Atomic size_t live_requests; /* [atomic] rk_requests alive on this portfolio (relaxed: it
+                                     only sizes the engine's reserve of request objects) */
 };
 
 typedef enum req_state { REQ_IDLE, REQ_RUNNING, REQ_DONE } req_state;

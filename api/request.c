@@ -225,6 +225,16 @@ rk_status rk_request_create(rk_portfolio *pf, rk_request **out)
     pthread_cond_init(&r->cv, &ca);
     pthread_condattr_destroy(&ca);
     r->state = REQ_IDLE;
+    /* A request in flight holds at most two engine requests at once (a stage is submitted from
+     * the previous one's completion, before that one is released): keep that many request
+     * objects per live request in the engine's reserve, sized for the largest job of this
+     * portfolio (chunks x the widest of factors and a scenario block), so that submitting
+     * allocates nothing once warm however requests happen to overlap. */
+    size_t live = atomic_fetch_add_explicit(&pf->live_requests, 1, memory_order_relaxed) + 1;
+    size_t cols = pf->ds->ds.mkt.nfactors > RSK_STATE_BLOCK ? pf->ds->ds.mkt.nfactors
+                                                             : RSK_STATE_BLOCK;
+    size_t want = 2 * live + 1 < 64 ? 2 * live + 1 : 64;
+    (void)eng_reserve(pf->eng->eng, want, (pf->pf.nchunks ? pf->pf.nchunks : 1) * cols);
     *out = r;
     return RK_OK;
 }
@@ -252,6 +262,7 @@ void rk_request_destroy(rk_request *req)
     result_recycle(res);
     pthread_mutex_destroy(&req->mu);
     pthread_cond_destroy(&req->cv);
+    atomic_fetch_sub_explicit(&req->pf->live_requests, 1, memory_order_relaxed);
     free(req);
 }
 

@@ -160,6 +160,12 @@ typedef struct eng_request_stats {
 
 void eng_request_stats_get(const eng_request *r, eng_request_stats *out);
 
+/* Makes sure the engine keeps at least n spare request objects (n <= 64), each able to hold
+ * jobs of up to `tiles` tiles, so that the next submits of such jobs allocate nothing (a
+ * real-time caller reserves what its requests in flight need, once, when it sets them up).
+ * Returns RK_OK, RK_BAD_ARGUMENT (n too large) or RK_NO_MEMORY. Any thread. */
+rk_status eng_reserve(eng_engine *e, size_t n, size_t tiles);
+
 /* Cancels if still running, waits for completion, frees. NULL is harmless. */
 void eng_request_free(eng_request *r);
 

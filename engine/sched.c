@@ -275,6 +275,74 @@ static eng_request *req_obtain(eng_engine *e)
     return r;
 }
 
+/* Grows a request's tile and record arrays to hold cap tiles. Owner only (no lock). */
+static bool req_grow(eng_request *r, size_t cap)
+{
+    if (cap > UINT32_MAX)
+        return false;
+    if (r->tiles_cap < cap) {
+        eng_tile *v = realloc(r->tiles, cap * sizeof *v);
+        if (v == NULL)
+            return false;
+        r->tiles = v;
+        uint32_t *nd = realloc(r->tile_node, cap * sizeof *nd);
+        if (nd == NULL)
+            return false;
+        r->tile_node = nd;
+        r->tiles_cap = cap;
+    }
+    if (r->records_cap < cap) {
+        uint32_t *nt = realloc(r->node_tiles, cap * sizeof *nt);
+        if (nt == NULL)
+            return false;
+        r->node_tiles = nt;
+        eng_record *rec = realloc(r->records, cap * sizeof *rec);
+        if (rec == NULL)
+            return false;
+        r->records = rec;
+        unsigned char *seen = realloc(r->seen, cap);
+        if (seen == NULL)
+            return false;
+        r->seen = seen;
+        r->records_cap = cap;
+    }
+    return true;
+}
+
+rk_status eng_reserve(eng_engine *e, size_t n, size_t tiles)
+{
+    if (e == NULL || n > ENG_REQUEST_CACHE)
+        return RK_BAD_ARGUMENT;
+    /* Take every spare out, grow them and add new ones outside the lock, put them back. A
+     * submit meanwhile finds the cache short and allocates: that is the warm-up this call
+     * exists to end. */
+    pthread_mutex_lock(&e->mu);
+    eng_request *list = e->spare;
+    size_t have = e->nspare;
+    e->spare = NULL;
+    e->nspare = 0;
+    pthread_mutex_unlock(&e->mu);
+    rk_status st = RK_OK;
+    for (; have < n; have++) {
+        eng_request *r = req_obtain(e);
+        if (r == NULL) {
+            st = RK_NO_MEMORY;
+            break;
+        }
+        r->next = list;
+        list = r;
+    }
+    for (eng_request *r = list; r != NULL; r = r->next)
+        if (!req_grow(r, tiles))
+            st = RK_NO_MEMORY;
+    while (list != NULL) {
+        eng_request *r = list;
+        list = r->next;
+        req_destroy(r);
+    }
+    return st;
+}
+
 void eng_sched_fini(eng_engine *e)
 {
     while (e->spare != NULL) {

@@ -23,7 +23,7 @@
 
 #define SAMPLE "data/sample"
 /* A request's wait must return within its deadline plus this (noisy shared CI machines). */
-#define DEADLINE_SLACK_NS INT64_C(500000000)
+#define DEADLINE_SLACK_NS RK_TEST_DEADLINE_SLACK_NS
 /* The deadline run gets this fraction of a measured full run. */
 #define DEADLINE_FRACTION 3
 

@@ -8,6 +8,19 @@
 #include <check.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
+
+/* Sanitizers slow every instruction and every lock several-fold (and CI runs them on a 2-core
+ * machine): the few timing bounds of the suite scale with this factor. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define RK_TEST_SLOWDOWN 4
+#else
+#define RK_TEST_SLOWDOWN 1
+#endif
+
+/* How long after its deadline a request may return in a test: the engine polls every ~15 µs of
+ * work; the rest is the scheduling of threads on a loaded 2-core machine. */
+#define RK_TEST_DEADLINE_SLACK_NS (INT64_C(20000000) * RK_TEST_SLOWDOWN)
 
 /* Each test program defines this; harness.c runs it. */
 Suite *test_suite(void);
