@@ -100,6 +100,7 @@ struct rk_result {
     rk_result *next;          /* [pf->pool_mu] pool link */
     unsigned measures;        /* [stage] implied measures included */
     double bump, confidence, horizon; /* [stage] */
+    bool reuse_unmoved;               /* [stage] */
     rk_snap *snap;            /* [stage] pinned snapshot; released at completion */
     uint64_t version;         /* [stage] */
     rk_status status;         /* [stage] */

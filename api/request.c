@@ -69,6 +69,7 @@ struct rk_request {
     /* Options for the next submission. [owner] */
     unsigned measures;
     double bump, confidence, horizon, es_confidence;
+    bool reuse_unmoved;     /* grid fast path (rk_request_set_reuse_unmoved) */
     bool scen_mc;           /* scenario VaR from Monte Carlo (else scenarios.csv) */
     size_t scen_n;          /* Monte Carlo scenarios */
     uint64_t seed;
@@ -361,6 +362,16 @@ rk_status rk_request_set_horizon(rk_request *req, double days)
     return rc;
 }
 
+rk_status rk_request_set_reuse_unmoved(rk_request *req, bool on)
+{
+    if (req == NULL)
+        return RK_BAD_ARGUMENT;
+    rk_status rc = idle(req);
+    if (rc == RK_OK)
+        req->reuse_unmoved = on;
+    return rc;
+}
+
 rk_status rk_request_set_callback(rk_request *req, rk_request_done_fn fn, void *arg)
 {
     if (req == NULL)
@@ -617,7 +628,8 @@ static void after_values(rk_request *req)
             rsk_submit sub = {.deadline_ns = req->deadline,
                               .ws = &res->ws_grid,
                               .done = grid_done,
-                              .done_arg = req};
+                              .done_arg = req,
+                              .reuse_unmoved = res->reuse_unmoved};
             why = rsk_grid_submit(req->pf->eng->eng, &req->pf->pf, &res->states, res->bump,
                                   &res->values, true, &sub, &res->grid, &res->tg);
             if (why == RK_OK) {
@@ -749,6 +761,7 @@ rk_status rk_request_submit(rk_request *req, int64_t deadline)
         return RK_NO_MEMORY;
     res->measures = implied(req->measures);
     res->bump = req->bump;
+    res->reuse_unmoved = req->reuse_unmoved;
     res->confidence = req->confidence;
     res->horizon = req->horizon;
     res->status = RK_OK;

@@ -413,6 +413,11 @@ RK_API rk_status rk_request_set_scenarios(rk_request *req, size_t n, uint64_t se
  * not scaled by the horizon), as `riskengine var --method historical`. RK_NOT_FOUND when the
  * data set has no scenarios. rk_request_set_scenarios() switches back to Monte Carlo. */
 RK_API rk_status rk_request_set_historical(rk_request *req);
+/** The grid's fast path, off by default: where a bump moves none of a position's inputs (no
+ * underlying of the position loads on the bumped factor), its base value is taken instead of
+ * revaluing. The results are bitwise those of full revaluation (a model is a pure function of
+ * its inputs); only the work differs. RK_BUSY while the request runs. */
+RK_API rk_status rk_request_set_reuse_unmoved(rk_request *req, bool on);
 /** Completion callback (NULL: none) and its argument. */
 RK_API rk_status rk_request_set_callback(rk_request *req, rk_request_done_fn fn, void *arg);
 

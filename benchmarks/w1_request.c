@@ -13,6 +13,7 @@
  */
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -29,6 +30,8 @@ struct w1_ctx {
     rk_portfolio *pf;
     pthread_mutex_t mu;
     w1_request *idle; /* [mu] requests to reuse */
+    _Atomic bool reuse_unmoved; /* the grid's fast path for the next requests (relaxed: set
+                                   between runs, read at submit) */
 };
 
 struct w1_request {
@@ -118,13 +121,21 @@ static w1_request *obtain(w1_ctx *c)
     return r;
 }
 
+void w1_set_reuse_unmoved(w1_ctx *c, bool on)
+{
+    atomic_store_explicit(&c->reuse_unmoved, on, memory_order_relaxed);
+}
+
 w1_request *w1_start(w1_ctx *c, int64_t deadline_ns)
 {
     w1_request *r = obtain(c);
     if (r == NULL)
         return NULL;
+    r->submit_rc = rk_request_set_reuse_unmoved(
+        r->rq, atomic_load_explicit(&c->reuse_unmoved, memory_order_relaxed));
     /* INT64_MAX (the engine's "no deadline") is RK_DEADLINE_NONE */
-    r->submit_rc = rk_request_submit(r->rq, deadline_ns);
+    if (r->submit_rc == RK_OK)
+        r->submit_rc = rk_request_submit(r->rq, deadline_ns);
     return r;
 }
 

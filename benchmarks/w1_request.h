@@ -45,6 +45,10 @@ size_t w1_workers(const w1_ctx *c);
 /* Grid cells of one request (for coverage). */
 uint64_t w1_cells(const w1_ctx *c);
 
+/* The grid's fast path (rk_request_set_reuse_unmoved) for the requests started from now on:
+ * bitwise the same results, fewer revaluations. Off by default. */
+void w1_set_reuse_unmoved(w1_ctx *c, bool on);
+
 /* Starts a request with an absolute rk_now_ns() deadline (INT64_MAX = RK_DEADLINE_NONE = none).
  * NULL on failure. The caller must w1_wait() it exactly once, then w1_free() it. */
 w1_request *w1_start(w1_ctx *c, int64_t deadline_ns);

@@ -340,6 +340,45 @@ START_TEST(callback_once_without_waiting)
 }
 END_TEST
 
+START_TEST(reuse_unmoved_same_bits)
+{
+    /* The grid's fast path gives bitwise the results of full revaluation. */
+    fixture f;
+    fx_open(&f, 3000, 2);
+    rk_result *res[2];
+    for (int k = 0; k < 2; k++) {
+        rk_request *rq;
+        ck_assert_int_eq(rk_request_create(f.pf, &rq), RK_OK);
+        ck_assert_int_eq(rk_request_set_reuse_unmoved(rq, k == 1), RK_OK);
+        ck_assert_int_eq(rk_request_run(rq, RK_DEADLINE_NONE, &res[k]), RK_OK);
+        ck_assert_int_eq(rk_result_status(res[k]), RK_OK);
+        rk_request_destroy(rq);
+    }
+    size_t P = rk_result_positions(res[0]), F = rk_result_factors(res[0]);
+    size_t zeros = 0;
+    for (size_t i = 0; i < P; i++)
+        for (size_t j = 0; j < F; j++) {
+            double d0, g0, d1, g1;
+            rk_status s0 = rk_result_sensitivity(res[0], i, j, &d0, &g0);
+            ck_assert_int_eq(s0, rk_result_sensitivity(res[1], i, j, &d1, &g1));
+            if (s0 != RK_OK)
+                continue;
+            ck_assert(rk_test_same_bits(d0, d1) && rk_test_same_bits(g0, g1));
+            zeros += d0 == 0.0 && g0 == 0.0;
+        }
+    ck_assert_uint_gt(zeros, 0); /* the book has cells the fast path skips */
+    size_t B = rk_result_books(res[0]);
+    double v0, v1;
+    ck_assert_int_eq(rk_result_parametric_var(res[0], B, &v0, NULL), RK_OK);
+    ck_assert_int_eq(rk_result_parametric_var(res[1], B, &v1, NULL), RK_OK);
+    ck_assert(rk_test_same_bits(v0, v1));
+    rk_result_destroy(res[0]);
+    rk_result_destroy(res[1]);
+    ck_assert_int_eq(rk_request_set_reuse_unmoved(NULL, true), RK_BAD_ARGUMENT);
+    fx_close(&f);
+}
+END_TEST
+
 START_TEST(deadline_and_cancel)
 {
     fixture f;
@@ -433,6 +472,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, same_bits_across_worker_counts_and_reuse);
     tcase_add_test(tc, callback_once_without_waiting);
     tcase_add_test(tc, deadline_and_cancel);
+    tcase_add_test(tc, reuse_unmoved_same_bits);
     tcase_add_test(tc, loaded_matches_built);
     suite_add_tcase(s, tc);
     return s;
