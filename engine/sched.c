@@ -148,7 +148,8 @@ struct eng_request {
     unsigned char *seen;      /* [rmu] one byte per tile: delivered already */
     size_t delivered;         /* [rmu] */
     bool completing;          /* [rmu] the last record is in; a thread is finishing */
-    bool expired;             /* [rmu] eng_wait already expired the unstarted tiles */
+    bool expired;             /* [rmu] the unstarted tiles were expired (by eng_wait, or by the
+                                 first worker to see the request stopped) */
     uint64_t tiles_ok, cells_ok; /* [rmu] */
     int64_t submitted_ns;     /* [imm] */
     int64_t completed_ns;     /* [rmu] set with completing */
@@ -857,6 +858,20 @@ static void run_tile(eng_worker *w, eng_request *r, uint32_t t, bool steal)
     }
     atomic_fetch_add_explicit(&w->eng->st_tiles, 1, memory_order_relaxed);
     deliver(r, &rec);
+    /* Stopped (deadline or cancel) and nobody has expired the rest yet: claim every tile not
+     * started in one batch, as eng_wait would, rather than letting the workers record them one
+     * by one through the ring. This is what bounds the overshoot when nobody waits (requests
+     * completed by callbacks). relaxed: `stop` only says a stop happened; `expired` decides,
+     * under the request lock, which one thread expires. */
+    int code = atomic_load_explicit(&r->stop, memory_order_relaxed);
+    if (code != 0) {
+        pthread_mutex_lock(&r->mu);
+        bool mine = !r->expired && !r->completing;
+        r->expired = r->expired || mine;
+        pthread_mutex_unlock(&r->mu);
+        if (mine)
+            expire(r, code);
+    }
 }
 
 /* Claims and runs tiles of node `node`'s list until it is exhausted or a submit happened. */
