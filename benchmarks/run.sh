@@ -42,7 +42,10 @@ esac
 
 benchmarks/throughput.sh "$prog" "$data" "$out" "$threads" "$which"
 
-cmd="make bench$([ "$mode" = quick ] && echo -quick)"
+case $mode in
+quick) cmd="make bench-quick" ;;
+*) cmd="make bench" ;;
+esac
 # shellcheck disable=SC2086
 "$bench" --data "$data/w1" --out "$out" --throughput "$out/throughput.env" \
     --latency-threads "$threads" --mode "$mode" --command "$cmd" $args

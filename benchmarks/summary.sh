@@ -25,6 +25,16 @@ echo "|---|---|---|---|---|---|---|---|---|---|---|"
 jq -r '.latency.runs[] | "| \(.mode) | \(.callers) | \(.requests) | \(.rate_per_s*100|round/100) | \(.p50_ms) | \(.p90_ms) | \(.p99_ms) | \(.p999_ms) | \(.max_ms) | \(.miss_rate*100)% | \(.throughput_per_s*100|round/100) |"' "$r"
 echo
 jq -r '"Result check: \(.latency.result_mismatches) request(s) whose TOTAL VaR differed bitwise from the first."' "$r"
+if jq -e '.latency_reuse_unmoved' "$r" >/dev/null 2>&1; then
+    echo
+    echo "### The same requests with the grid's fast path (\`rk_request_set_reuse_unmoved\`, not the default)"
+    echo
+    echo "| mode | callers | requests | rate/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | miss | throughput/s |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|"
+    jq -r '.latency_reuse_unmoved.runs[] | "| \(.mode) | \(.callers) | \(.requests) | \(.rate_per_s*100|round/100) | \(.p50_ms) | \(.p90_ms) | \(.p99_ms) | \(.p999_ms) | \(.max_ms) | \(.miss_rate*100)% | \(.throughput_per_s*100|round/100) |"' "$r"
+    echo
+    jq -r '"Result check: \(.latency_reuse_unmoved.result_mismatches) request(s) whose TOTAL VaR differed bitwise from the full-revaluation result."' "$r"
+fi
 echo
 echo "## Deadlines and cancellation"
 echo

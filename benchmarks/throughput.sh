@@ -30,12 +30,17 @@ for w in $which; do
     echo "throughput: $w: $prog $* --data $data/$w --threads $threads" >&2
     "$prog" "$@" --data "$data/$w" --out "$run" --threads "$threads" --quiet
     cp "$run/summary.json" "$out/summary-$w.json"
-    jq -r --arg w "$w" '
-        "\($w)_seconds=\(.wall_seconds)",
-        "\($w)_peak_memory_mib=\(.peak_memory_mib)",
-        "\($w)_revaluations=\(.revaluations_requested)",
-        "\($w)_revals_per_s=\(.revaluations_requested / .wall_seconds)",
-        (.phases[] | "\($w)_phase_\(.name)_s=\(.seconds)")' "$run/summary.json" >> "$env"
+    python3 - "$w" "$run/summary.json" >> "$env" <<'PY'
+import json, sys
+w, path = sys.argv[1], sys.argv[2]
+s = json.load(open(path))
+print(f"{w}_seconds={s['wall_seconds']}")
+print(f"{w}_peak_memory_mib={s['peak_memory_mib']}")
+print(f"{w}_revaluations={s['revaluations_requested']}")
+print(f"{w}_revals_per_s={s['revaluations_requested'] / s['wall_seconds']}")
+for p in s["phases"]:
+    print(f"{w}_phase_{p['name']}_s={p['seconds']}")
+PY
     rm -rf "$run"
 done
 cat "$env" >&2
