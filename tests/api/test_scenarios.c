@@ -27,40 +27,19 @@
 /* The deadline run gets this fraction of a measured full run. */
 #define DEADLINE_FRACTION 3
 
-static const char *program(void)
-{
-    const char *p = getenv("RK_PROGRAM");
-    return p != NULL && p[0] != '\0' ? p : "build/riskengine";
-}
-
 /* Runs the program with the given arguments (NULL-terminated), output to files in dir.
  * Returns its exit status. */
 static int run_cli(const char *dir, const char *arg0, ...)
 {
-    const char *argv[32];
+    const char *args[31];
     int n = 0;
-    argv[n++] = program();
     va_list ap;
     va_start(ap, arg0);
-    for (const char *a = arg0; a != NULL && n < 31; a = va_arg(ap, const char *))
-        argv[n++] = a;
+    for (const char *a = arg0; a != NULL && n < 30; a = va_arg(ap, const char *))
+        args[n++] = a;
     va_end(ap);
-    argv[n] = NULL;
-    pid_t pid = fork();
-    if (pid == 0) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/cli-output.txt", dir);
-        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd < 0)
-            _exit(126);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    int st = 0;
-    waitpid(pid, &st, 0);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    args[n] = NULL;
+    return rk_test_run_program(dir, args);
 }
 
 static FILE *open_out(const char *dir, const char *name)

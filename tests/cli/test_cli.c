@@ -17,64 +17,24 @@
 
 #include "harness.h"
 
-static const char *program(void)
-{
-    const char *p = getenv("RK_PROGRAM");
-    return p != NULL && p[0] != '\0' ? p : "build/riskengine";
-}
-
 /* Runs the program with the given arguments (NULL-terminated); stdout and stderr go to
- * files in dir. Returns the exit status (or 128 + signal). */
+ * files in dir. */
 static int run_in(const char *dir, const char *arg0, ...)
 {
-    const char *argv[64];
+    const char *args[63];
     int n = 0;
-    argv[n++] = program();
     va_list ap;
     va_start(ap, arg0);
-    for (const char *a = arg0; a != NULL && n < 63; a = va_arg(ap, const char *))
-        argv[n++] = a;
+    for (const char *a = arg0; a != NULL && n < 62; a = va_arg(ap, const char *))
+        args[n++] = a;
     va_end(ap);
-    argv[n] = NULL;
-    pid_t pid = fork();
-    if (pid == 0) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/stdout.txt", dir);
-        int fo = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        snprintf(path, sizeof path, "%s/stderr.txt", dir);
-        int fe = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fo < 0 || fe < 0)
-            _exit(126);
-        dup2(fo, 1);
-        dup2(fe, 2);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    int st = 0;
-    waitpid(pid, &st, 0);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    args[n] = NULL;
+    return rk_test_run_program(dir, args);
 }
 
-/* The whole of a file, NUL-terminated; NULL when it cannot be read. Caller frees. */
 static char *slurp(const char *dir, const char *name)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)len + 1);
-    if (buf != NULL && fread(buf, 1, (size_t)len, f) == (size_t)len)
-        buf[len] = '\0';
-    else {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    return buf;
+    return rk_test_slurp(dir, name);
 }
 
 static void assert_same_file(const char *d1, const char *d2, const char *name)

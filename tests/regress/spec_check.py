@@ -3,11 +3,14 @@
 grid), written from the formulas with nothing shared with the C code, used to check what
 `riskengine values` and `riskengine grid` wrote.
 
-Usage: spec_check.py DATA_DIR OUT_DIR [--bump H] [--every N]
+Usage: spec_check.py DATA_DIR OUT_DIR [--bump H] [--every N] [--historical VAR_DIR]
   DATA_DIR  the data set (factors.csv, underlyings.csv, positions.csv)
   OUT_DIR   where `riskengine grid --data DATA_DIR --out OUT_DIR` wrote values.csv and
             sensitivities.csv
   --every N check every N-th position only (large data sets)
+  --historical VAR_DIR  also check the `historical` rows of VAR_DIR/var.csv (written by
+            `riskengine var --method historical`): VaR 0.99 and ES 0.975 per book and TOTAL
+            from DATA_DIR/scenarios.csv, every position repriced in every scenario
 
 Every position the engine reports OK is repriced here: spot, forward, Black-Scholes-Merton,
 Bjerksund-Stensland 2002 (bivariate normal by adaptive Gauss-Kronrod quadrature of its
@@ -85,7 +88,7 @@ def bvn(a, b, rho):
     hi = min(a, 38.0)
     if hi <= lo:
         return 0.0
-    return _adaptive(lambda x: npdf(x) * ncdf((b - rho * x) / s), lo, hi, 1e-16)
+    return _adaptive(lambda x: npdf(x) * ncdf((b - rho * x) / s), lo, hi, 1e-14)
 
 
 # ---- models, from SPEC §2
@@ -209,6 +212,93 @@ def num(cell, default=None):
         return default
 
 
+def position_value(p, x_of):
+    """quantity x unit price of position row p when underlying `name` is worth x_of(name);
+    (value, priced_by_bs2002)."""
+    kind = p["instrument"]
+    qty = float(p["quantity"])
+    if kind == "bond":
+        price, closed = unit_price(kind, 0, 0, float(p["expiry"]), x_of(p["underlying"]), 0, 0,
+                                   num(p.get("coupon"), 0.0), float(p["frequency"]), 0)
+        return qty * price, closed
+
+    def literal_or(cell):
+        try:
+            return float(cell)
+        except (TypeError, ValueError):
+            return x_of(cell) if cell else 0.0
+
+    price, closed = unit_price(kind, x_of(p["underlying"]), num(p.get("strike"), 0.0),
+                               num(p.get("expiry"), 0.0), literal_or(p.get("rate", "")),
+                               literal_or(p.get("vol", "")), num(p.get("dividend"), 0.0), 0, 0,
+                               int(num(p.get("steps"), 0)))
+    return qty * price, closed
+
+
+def var_es(pnl, alpha_var, alpha_es):
+    """SPEC §3: losses sorted descending, k = max(1, ceil(S (1 - alpha))) without the rounding
+    that would make 1000 x (1 - 0.99) eleven."""
+    losses = sorted((-x for x in pnl), reverse=True)
+
+    def k_of(alpha):
+        x = len(losses) * (1 - alpha)
+        r = round(x)
+        k = r if abs(x - r) <= 1e-9 * max(r, 1) else math.ceil(x)
+        return min(max(1, k), len(losses))
+
+    kv, ke = k_of(alpha_var), k_of(alpha_es)
+    return losses[kv - 1], sum(losses[:ke]) / ke
+
+
+def check_historical(data, out, var_dir, factors, und, alpha_var=0.99, alpha_es=0.975):
+    """VaR and ES per book from data/scenarios.csv (used as given), against the `historical`
+    rows of var_dir/var.csv (positions OK per out/values.csv). Tolerance: what TOL_VALUE_REL / TOL_BS2002_REL on every value allows a
+    sum of P&L: the tolerance times the gross value of the book, on each scenario."""
+    engine_values = {r["position"]: r for r in rows(f"{out}/values.csv")}
+    scen = rows(f"{data}/scenarios.csv")
+    shocks = [[num(s.get(f), 0.0) for f in factors] for s in scen]
+    books, pnl, gross = [], {}, {}
+    for p in rows(f"{data}/positions.csv"):
+        ev = engine_values.get(p["position"])
+        if ev is None or ev["status"] != "OK":
+            continue
+        book = p["book"]
+        if book not in pnl:
+            books.append(book)
+            pnl[book] = [0.0] * len(scen)
+            gross[book] = 0.0
+        base, closed = position_value(p, lambda n: und[n][1])
+        tol = TOL_BS2002_REL if closed else TOL_VALUE_REL
+        for s, df in enumerate(shocks):
+            def x_of(name, df=df):
+                kind, x, beta = und[name]
+                move = sum(b * d for b, d in zip(beta, df))
+                return x + move if kind == "rate" else x * math.exp(move)
+            v, closed_s = position_value(p, x_of)
+            pnl[book][s] += v - base
+            tol = max(tol, TOL_BS2002_REL if closed_s else tol)
+        gross[book] += tol * abs(base) * 4
+    pnl["TOTAL"] = [sum(pnl[b][s] for b in books) for s in range(len(scen))]
+    gross["TOTAL"] = sum(gross[b] for b in books)
+    engine = {r["book"]: r for r in rows(f"{var_dir}/var.csv") if r["method"] == "historical"}
+    passed = failed = 0
+    for book in books + ["TOTAL"]:
+        var, es = var_es(pnl[book], alpha_var, alpha_es)
+        row = engine.get(book)
+        if row is None:
+            failed += 1
+            print(f"historical {book}: no row in var.csv")
+            continue
+        tol = gross[book] + 1e-9
+        if abs(float(row["var"]) - var) <= tol and abs(float(row["es"]) - es) <= tol:
+            passed += 1
+        else:
+            failed += 1
+            print(f"historical {book}: engine var {row['var']} es {row['es']}, spec var {var!r} "
+                  f"es {es!r} (tolerance {tol:.3g})")
+    return passed, failed
+
+
 def main():
     args = sys.argv[1:]
     bump, every = 1e-4, 1
@@ -219,6 +309,11 @@ def main():
     if "--every" in args:
         i = args.index("--every")
         every = int(args[i + 1])
+        del args[i:i + 2]
+    historical = None
+    if "--historical" in args:
+        i = args.index("--historical")
+        historical = args[i + 1]
         del args[i:i + 2]
     data, out = args
     factors = [r["factor"] for r in rows(f"{data}/factors.csv")]
@@ -298,6 +393,10 @@ def main():
                 failed += 1
                 print(f"grid {pid} {fct} ({kind}): engine delta {cell['delta']} gamma "
                       f"{cell['gamma']}, spec delta {delta!r} gamma {gamma!r}")
+    if historical is not None:
+        hp, hf = check_historical(data, out, historical, factors, und)
+        passed += hp
+        failed += hf
     print(f"spec_check: {passed} passed, {failed} failed")
     return 0 if failed == 0 and passed > 0 else 1
 

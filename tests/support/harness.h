@@ -42,6 +42,16 @@ int rk_test_same_bits(double a, double b);
 char *rk_test_tmpdir(void);
 /* Removes a folder and everything in it. */
 void rk_test_rmtree(const char *dir);
+/* The riskengine program under test: $RK_PROGRAM (set by `make test`), build/riskengine
+ * otherwise. */
+const char *rk_test_program(void);
+/* Runs the program with arguments argv (NULL-terminated, argv[0] excluded), its standard
+ * output into dir/stdout.txt and its standard error into dir/stderr.txt. Returns the exit
+ * status, or 128 + the signal that ended it. */
+int rk_test_run_program(const char *dir, const char *const *args);
+/* The whole of dir/name, NUL-terminated; NULL when it cannot be read. Caller frees. */
+char *rk_test_slurp(const char *dir, const char *name);
+
 /* Writes text to dir/name; returns 0 on success. */
 int rk_test_write_file(const char *dir, const char *name, const char *text);
 

@@ -2,11 +2,13 @@
  * util.c - helpers shared by the test programs: temporary folders, files, bit comparisons.
  */
 #define _XOPEN_SOURCE 700
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -59,4 +61,61 @@ int rk_test_write_file(const char *dir, const char *name, const char *text)
         return -1;
     int ok = fputs(text, f) >= 0;
     return (fclose(f) == 0 && ok) ? 0 : -1;
+}
+
+const char *rk_test_program(void)
+{
+    const char *p = getenv("RK_PROGRAM");
+    return p != NULL && p[0] != '\0' ? p : "build/riskengine";
+}
+
+int rk_test_run_program(const char *dir, const char *const *args)
+{
+    const char *argv[64];
+    int n = 0;
+    argv[n++] = rk_test_program();
+    for (int i = 0; args[i] != NULL && n < 63; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    pid_t pid = fork();
+    if (pid == 0) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/stdout.txt", dir);
+        int fo = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        snprintf(path, sizeof path, "%s/stderr.txt", dir);
+        int fe = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fo < 0 || fe < 0)
+            _exit(126);
+        dup2(fo, 1);
+        dup2(fe, 2);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    int st = 0;
+    if (pid < 0 || waitpid(pid, &st, 0) < 0)
+        return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+char *rk_test_slurp(const char *dir, const char *name)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    char *buf = NULL;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        long len = ftell(f);
+        if (len >= 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)len + 1)) != NULL) {
+            if (fread(buf, 1, (size_t)len, f) == (size_t)len) {
+                buf[len] = '\0';
+            } else {
+                free(buf);
+                buf = NULL;
+            }
+        }
+    }
+    fclose(f);
+    return buf;
 }
