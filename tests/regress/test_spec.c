@@ -31,7 +31,7 @@ static void check(const char *data, const char *gen, const char *every, bool his
 {
     char *tmp = rk_test_tmpdir();
     ck_assert_ptr_nonnull(tmp);
-    char cmd[8192], last[1024];
+    char cmd[16384], last[1024];
     if (gen != NULL) {
         snprintf(cmd, sizeof cmd, "%s generate --preset %s --seed 5 --out %s/data --quiet",
                  rk_test_program(), gen, tmp);
