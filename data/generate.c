@@ -261,7 +261,7 @@ static void driver_loadings(const factor_def *f, double b[3])
     };
     for (int k = 0; k < 3; k++)
         b[k] = t[f->type][k];
-    /* A pair quoted as USD/xxx moves the other way to the dollar driver. */
+    /* A pair quoted as USD per foreign unit moves the other way to the dollar driver. */
     if (f->type == F_FX && strncmp(f->name, "FX_USD", 6) == 0)
         b[2] = -b[2];
 }
