@@ -75,8 +75,11 @@ endif
 INCLUDES := -Iapi -Iengine -Imodels -Idata -Irisk
 CPPFLAGS += -D_POSIX_C_SOURCE=200809L -MMD -MP $(INCLUDES)
 XCFLAGS  ?=
+# FILE_CFLAGS: flags one file needs (set per target below); separate from XCFLAGS so that a
+# command-line XCFLAGS (make debug, make stress) does not drop them.
+FILE_CFLAGS :=
 CFLAGS    = -std=c11 $(OPT) -g -pthread -fPIC -fvisibility=hidden $(WARN) $(SANFLAGS) $(DEP_CFLAGS) \
-            $(XCFLAGS)
+            $(XCFLAGS) $(FILE_CFLAGS)
 LDFLAGS  += -pthread $(SANFLAGS)
 LDLIBS   := $(DEP_LIBS) -lm
 
@@ -129,14 +132,14 @@ $(PROGRAM): $(CLI_OBJ) $(STATIC_LIB)
 
 # MPI's headers are system headers here (-isystem): the project's warnings stay as they are
 # for our code without tripping over the headers' own constructs.
-$(BUILD)/api/cli/dist_mpi.o: XCFLAGS += -DRK_HAVE_MPI $(patsubst -I%,-isystem %,$(MPI_CFLAGS))
+$(BUILD)/api/cli/dist_mpi.o: FILE_CFLAGS += -DRK_HAVE_MPI $(patsubst -I%,-isystem %,$(MPI_CFLAGS))
 
 # Each tests/<area>/test_<name>.c is one Check program (tests/support/ holds the shared main).
 $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(STATIC_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/support $(CFLAGS) $(CHECK_CFLAGS) $(LDFLAGS) -o $@ $< \
 	      $(TEST_SUPPORT_OBJ) $(STATIC_LIB) $(CHECK_LIBS) $(LDLIBS)
-$(BUILD)/tests/support/%.o: XCFLAGS += $(CHECK_CFLAGS)
+$(BUILD)/tests/support/%.o: FILE_CFLAGS += $(CHECK_CFLAGS)
 $(BUILD)/tests/support/%.o: CPPFLAGS += -Itests/support
 
 # TEST_FILTER=engine runs only tests/engine/.

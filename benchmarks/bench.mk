@@ -14,7 +14,7 @@ BENCH_OBJ   := $(BUILD)/benchmarks/bench.o $(BUILD)/benchmarks/w1_request.o \
                $(BUILD)/benchmarks/baselines.o $(BUILD)/benchmarks/baseline_omp.o
 BENCH_DATA  ?= $(BUILD)/bench-data
 
-$(BUILD)/benchmarks/baseline_omp.o: XCFLAGS += -fopenmp
+$(BUILD)/benchmarks/baseline_omp.o: FILE_CFLAGS += -fopenmp
 
 $(BENCH_BIN): $(BENCH_OBJ) $(STATIC_LIB)
 	$(CC) $(LDFLAGS) -fopenmp -o $@ $(BENCH_OBJ) $(STATIC_LIB) $(LDLIBS)
