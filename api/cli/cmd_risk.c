@@ -118,8 +118,6 @@ static bool write_stress(cli_run *r, const cli_scenarios *sc, const rsk_pnl *p)
         return false;
     fputs("scenario,book,pnl,coverage\n", f);
     char name[64], pnl[40], cov[40];
-    uint64_t req_per_scen[1]; /* rows per book per scenario = req_cells / nscen */
-    (void)req_per_scen;
     for (size_t s = 0; s < p->nscen; s++) {
         cli_scen_name(sc, r, s, name, sizeof name);
         for (size_t b = 0; b <= p->nbooks; b++) {

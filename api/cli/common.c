@@ -611,13 +611,11 @@ bool cli_write_summary(cli_run *r, void (*extra)(json_writer *w, void *arg), voi
         extra(&w, arg);
 
     json_array_begin(&w, "phases");
-    double total = 0.0;
     for (size_t i = 0; i < r->nphases; i++) {
         json_object_begin(&w, NULL);
         json_string(&w, "name", r->phases[i].name);
         json_number(&w, "seconds", r->phases[i].seconds);
         json_object_end(&w);
-        total += r->phases[i].seconds;
     }
     json_array_end(&w);
     json_number(&w, "wall_seconds", (double)(eng_now_ns() - r->t0) * 1e-9);
@@ -632,7 +630,6 @@ bool cli_write_summary(cli_run *r, void (*extra)(json_writer *w, void *arg), voi
         eng_describe_json(r->eng, f);
     }
     json_object_end(&w);
-    (void)total;
     return cli_ok(r, cli_out_close(r, f, "summary.json"));
 }
 

@@ -9,6 +9,8 @@
 
 #include <stdio.h>
 
+#include <check.h>
+
 #include "riskengine.h"
 
 #define BOOK_F 3
@@ -103,6 +105,28 @@ static rk_status book_engine(size_t threads, rk_engine **out)
     cfg.no_pin = 1;
     cfg.tile_target_us = 20;
     return rk_engine_create(&cfg, out, NULL, 0);
+}
+
+/* A built book of n positions on an engine of `threads` workers, and its portfolio. Test
+ * programs only (Check asserts). */
+typedef struct fixture {
+    rk_dataset *ds;
+    rk_engine *e;
+    rk_portfolio *pf;
+} fixture;
+
+static inline void fx_open(fixture *f, size_t n, size_t threads)
+{
+    ck_assert_int_eq(book_build(n, &f->ds), RK_OK);
+    ck_assert_int_eq(book_engine(threads, &f->e), RK_OK);
+    ck_assert_int_eq(rk_portfolio_create(f->e, f->ds, &f->pf), RK_OK);
+}
+
+static inline void fx_close(fixture *f)
+{
+    rk_portfolio_destroy(f->pf);
+    rk_engine_destroy(f->e);
+    rk_dataset_destroy(f->ds);
 }
 
 #endif

@@ -145,26 +145,6 @@ START_TEST(dataset_building_errors)
 }
 END_TEST
 
-typedef struct fixture {
-    rk_dataset *ds;
-    rk_engine *e;
-    rk_portfolio *pf;
-} fixture;
-
-static void fx_open(fixture *f, size_t n, size_t threads)
-{
-    ck_assert_int_eq(book_build(n, &f->ds), RK_OK);
-    ck_assert_int_eq(book_engine(threads, &f->e), RK_OK);
-    ck_assert_int_eq(rk_portfolio_create(f->e, f->ds, &f->pf), RK_OK);
-}
-
-static void fx_close(fixture *f)
-{
-    rk_portfolio_destroy(f->pf);
-    rk_engine_destroy(f->e);
-    rk_dataset_destroy(f->ds);
-}
-
 START_TEST(request_options_and_states)
 {
     fixture f;

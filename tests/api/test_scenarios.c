@@ -217,26 +217,6 @@ START_TEST(historical_and_stress_match_the_program)
 }
 END_TEST
 
-typedef struct fixture {
-    rk_dataset *ds;
-    rk_engine *e;
-    rk_portfolio *pf;
-} fixture;
-
-static void fx_open(fixture *f, size_t n, size_t threads)
-{
-    ck_assert_int_eq(book_build(n, &f->ds), RK_OK);
-    ck_assert_int_eq(book_engine(threads, &f->e), RK_OK);
-    ck_assert_int_eq(rk_portfolio_create(f->e, f->ds, &f->pf), RK_OK);
-}
-
-static void fx_close(fixture *f)
-{
-    rk_portfolio_destroy(f->pf);
-    rk_engine_destroy(f->e);
-    rk_dataset_destroy(f->ds);
-}
-
 /* Scenario P&L, VaR, ES and coverage of two results, bitwise. */
 static void same_scenarios(const rk_result *a, const rk_result *b)
 {
