@@ -83,7 +83,25 @@ CFLAGS    = -std=c11 $(OPT) -g -pthread -fPIC -fvisibility=hidden $(WARN) $(SANF
 LDFLAGS  += -pthread $(SANFLAGS)
 LDLIBS   := $(DEP_LIBS) -lm
 
-LIB_SRC  := $(sort $(wildcard engine/*.c models/*.c data/*.c risk/*.c api/*.c))
+# The kernel files (models/kern_*.c) are compiled once per instruction-set level, each copy
+# with that level's flags only (models/model.h); every other file is built for the baseline.
+# x86-64 gets the baseline, AVX2+FMA (x86-64-v3) and AVX-512 (x86-64-v4) copies; other
+# architectures one portable copy under the baseline's name. -fopenmp-simd honours the kernels'
+# `omp simd` loops without the OpenMP run time; -fno-math-errno lets sqrt be an instruction.
+KERN_SRC := $(sort $(wildcard models/kern_*.c))
+ifneq ($(filter x86_64-%,$(shell $(CC) -dumpmachine)),)
+ISA_LEVELS := baseline avx2 avx512
+else
+ISA_LEVELS := baseline
+endif
+ISA_FLAGS_baseline :=
+ISA_FLAGS_avx2     := -march=x86-64-v3
+ISA_FLAGS_avx512   := -march=x86-64-v4 -mprefer-vector-width=512
+KERN_OPT ?= -O3
+KERN_CFLAGS = $(KERN_OPT) -fopenmp-simd -fno-math-errno -fno-trapping-math
+KERN_OBJ := $(foreach l,$(ISA_LEVELS),$(KERN_SRC:%.c=$(BUILD)/%.$(l).o))
+
+LIB_SRC  := $(sort $(filter-out $(KERN_SRC),$(wildcard engine/*.c models/*.c data/*.c risk/*.c api/*.c)))
 # The program's transport between processes: MPI when an MPI compiler was found (HAVE_MPI in
 # build/config.mk; MPI=0 turns it off, MPI=1 requires it), otherwise the single-process one.
 # MPI stays out of the library: only the program links it.
@@ -96,7 +114,7 @@ TEST_SRC := $(sort $(wildcard tests/*/test_*.c))
 TEST_SUPPORT := $(sort $(wildcard tests/support/*.c))
 BENCH_SRC := $(sort $(wildcard benchmarks/*.c))
 
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(KERN_OBJ)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:%.c=$(BUILD)/%)
@@ -116,6 +134,16 @@ lib: $(STATIC_LIB) $(SHARED_LIB)
 $(BUILD)/%.o: %.c $(BUILD)/config.mk
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+define KERN_RULE
+$$(BUILD)/models/%.$(1).o: models/%.c $$(BUILD)/config.mk
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CPPFLAGS) $$(CFLAGS) $$(KERN_CFLAGS) $$(ISA_FLAGS_$(1)) -DMDL_ISA_SUFFIX=$(1) -c $$< -o $$@
+endef
+$(foreach l,$(ISA_LEVELS),$(eval $(call KERN_RULE,$(l))))
+ifneq ($(filter avx2,$(ISA_LEVELS)),)
+$(BUILD)/models/isa.o $(BUILD)/models/table.o: FILE_CFLAGS += -DMDL_HAVE_X86_KERNELS
+endif
 
 $(STATIC_LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)

@@ -62,6 +62,15 @@ const mdl_bvn_nodes *mdl_bs2002_rho_nodes(void);
 size_t mdl_amer_call_blocked(const mdl_batch *b, const mdl_work *w, const mdl_poll *poll);
 size_t mdl_amer_put_blocked(const mdl_batch *b, const mdl_work *w, const mdl_poll *poll);
 
+/* Each level's kernels (kern.h): table.c fills a level's table with them. */
+#define MDL_KERN_DECLARE_(id, name)                                                                \
+    void mdl_kern_fill_linear_##name(mdl_entry *table);                                           \
+    void mdl_kern_fill_american_##name(mdl_entry *table);
+MDL_KERN_DECLARE_(BASELINE, baseline)
+MDL_KERN_DECLARE_(AVX2, avx2)
+MDL_KERN_DECLARE_(AVX512, avx512)
+#undef MDL_KERN_DECLARE_
+
 /* Number of cash-flow times T - k/f > 0 (k = 0, 1, ...) exactly as evaluated in floating
  * point, as a double. T > 0, f > 0. */
 double mdl_bond_count(double T, double freq);

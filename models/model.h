@@ -111,12 +111,45 @@ typedef struct mdl_entry {
     mdl_batch_fn ref_batch; /* the reference loop, always available for tests */
 } mdl_entry;
 
-/* Fills the table (idempotent, thread-safe). */
+/*
+ * Instruction-set levels. The batch kernels (kern_*.c) are compiled once per level, from one
+ * source, with that level's flags only (the rest of the library is built for the baseline), and
+ * each level has its own table. A level is chosen once per engine: the best the CPU supports,
+ * or a lower one asked for (every process of a distributed run takes the lowest any has, so
+ * that all compute the same bits). At one level every price is bitwise reproducible whatever
+ * the batch it is priced in; between levels prices may differ in the last bits (fused
+ * multiply-adds, vector widths), within the tolerances of tests/models/.
+ * On other architectures only the baseline level exists: the same kernels, built portably.
+ */
+#define MDL_ISA_MAP(X)                                                                             \
+    X(BASELINE, "baseline")                                                                        \
+    X(AVX2, "avx2")                                                                                \
+    X(AVX512, "avx512")
+
+typedef enum mdl_isa {
+#define MDL_ISA_ENUM_(id, name) MDL_ISA_##id,
+    MDL_ISA_MAP(MDL_ISA_ENUM_)
+#undef MDL_ISA_ENUM_
+    MDL_ISA_COUNT
+} mdl_isa;
+
+/* The level's name ("avx2"); NULL outside the enum. */
+const char *mdl_isa_name(mdl_isa isa);
+/* Parses a level name; false when unknown ("auto" is not a level: the caller resolves it). */
+bool mdl_isa_parse(const char *name, mdl_isa *out);
+/* True when this build has kernels for the level and this CPU (and its OS) can run them. */
+bool mdl_isa_supported(mdl_isa isa);
+/* The highest supported level. */
+mdl_isa mdl_isa_best(void);
+
+/* Fills the tables (idempotent, thread-safe). */
 void mdl_init(void);
-/* The table, indexed by mdl_kind. mdl_init() must have run. */
+/* The table of one level, indexed by mdl_kind; NULL when the level is not supported. */
+const mdl_entry *mdl_table_isa(mdl_isa isa);
+/* The table of the best level (mdl_table_isa(mdl_isa_best())). */
 const mdl_entry *mdl_table(void);
-/* Replaces the batch entry of one kind (tests and benchmarks use it to compare variants).
- * Not thread-safe: call before any pricing starts. */
+/* Replaces the batch entry of one kind in every level's table (tests and benchmarks use it to
+ * compare variants). Not thread-safe: call before any pricing starts. */
 void mdl_register_batch(mdl_kind k, const char *variant, mdl_batch_fn fn);
 
 /* ---- building blocks, exposed for tests and for other models ---- */

@@ -1,15 +1,11 @@
 /*
- * table.c - the model table: which function prices each instrument kind, one at a time (the
+ * table.c - the model tables: which function prices each instrument kind, one at a time (the
  * scalar reference, mdl_price_ref) and in batches (the entry a caller uses, and the reference
- * loop kept beside it for tests).
+ * loop kept beside it for tests), one table per instruction-set level (model.h).
  *
- * mdl_init fills the table once (pthread_once) with the reference loops and then registers the
- * faster "hoisted" variants over them: for spot, forward, european call and put and bond, a
- * branch-free inner loop over a chunk of inputs with the common subexpressions of each price
- * computed once (one sqrt, one log, two exp and two erfc per european; one exp and two expm1
- * per bond instead of one exp per cash flow). The poll is consulted between chunks, and between
- * items of the american kinds (a closed form of a few µs or a tree that polls by itself).
- * The american kinds get the "blocked" Bjerksund-Stensland variant of bs2002_fast.c.
+ * mdl_init fills the tables once (pthread_once): every level starts from the reference loops,
+ * then the level's kernels (kern_*.c, compiled for that level) register over them. A level
+ * this build has no kernels for keeps no table (mdl_table_isa returns NULL).
  */
 #include <pthread.h>
 #include <stddef.h>
@@ -22,7 +18,8 @@
 /* Bjerksund-Stensland takes a few µs. */
 #define CHUNK_AMERICAN 4u
 
-static mdl_entry table[MDL_KIND_COUNT]; /* written once under pthread_once, then read-only */
+/* Written once under pthread_once, then read-only (mdl_register_batch aside). */
+static mdl_entry tables[MDL_ISA_COUNT][MDL_KIND_COUNT];
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
 
 size_t mdl_work_needed(uint32_t steps)
@@ -133,38 +130,6 @@ static void clear_flags(const mdl_batch *b, size_t i0, size_t end)
             b->flags[i] = 0;
 }
 
-static size_t spot_hoisted(const mdl_batch *b, const mdl_work *w, const mdl_poll *poll)
-{
-    (void)w;
-    (void)poll;
-    for (size_t i = 0; i < b->n; i++)
-        b->price[i] = b->S[i];
-    clear_flags(b, 0, b->n);
-    return b->n;
-}
-
-/* Same operations as mdl_forward, in the same order: bitwise equal to the reference. */
-static size_t forward_hoisted(const mdl_batch *b, const mdl_work *w, const mdl_poll *poll)
-{
-    (void)w;
-    for (size_t i0 = 0; i0 < b->n; i0 += CHUNK) {
-        if (i0 > 0 && mdl_poll_stop(poll))
-            return i0;
-        size_t end = b->n - i0 > CHUNK ? i0 + CHUNK : b->n;
-        const double *S = b->S, *K = b->K, *T = b->T, *r = b->r, *q = b->q;
-        double *out = b->price;
-        if (q != NULL) {
-            for (size_t i = i0; i < end; i++)
-                out[i] = S[i] * exp(-q[i] * T[i]) - K[i] * exp(-r[i] * T[i]);
-        } else {
-            for (size_t i = i0; i < end; i++)
-                out[i] = S[i] * exp(-0.0 * T[i]) - K[i] * exp(-r[i] * T[i]);
-        }
-        clear_flags(b, i0, end);
-    }
-    return b->n;
-}
-
 /*
  * price = omega (S e^{-qT} N(omega d1) - K e^{-rT} N(omega d2)), omega = +1 call, -1 put:
  * one sqrt, one log, two exp, two erfc, no branch. d1 is written (ln(S/K) + (r-q)T)/sd + sd/2,
@@ -217,21 +182,35 @@ static size_t bond_hoisted(const mdl_batch *b, const mdl_work *w, const mdl_poll
     return b->n;
 }
 
-/* ---- the table ---- */
+/* ---- the tables ---- */
 
 static void table_fill(void)
 {
+    for (int l = 0; l < (int)MDL_ISA_COUNT; l++) {
+        mdl_entry *table = tables[l];
 #define REF_ENTRY_(id, name)                                                                       \
     table[MDL_##id] = (mdl_entry){name, "reference", ref_batch_##id, ref_batch_##id};
-    MDL_KIND_MAP(REF_ENTRY_)
+        MDL_KIND_MAP(REF_ENTRY_)
 #undef REF_ENTRY_
-    mdl_register_batch(MDL_SPOT, "hoisted", spot_hoisted);
-    mdl_register_batch(MDL_FORWARD, "hoisted", forward_hoisted);
-    mdl_register_batch(MDL_EURO_CALL, "hoisted", call_hoisted);
-    mdl_register_batch(MDL_EURO_PUT, "hoisted", put_hoisted);
-    mdl_register_batch(MDL_BOND, "hoisted", bond_hoisted);
-    mdl_register_batch(MDL_AMER_CALL, "blocked", mdl_amer_call_blocked);
-    mdl_register_batch(MDL_AMER_PUT, "blocked", mdl_amer_put_blocked);
+        table[MDL_EURO_CALL].variant = "hoisted";
+        table[MDL_EURO_CALL].batch = call_hoisted;
+        table[MDL_EURO_PUT].variant = "hoisted";
+        table[MDL_EURO_PUT].batch = put_hoisted;
+        table[MDL_BOND].variant = "hoisted";
+        table[MDL_BOND].batch = bond_hoisted;
+        table[MDL_AMER_CALL].variant = "blocked";
+        table[MDL_AMER_CALL].batch = mdl_amer_call_blocked;
+        table[MDL_AMER_PUT].variant = "blocked";
+        table[MDL_AMER_PUT].batch = mdl_amer_put_blocked;
+    }
+    mdl_kern_fill_linear_baseline(tables[MDL_ISA_BASELINE]);
+    mdl_kern_fill_american_baseline(tables[MDL_ISA_BASELINE]);
+#ifdef MDL_HAVE_X86_KERNELS
+    mdl_kern_fill_linear_avx2(tables[MDL_ISA_AVX2]);
+    mdl_kern_fill_american_avx2(tables[MDL_ISA_AVX2]);
+    mdl_kern_fill_linear_avx512(tables[MDL_ISA_AVX512]);
+    mdl_kern_fill_american_avx512(tables[MDL_ISA_AVX512]);
+#endif
 }
 
 void mdl_init(void)
@@ -239,16 +218,26 @@ void mdl_init(void)
     pthread_once(&table_once, table_fill);
 }
 
+const mdl_entry *mdl_table_isa(mdl_isa isa)
+{
+    mdl_init();
+    if (!mdl_isa_supported(isa))
+        return NULL;
+    return tables[isa];
+}
+
 const mdl_entry *mdl_table(void)
 {
-    mdl_init(); /* cheap once done; spares a caller that forgot */
-    return table;
+    return mdl_table_isa(mdl_isa_best());
 }
 
 void mdl_register_batch(mdl_kind k, const char *variant, mdl_batch_fn fn)
 {
     if ((unsigned)k >= (unsigned)MDL_KIND_COUNT || fn == NULL)
         return;
-    table[k].variant = variant;
-    table[k].batch = fn;
+    mdl_init();
+    for (int l = 0; l < (int)MDL_ISA_COUNT; l++) {
+        tables[l][k].variant = variant;
+        tables[l][k].batch = fn;
+    }
 }
