@@ -23,6 +23,7 @@
 
 struct rk_engine {
     eng_engine *eng; /* [imm] */
+    mdl_isa isa;     /* [imm] level of the pricing kernels of every portfolio on it */
     /* Request counters, relaxed: statistics only, no data travels with them. */
     _Atomic uint64_t submitted, completed, misses, cancels;
 };

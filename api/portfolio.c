@@ -57,9 +57,21 @@ rk_status rk_engine_create(const rk_engine_config *cfg, rk_engine **out, char *m
         cfg = &def;
     if (!(cfg->tile_target_us >= 0) || !isfinite(cfg->tile_target_us))
         return RK_BAD_ARGUMENT;
+    mdl_isa isa = mdl_isa_auto();
+    if (cfg->isa != RK_ISA_AUTO) {
+        if (!rk_isa_supported(cfg->isa)) {
+            if (msg != NULL && msglen > 0)
+                snprintf(msg, msglen, "instruction-set level %s: %s", 
+                         rk_isa_name(cfg->isa) ? rk_isa_name(cfg->isa) : "(unknown)",
+                         rk_isa_name(cfg->isa) ? "not supported by this CPU" : "no such level");
+            return RK_BAD_ARGUMENT;
+        }
+        isa = (mdl_isa)(cfg->isa - RK_ISA_BASELINE);
+    }
     rk_engine *e = calloc(1, sizeof *e);
     if (e == NULL)
         return RK_NO_MEMORY;
+    e->isa = isa;
     eng_config ec = {
         .threads = cfg->threads,
         .no_pin = cfg->no_pin != 0,
@@ -91,6 +103,29 @@ void rk_engine_destroy(rk_engine *e)
 size_t rk_engine_workers(const rk_engine *e)
 {
     return e != NULL ? eng_worker_count(e->eng) : 0;
+}
+
+rk_isa rk_engine_isa(const rk_engine *e)
+{
+    return e != NULL ? (rk_isa)(e->isa + RK_ISA_BASELINE) : RK_ISA_AUTO;
+}
+
+const char *rk_isa_name(rk_isa isa)
+{
+    if (isa == RK_ISA_AUTO)
+        return "auto";
+    if (isa < RK_ISA_BASELINE || isa > RK_ISA_AVX512)
+        return NULL;
+    return mdl_isa_name((mdl_isa)(isa - RK_ISA_BASELINE));
+}
+
+int rk_isa_supported(rk_isa isa)
+{
+    if (isa == RK_ISA_AUTO)
+        return 1;
+    if (isa < RK_ISA_BASELINE || isa > RK_ISA_AVX512)
+        return 0;
+    return mdl_isa_supported((mdl_isa)(isa - RK_ISA_BASELINE));
 }
 
 rk_status rk_engine_stats_get(const rk_engine *e, rk_engine_stats *out)
@@ -361,6 +396,8 @@ rk_status rk_portfolio_create(rk_engine *e, rk_dataset *ds, rk_portfolio **out)
     pf->cur->refs = 1;
     atomic_init(&pf->version_hint, 1);
     rc = rsk_portfolio_build(&ds->ds, e->eng, &pf->pf);
+    if (rc == RK_OK)
+        rc = rsk_portfolio_set_isa(&pf->pf, e->isa);
     if (rc != RK_OK)
         goto fail;
     *out = pf;

@@ -123,19 +123,40 @@ typedef struct rk_engine rk_engine;
 
 /** Engine configuration. Initialise with rk_engine_config_init(), then change what you need;
  * fields added in later versions get defaults from the init function. */
+/** Instruction-set level of the pricing kernels. Each level gives bitwise-reproducible results
+ * on every CPU that runs it; between levels, prices may differ in the last bits (fused
+ * multiply-adds, vector widths), within the models' tested tolerances. */
+typedef enum rk_isa {
+    RK_ISA_AUTO = 0,     /**< the best level this CPU supports (or the environment variable
+                              RK_ISA, "baseline", "avx2" or "avx512", when it names a lower one) */
+    RK_ISA_BASELINE = 1, /**< x86-64 baseline (SSE2); the portable build on other CPUs */
+    RK_ISA_AVX2 = 2,     /**< AVX2 with FMA (x86-64-v3) */
+    RK_ISA_AVX512 = 3,   /**< AVX-512 F/BW/CD/DQ/VL (x86-64-v4) */
+} rk_isa;
+
+/** The level's name ("auto", "baseline", "avx2", "avx512"); NULL for a value outside the enum.
+ * Any thread. */
+RK_API const char *rk_isa_name(rk_isa isa);
+
+/** True when this build and CPU can run the level (RK_ISA_AUTO always). Any thread. */
+RK_API int rk_isa_supported(rk_isa isa);
+
 typedef struct rk_engine_config {
     size_t threads;        /**< workers; 0 = one per allowed core (cpuset and cgroup quota) */
     const char *topology;  /**< NULL: this machine; else an hwloc synthetic description
                                 ("node:2 core:4 pu:1") or the path of an hwloc XML file; copied */
     int no_pin;            /**< non-zero: do not bind workers or memory to cores and nodes */
     double tile_target_us; /**< wanted cost of one tile in µs; 0 = default (50) */
+    rk_isa isa;            /**< pricing kernels' level; RK_ISA_AUTO (0, the default) = the best
+                                this CPU supports */
 } rk_engine_config;
 
 /** Fills *cfg with the defaults. Any thread. */
 RK_API void rk_engine_config_init(rk_engine_config *cfg);
 
 /** Creates an engine and starts its workers (they sleep until work arrives). cfg may be NULL
- * (defaults). Returns RK_OK and *out; RK_BAD_ARGUMENT (out NULL, tile_target_us < 0), or
+ * (defaults). Returns RK_OK and *out; RK_BAD_ARGUMENT (out NULL, tile_target_us < 0, an isa
+ * outside the enum or one this CPU cannot run, with the reason in msg), or
  * RK_INVALID_INPUT / RK_IO / RK_NO_MEMORY with a one-line reason in msg (msg may be NULL; at
  * most msglen bytes, NUL-terminated). A binding the system refuses is not an error. Free with
  * rk_engine_destroy(). Any thread. */
@@ -148,6 +169,9 @@ RK_API void rk_engine_destroy(rk_engine *e);
 
 /** Worker threads of the engine; 0 for NULL. Any thread. */
 RK_API size_t rk_engine_workers(const rk_engine *e);
+
+/** The level the engine prices at (never RK_ISA_AUTO); RK_ISA_AUTO for NULL. Any thread. */
+RK_API rk_isa rk_engine_isa(const rk_engine *e);
 
 /** Engine statistics (rk_engine_stats_get). Counters only grow. */
 typedef struct rk_engine_stats {

@@ -8,6 +8,8 @@
  * x86-64 micro-architecture levels: v3 (AVX2, FMA, BMI1/2, F16C, LZCNT, MOVBE) for avx2 and v4
  * (v3 plus AVX-512 F, BW, CD, DQ, VL) for avx512.
  */
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "model.h"
@@ -82,4 +84,22 @@ mdl_isa mdl_isa_best(void)
         if (mdl_isa_supported((mdl_isa)i))
             return (mdl_isa)i;
     return MDL_ISA_BASELINE;
+}
+
+static mdl_isa auto_level; /* written once under auto_once */
+static pthread_once_t auto_once = PTHREAD_ONCE_INIT;
+
+static void auto_init(void)
+{
+    auto_level = mdl_isa_best();
+    const char *env = getenv("RK_ISA");
+    mdl_isa cap;
+    if (env != NULL && mdl_isa_parse(env, &cap) && cap < auto_level)
+        auto_level = cap;
+}
+
+mdl_isa mdl_isa_auto(void)
+{
+    pthread_once(&auto_once, auto_init);
+    return auto_level;
 }

@@ -141,6 +141,9 @@ bool mdl_isa_parse(const char *name, mdl_isa *out);
 bool mdl_isa_supported(mdl_isa isa);
 /* The highest supported level. */
 mdl_isa mdl_isa_best(void);
+/* What "auto" means: the best level, or the level the environment variable RK_ISA names when
+ * that is lower and supported (CI runs the suites at the baseline that way). Read once. */
+mdl_isa mdl_isa_auto(void);
 
 /* Fills the tables (idempotent, thread-safe). */
 void mdl_init(void);

@@ -110,10 +110,10 @@ static void gather(const rsk_chunk *c, mdl_kind k, uint32_t a, uint32_t b, const
  * Prices every slot of chunk c in state x: v[s] = quantity x unit price (NaN when not finite),
  * flags[s] from the model. Returns false when the request asked to stop (v is then incomplete).
  */
-static bool price_chunk(const rsk_chunk *c, const double *x, scratch *sc, size_t tree_len,
-                        eng_worker *w, double *v, uint8_t *flags)
+static bool price_chunk(const rsk_portfolio *pf, const rsk_chunk *c, const double *x, scratch *sc,
+                        size_t tree_len, eng_worker *w, double *v, uint8_t *flags)
 {
-    const mdl_entry *tab = mdl_table();
+    const mdl_entry *tab = pf->models;
     mdl_work work = {sc->tail + 0, tree_len};
     mdl_poll poll = {poll_stop, w};
     for (unsigned k = 0; k < MDL_KIND_COUNT; k++) {
@@ -196,7 +196,7 @@ static bool price_moved(const rsk_portfolio *pf, const rsk_chunk *c, size_t j, c
                         const double *xm, const double *v0, scratch *sc, size_t tree_len,
                         eng_worker *w, double *vp, double *vm)
 {
-    const mdl_entry *tab = mdl_table();
+    const mdl_entry *tab = pf->models;
     mdl_work work = {sc->tail + 0, tree_len};
     mdl_poll poll = {poll_stop, w};
     for (uint32_t s = 0; s < c->nslots; s++)
@@ -279,7 +279,7 @@ static void values_tile(rsk_task *t, const eng_tile *tl, eng_worker *w, eng_tile
     const double *x = t->st->x + t->state * t->st->nund;
     for (uint32_t ci = tl->row0; ci < tl->row1; ci++) {
         const rsk_chunk *c = &t->pf->chunks[ci];
-        if (!price_chunk(c, x, sc, t->tree_len, w, sc->va, sc->fa)) {
+        if (!price_chunk(t->pf, c, x, sc, t->tree_len, w, sc->va, sc->fa)) {
             res->code = eng_stop_code(w);
             return;
         }
@@ -344,8 +344,8 @@ static void grid_tile(rsk_task *t, const eng_tile *tl, eng_worker *w, eng_tile_r
             bool done =
                 t->reuse_unmoved
                     ? price_moved(t->pf, c, j, xp, xm, v0, sc, t->tree_len, w, sc->va, sc->vb)
-                    : price_chunk(c, xp, sc, t->tree_len, w, sc->va, sc->fa) &&
-                          price_chunk(c, xm, sc, t->tree_len, w, sc->vb, sc->fb);
+                    : price_chunk(t->pf, c, xp, sc, t->tree_len, w, sc->va, sc->fa) &&
+                          price_chunk(t->pf, c, xm, sc, t->tree_len, w, sc->vb, sc->fb);
             if (!done) {
                 res->code = eng_stop_code(w);
                 grid_stop(t, tl, ci, j, (uint8_t)res->code);
@@ -418,7 +418,7 @@ static void pnl_tile(rsk_task *t, const eng_tile *tl, eng_worker *w, eng_tile_re
         const rsk_chunk *c = &t->pf->chunks[ci];
         for (uint32_t s = tl->col0; s < tl->col1; s++) {
             const double *x = t->st->x + (size_t)s * U;
-            if (!price_chunk(c, x, sc, t->tree_len, w, sc->va, sc->fa)) {
+            if (!price_chunk(t->pf, c, x, sc, t->tree_len, w, sc->va, sc->fa)) {
                 res->code = eng_stop_code(w);
                 return;
             }

@@ -145,6 +145,8 @@ rk_status rsk_portfolio_build(const dat_dataset *ds, eng_engine *eng, rsk_portfo
     memset(pf, 0, sizeof *pf);
     pf->ds = ds;
     pf->eng = eng;
+    pf->isa = mdl_isa_auto();
+    pf->models = mdl_table_isa(pf->isa);
     const dat_positions *p = &ds->pos;
     size_t nchunks = (p->n + RSK_CHUNK - 1) / RSK_CHUNK;
     if (p->n > UINT32_MAX - RSK_CHUNK)
@@ -221,4 +223,14 @@ void rsk_portfolio_free(rsk_portfolio *pf)
     free(pf->chunk_node);
     free(pf->chunk_cost);
     memset(pf, 0, sizeof *pf);
+}
+
+rk_status rsk_portfolio_set_isa(rsk_portfolio *pf, mdl_isa isa)
+{
+    const mdl_entry *models = mdl_table_isa(isa);
+    if (models == NULL)
+        return RK_BAD_ARGUMENT;
+    pf->isa = isa;
+    pf->models = models;
+    return RK_OK;
 }

@@ -56,6 +56,8 @@ typedef struct rsk_chunk {
 typedef struct rsk_portfolio {
     const dat_dataset *ds;
     eng_engine *eng; /* allocator of the chunks; NULL = plain memory */
+    mdl_isa isa;                /* instruction-set level of the pricing (rsk_portfolio_set_isa) */
+    const mdl_entry *models;    /* the model table of that level */
     size_t nchunks;
     rsk_chunk *chunks;
     uint32_t *chunk_node; /* node per chunk (for eng_job.row_node) */
@@ -70,6 +72,10 @@ typedef struct rsk_portfolio {
  * Returns RK_OK or RK_NO_MEMORY. */
 rk_status rsk_portfolio_build(const dat_dataset *ds, eng_engine *eng, rsk_portfolio *pf);
 void rsk_portfolio_free(rsk_portfolio *pf);
+/* Prices this portfolio's evaluations with the kernels of `isa` (a supported level; the
+ * default after rsk_portfolio_build is mdl_isa_auto()). Before any evaluation starts. Returns
+ * RK_BAD_ARGUMENT when this CPU or build cannot run the level. */
+rk_status rsk_portfolio_set_isa(rsk_portfolio *pf, mdl_isa isa);
 
 /* True when a bump of factor j changes an input of slot s of chunk c. */
 static inline bool rsk_slot_moves(const rsk_portfolio *pf, const rsk_chunk *c, uint32_t s,

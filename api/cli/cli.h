@@ -36,6 +36,7 @@ typedef struct cli_opts {
     bool write_scenarios;
     bool reference; /* values/grid: the single-threaded reference evaluator */
     bool reuse_unmoved; /* grid: take the base value where a bump moves no input */
+    const char *isa;    /* pricing kernels' level: baseline, avx2, avx512 or auto (NULL) */
     /* generate */
     const char *preset;
 } cli_opts;

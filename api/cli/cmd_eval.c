@@ -14,7 +14,7 @@
 #include "reference.h"
 #include "states.h"
 
-#define COMMON_OPTS "data out threads topology no-pin deadline-ms quiet reference"
+#define COMMON_OPTS "data out threads topology no-pin deadline-ms quiet reference isa"
 #define GRID_OPTS "bump confidence es-confidence horizon reuse-unmoved"
 
 static const char values_help[] =
@@ -31,6 +31,8 @@ static const char values_help[] =
     "  --topology SPEC    hwloc synthetic description (\"node:2 core:4 pu:1\") or XML file\n"
     "  --no-pin           do not bind workers to cores\n"
     "  --deadline-ms MS   return after MS milliseconds with what is done; the rest DEADLINE\n"
+    "  --isa LEVEL        pricing kernels: baseline, avx2, avx512 or auto (default: the best\n"
+    "                     this CPU supports; under mpirun the lowest of every rank's best)\n"
     "  --reference        use the single-threaded reference evaluator (no engine)\n"
     "  --quiet            no progress output\n";
 
@@ -51,7 +53,7 @@ static const char grid_help[] =
     "  --reuse-unmoved    fast path, off by default: where a bump moves none of a position's\n"
     "                     inputs (no underlying of it loads on the factor), take its base value\n"
     "                     instead of revaluing; bitwise the same output, fewer revaluations\n"
-    "  --data, --out, --threads, --topology, --no-pin, --deadline-ms, --reference, --quiet\n"
+    "  --data, --out, --threads, --topology, --no-pin, --deadline-ms, --isa, --reference, --quiet\n"
     "                     as for `riskengine values`\n";
 
 /* Per-row load messages, indexed by row (pointers into the data set). */

@@ -15,7 +15,7 @@
 #include "scenarios.h"
 #include "states.h"
 
-#define RUN_OPTS "data out threads topology no-pin deadline-ms quiet"
+#define RUN_OPTS "data out threads topology no-pin deadline-ms quiet isa"
 #define VAR_OPTS                                                                           \
     "confidence es-confidence horizon scenarios seed write-scenarios bump reuse-unmoved"
 
@@ -40,7 +40,7 @@ static const char var_help[] =
     "  --bump H           grid bump for parametric (default 1e-4)\n"
     "  --write-scenarios  also write the scenarios used as OUT/scenarios.csv (replayable with\n"
     "                     --method historical)\n"
-    "  --data, --out, --threads, --topology, --no-pin, --deadline-ms, --quiet as for values\n";
+    "  --data, --out, --threads, --topology, --no-pin, --deadline-ms, --isa, --quiet as for values\n";
 
 static const char stress_help[] =
     "usage: riskengine stress --data DIR --out DIR [options]\n"
@@ -48,7 +48,7 @@ static const char stress_help[] =
     "P&L per book and in total of each scenario of DIR/scenarios.csv, by full revaluation\n"
     "-> OUT/stress.csv (scenario,book,pnl,coverage), errors.csv, summary.json.\n"
     "\n"
-    "options: --data, --out, --threads, --topology, --no-pin, --deadline-ms, --quiet\n";
+    "options: --data, --out, --threads, --topology, --no-pin, --deadline-ms, --isa, --quiet\n";
 
 static const char batch_help[] =
     "usage: riskengine batch --data DIR --out DIR [options]\n"
@@ -61,7 +61,7 @@ static const char batch_help[] =
     "options:\n"
     "  --scenarios N, --seed N, --confidence A, --es-confidence A, --horizon H, --bump H,\n"
     "  --write-scenarios    as for `riskengine var`\n"
-    "  --data, --out, --threads, --topology, --no-pin, --deadline-ms, --quiet as for values\n";
+    "  --data, --out, --threads, --topology, --no-pin, --deadline-ms, --isa, --quiet as for values\n";
 
 static bool check_measure_opts(const cli_opts *o, const char *cmd)
 {

@@ -51,6 +51,7 @@ static const opt_def options[] = {
     OPT("reference", OPT_FLAG, reference),
     OPT("reuse-unmoved", OPT_FLAG, reuse_unmoved),
     OPT("preset", OPT_STR, preset),
+    OPT("isa", OPT_STR, isa),
 };
 
 static bool allowed_in(const char *allowed, const char *name)
@@ -153,6 +154,12 @@ bool cli_parse(int argc, char **argv, const char *cmd, const char *allowed, cons
         }
         if (!parse_value(d, cmd, value, o))
             return false;
+    }
+    mdl_isa level;
+    if (o->isa != NULL && strcmp(o->isa, "auto") != 0 && !mdl_isa_parse(o->isa, &level)) {
+        fprintf(stderr, "riskengine %s: --isa %s: no such level (baseline, avx2, avx512, auto)\n",
+                cmd, o->isa);
+        return false;
     }
     return true;
 }
@@ -401,6 +408,28 @@ static bool injected_fault(const char *what)
     return end != f + n + 1 && *end == '\0' && rank == dist_rank();
 }
 
+/* The pricing kernels' level: --isa, or auto; under mpirun every rank takes the lowest level
+ * any rank chose, so that all compute the same bits. A level this CPU cannot run fails this
+ * rank. Collective. */
+static bool choose_isa(cli_run *r, const char *command)
+{
+    mdl_isa isa = mdl_isa_auto();
+    const char *want = r->opt.isa;
+    bool ok = true;
+    if (want != NULL && strcmp(want, "auto") != 0 && mdl_isa_parse(want, &isa)) {
+        if (!mdl_isa_supported(isa)) {
+            dist_fail(command, "--isa %s: this CPU cannot run it (best here: %s)", want,
+                      mdl_isa_name(mdl_isa_best()));
+            ok = false;
+        }
+    }
+    if (!cli_ok(r, ok))
+        return false;
+    int level = (int)isa;
+    dist_min_int(&level);
+    return rsk_portfolio_set_isa(&r->pf, (mdl_isa)level) == RK_OK;
+}
+
 bool cli_run_open(cli_run *r, const cli_opts *o, const char *command, bool need_engine)
 {
     memset(r, 0, sizeof *r);
@@ -485,6 +514,8 @@ bool cli_run_open(cli_run *r, const cli_opts *o, const char *command, bool need_
         else if ((rc = rsk_portfolio_build(&r->ds, r->eng, &r->pf)) != RK_OK)
             dist_fail(command, "laying out positions: %s", rk_strerror(rc));
         if (!cli_ok(r, rc == RK_OK))
+            return false;
+        if (!choose_isa(r, command))
             return false;
         /* Market states are part of preparing the data, like the layout: the budget below
          * covers only the computation. Grid states only for commands that bump. */
@@ -579,6 +610,7 @@ bool cli_write_summary(cli_run *r, void (*extra)(json_writer *w, void *arg), voi
     json_uint(&w, "threads_requested", r->opt.threads);
     json_string(&w, "topology", r->opt.topology);
     json_bool(&w, "pinning", !r->opt.no_pin);
+    json_string(&w, "isa_requested", r->opt.isa != NULL ? r->opt.isa : "auto");
     if (r->opt.deadline_ms > 0)
         json_number(&w, "deadline_ms", r->opt.deadline_ms);
     else
@@ -626,6 +658,8 @@ bool cli_write_summary(cli_run *r, void (*extra)(json_writer *w, void *arg), voi
     json_uint(&w, "count", (uint64_t)dist_size());
     json_object_end(&w);
     if (r->eng != NULL) {
+        /* the level every rank priced at (the lowest any rank could run, see choose_isa) */
+        json_string(&w, "isa", mdl_isa_name(r->pf.isa));
         json_key(&w, "topology_used");
         eng_describe_json(r->eng, f);
     }

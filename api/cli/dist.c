@@ -119,6 +119,12 @@ void dist_max_double(double *v, size_t n)
         dist_tp_max_double(v, n);
 }
 
+void dist_min_int(int *v)
+{
+    if (dist_size() > 1)
+        dist_tp_min_int(v);
+}
+
 bool dist_any(bool b)
 {
     uint64_t v = b;

@@ -86,6 +86,8 @@ void dist_share(size_t n, size_t *first, size_t *count);
 void dist_sum_xsum(rsk_xsum *v, size_t n);
 void dist_sum_u64(uint64_t *v, size_t n);
 void dist_max_double(double *v, size_t n);
+/* Lowest value of *v over the ranks, on every rank. */
+void dist_min_int(int *v);
 bool dist_any(bool b);
 void dist_bcast(void *buf, size_t bytes);
 

@@ -4,6 +4,7 @@
  * objects), synchronous and asynchronous runs with callbacks, deadlines and cancellation,
  * results equal to a fresh run, and bitwise identical results across worker counts.
  */
+#include <math.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -12,6 +13,9 @@
 
 /* A request's wait must return within its deadline plus this (noisy shared CI machines). */
 #define DEADLINE_SLACK_NS RK_TEST_DEADLINE_SLACK_NS
+/* Values at two instruction-set levels: the models' own tolerance against their references
+ * (tests/models/), the loosest of which is the european's 1e-12 relative. */
+#define TOL_ISA_REL 1e-12
 
 START_TEST(destroy_null_is_harmless)
 {
@@ -285,6 +289,97 @@ START_TEST(same_bits_across_worker_counts_and_reuse)
 }
 END_TEST
 
+/* Values and grid of two results within rel (plus abs per unit of value) of each other. */
+static void close_results(const rk_result *a, const rk_result *b, double rel)
+{
+    size_t n = rk_result_positions(a), F = rk_result_factors(a);
+    ck_assert_uint_eq(n, rk_result_positions(b));
+    for (size_t i = 0; i < n; i++) {
+        double va, vb;
+        ck_assert_int_eq(rk_result_value(a, i, &va), rk_result_value(b, i, &vb));
+        if (isnan(va) && isnan(vb))
+            continue;
+        ck_assert_close(va, vb, rel * (1.0 + fabs(va)), rel);
+    }
+    (void)F;
+}
+
+/* Every level this CPU runs: chosen through the configuration, reported by rk_engine_isa,
+ * bitwise reproducible across worker counts at one level, and within the models' tolerance of
+ * the baseline; a level outside the enum is refused with a reason. */
+START_TEST(isa_levels)
+{
+    ck_assert_str_eq(rk_isa_name(RK_ISA_AUTO), "auto");
+    ck_assert_str_eq(rk_isa_name(RK_ISA_BASELINE), "baseline");
+    ck_assert_str_eq(rk_isa_name(RK_ISA_AVX2), "avx2");
+    ck_assert_str_eq(rk_isa_name(RK_ISA_AVX512), "avx512");
+    ck_assert_ptr_null(rk_isa_name((rk_isa)99));
+    ck_assert(rk_isa_supported(RK_ISA_BASELINE));
+    ck_assert(!rk_isa_supported((rk_isa)99));
+
+    rk_engine_config cfg;
+    rk_engine_config_init(&cfg);
+    ck_assert_int_eq(cfg.isa, RK_ISA_AUTO);
+    cfg.isa = (rk_isa)99;
+    rk_engine *e = NULL;
+    char msg[256] = "";
+    ck_assert_int_eq(rk_engine_create(&cfg, &e, msg, sizeof msg), RK_BAD_ARGUMENT);
+    ck_assert_ptr_null(e);
+    ck_assert_int_gt((int)strlen(msg), 0);
+    for (rk_isa l = RK_ISA_BASELINE; l <= RK_ISA_AVX512; l++) {
+        if (rk_isa_supported(l))
+            continue;
+        cfg.isa = l; /* a level this CPU lacks */
+        ck_assert_int_eq(rk_engine_create(&cfg, &e, msg, sizeof msg), RK_BAD_ARGUMENT);
+        ck_assert_ptr_nonnull(strstr(msg, rk_isa_name(l)));
+    }
+    cfg.isa = RK_ISA_AUTO;
+    ck_assert_int_eq(rk_engine_create(&cfg, &e, NULL, 0), RK_OK);
+    ck_assert_int_ne(rk_engine_isa(e), RK_ISA_AUTO);
+    ck_assert(rk_isa_supported(rk_engine_isa(e)));
+    rk_engine_destroy(e);
+
+    /* results hold their portfolio: everything stays open until the comparisons are done */
+    enum { RUNS = 2 * (RK_ISA_AVX512 + 1) };
+    rk_engine *eng[RUNS] = {NULL};
+    rk_portfolio *pfs[RUNS] = {NULL};
+    rk_result *res[RUNS] = {NULL};
+    rk_dataset *ds;
+    ck_assert_int_eq(book_build(600, &ds), RK_OK);
+    int base = -1;
+    for (rk_isa l = RK_ISA_BASELINE; l <= RK_ISA_AVX512; l++) {
+        if (!rk_isa_supported(l))
+            continue;
+        for (int k = 0; k < 2; k++) {
+            int at = 2 * (int)l + k;
+            rk_engine_config_init(&cfg);
+            cfg.isa = l;
+            cfg.threads = k == 0 ? 1 : 3;
+            cfg.no_pin = 1;
+            cfg.tile_target_us = 20;
+            ck_assert_int_eq(rk_engine_create(&cfg, &eng[at], NULL, 0), RK_OK);
+            ck_assert_int_eq(rk_engine_isa(eng[at]), l);
+            rk_request *rq;
+            ck_assert_int_eq(rk_portfolio_create(eng[at], ds, &pfs[at]), RK_OK);
+            ck_assert_int_eq(rk_request_create(pfs[at], &rq), RK_OK);
+            ck_assert_int_eq(rk_request_run(rq, RK_DEADLINE_NONE, &res[at]), RK_OK);
+            rk_request_destroy(rq);
+        }
+        same_results(res[2 * l], res[2 * l + 1]);
+        if (base < 0)
+            base = 2 * (int)l;
+        else
+            close_results(res[base], res[2 * l], TOL_ISA_REL);
+    }
+    for (int at = 0; at < RUNS; at++) {
+        rk_result_destroy(res[at]);
+        rk_portfolio_destroy(pfs[at]);
+        rk_engine_destroy(eng[at]);
+    }
+    rk_dataset_destroy(ds);
+}
+END_TEST
+
 typedef struct cb_state {
     _Atomic int calls;
     _Atomic int status;
@@ -454,6 +549,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, deadline_and_cancel);
     tcase_add_test(tc, reuse_unmoved_same_bits);
     tcase_add_test(tc, loaded_matches_built);
+    tcase_add_test(tc, isa_levels);
     suite_add_tcase(s, tc);
     return s;
 }
