@@ -3,8 +3,9 @@
  * measured side by side in one run on the W1 data set (SPEC §6), with the baselines beside it.
  *
  * Sections, in the order they run:
- *   kernels    ns per revaluation of every model kind (fast batch entry and scalar reference),
- *              and the compute floor they imply for W1 and W2
+ *   kernels    ns per revaluation of every model kind (fast batch entry and scalar reference)
+ *              at every instruction-set level the CPU supports, and the compute floor the best
+ *              level's figures imply for W1 and W2
  *   latency    W1 requests through w1_request.h: closed loop and open loop (fixed arrival rate,
  *              latency counted from the scheduled arrival, so queueing cannot hide), 1, 2 and 4
  *              concurrent callers; percentiles and the deadline miss rate
@@ -15,7 +16,9 @@
  *              engine, each checked against the engine's VaR
  * (--only NAME runs the latency section, which every other needs, and that one section.)
  * Then it reads the W2/W3 throughput figures (benchmarks/throughput.sh), checks every target in
- * benchmarks/targets (PASS/FAIL), and writes results.json, results.md and the plot data.
+ * benchmarks/targets (PASS/FAIL; `--targets none` for a comparison run), and writes
+ * results.json, results.md and the plot data. The instruction-set level of the kernels and the
+ * density of the data set's loadings are printed and recorded.
  *
  * Shared, noisy machines: every comparison is interleaved and reported as medians, ratios and
  * percentiles, never as a single timing.
@@ -178,6 +181,8 @@ typedef struct kernel_row {
     const char *variant;
 } kernel_row;
 
+enum { KERNEL_ITEMS = 4096 }; /* items per timed batch call (trees: 256) */
+
 /* ns per price of the batch fn over the inputs, best of a few passes (the least disturbed). */
 static double time_batch(mdl_batch_fn fn, const mdl_batch *b, const mdl_work *w, size_t passes)
 {
@@ -192,34 +197,28 @@ static double time_batch(mdl_batch_fn fn, const mdl_batch *b, const mdl_work *w,
     return best;
 }
 
-static void run_kernels(const opts *o, const dat_dataset *ds, size_t ncores)
+/* Times every kind's batch entry and reference in the table of one level: rows[], returns the
+ * number of rows. */
+static size_t time_kernels(const dat_dataset *ds, const mdl_entry *tab, kernel_row *rows,
+                           double *in, uint32_t *steps, double *price, uint8_t *flags,
+                           double *work, size_t work_len)
 {
-    fprintf(stderr, "bench: kernels\n");
     const dat_positions *p = &ds->pos;
-    const mdl_entry *tab = mdl_table();
-    size_t F = ds->mkt.nfactors, work_len = bl_work_len(ds);
-    enum { ITEMS = 4096 };
-    double *in = malloc(9 * ITEMS * sizeof(double));
-    uint32_t *steps = calloc(ITEMS, sizeof *steps);
-    double *price = malloc(ITEMS * sizeof(double));
-    uint8_t *flags = malloc(ITEMS);
-    double *work = malloc(work_len * sizeof(double));
-    kernel_row rows[MDL_KIND_COUNT + 1];
     size_t nrows = 0;
     for (int kk = 0; kk <= MDL_KIND_COUNT; kk++) {
         /* the extra pass is the american call priced by a 200-step CRR tree (W2/W3's trees) */
         bool tree = kk == MDL_KIND_COUNT;
         mdl_kind k = tree ? MDL_AMER_CALL : (mdl_kind)kk;
         size_t have = 0, count = 0;
-        double *S = in, *K = in + ITEMS, *T = in + 2 * ITEMS, *r = in + 3 * ITEMS,
-               *sg = in + 4 * ITEMS, *q = in + 5 * ITEMS, *cp = in + 6 * ITEMS,
-               *fr = in + 7 * ITEMS;
+        double *S = in, *K = in + KERNEL_ITEMS, *T = in + 2 * KERNEL_ITEMS,
+               *r = in + 3 * KERNEL_ITEMS, *sg = in + 4 * KERNEL_ITEMS, *q = in + 5 * KERNEL_ITEMS,
+               *cp = in + 6 * KERNEL_ITEMS, *fr = in + 7 * KERNEL_ITEMS;
         for (size_t i = 0; i < p->n; i++) {
             if (p->status[i] != RK_OK || (mdl_kind)p->kind[i] != k)
                 continue;
             count++;
         }
-        for (size_t i = 0; count > 0 && have < ITEMS; i = (i + 1) % p->n) {
+        for (size_t i = 0; count > 0 && have < KERNEL_ITEMS; i = (i + 1) % p->n) {
             if (p->status[i] != RK_OK || (mdl_kind)p->kind[i] != k)
                 continue;
             const double *x = ds->mkt.und_value;
@@ -237,7 +236,7 @@ static void run_kernels(const opts *o, const dat_dataset *ds, size_t ncores)
         }
         if (count == 0)
             continue;
-        size_t n = tree ? 256 : ITEMS; /* trees take ~100 µs each */
+        size_t n = tree ? 256 : KERNEL_ITEMS; /* trees take ~100 µs each */
         mdl_batch b = {.n = n, .S = S, .K = K, .T = T, .r = r, .sigma = sg, .q = q, .coupon = cp,
                        .freq = fr, .steps = steps, .price = price, .flags = flags};
         mdl_work w = {.buf = work, .len = work_len};
@@ -249,6 +248,57 @@ static void run_kernels(const opts *o, const dat_dataset *ds, size_t ncores)
         row->fast_ns = time_batch(tab[k].batch, &b, &w, passes);
         row->ref_ns = time_batch(tab[k].ref_batch, &b, &w, passes);
     }
+    return nrows;
+}
+
+/* Every level this CPU supports is timed and reported; the floors, the kernels.dat plot and the
+ * kernel_ns.<kind> metrics the targets name are the best level's (the one the engine takes by
+ * default); kernel_ns.<level>.<kind> are every level's. */
+static void run_kernels(const opts *o, const dat_dataset *ds, size_t ncores)
+{
+    fprintf(stderr, "bench: kernels\n");
+    size_t F = ds->mkt.nfactors, work_len = bl_work_len(ds);
+    double *in = malloc(9 * KERNEL_ITEMS * sizeof(double));
+    uint32_t *steps = calloc(KERNEL_ITEMS, sizeof *steps);
+    double *price = malloc(KERNEL_ITEMS * sizeof(double));
+    uint8_t *flags = malloc(KERNEL_ITEMS);
+    double *work = malloc(work_len * sizeof(double));
+    kernel_row rows[MDL_KIND_COUNT + 1];
+    size_t nrows = 0;
+    mdl_isa best = mdl_isa_best();
+    js_key("\"kernels\": {\"items\": %d, \"isa\": \"%s\", \"levels\": [", KERNEL_ITEMS,
+           mdl_isa_name(best));
+    bool first_level = true;
+    for (int lv = MDL_ISA_COUNT - 1; lv >= 0; lv--) {
+        mdl_isa isa = (mdl_isa)lv;
+        const mdl_entry *tab = mdl_table_isa(isa);
+        if (!mdl_isa_supported(isa) || tab == NULL)
+            continue;
+        kernel_row lrows[MDL_KIND_COUNT + 1];
+        size_t n = time_kernels(ds, tab, lrows, in, steps, price, flags, work, work_len);
+        fprintf(stderr, "  level %s%s\n", mdl_isa_name(isa),
+                isa == best ? " (the best: the targets apply to it)" : "");
+        fprintf(js, "%s\n    {\"isa\": \"%s\", \"best\": %s, \"rows\": [", first_level ? "" : ",",
+                mdl_isa_name(isa), isa == best ? "true" : "false");
+        first_level = false;
+        for (size_t i = 0; i < n; i++) {
+            fprintf(js, "%s\n      {\"kind\": \"%s\", \"variant\": \"%s\", \"w1_count\": %zu, "
+                        "\"fast_ns\": %.2f, \"ref_ns\": %.2f}",
+                    i ? "," : "", lrows[i].name, lrows[i].variant, lrows[i].count_w1,
+                    lrows[i].fast_ns, lrows[i].ref_ns);
+            fprintf(stderr, "    %-30s fast %9.1f ns  reference %9.1f ns  (W1 count %zu)\n",
+                    lrows[i].name, lrows[i].fast_ns, lrows[i].ref_ns, lrows[i].count_w1);
+            char name[96];
+            snprintf(name, sizeof name, "kernel_ns.%s.%s", mdl_isa_name(isa), lrows[i].name);
+            metric(name, lrows[i].fast_ns);
+        }
+        fputs("]}", js);
+        if (isa == best) {
+            memcpy(rows, lrows, n * sizeof rows[0]);
+            nrows = n;
+        }
+    }
+    fputs("],", js);
     /* Floors: every revaluation at the fast kernel's cost, spread perfectly over the cores. */
     double w1_ns = 0.0, w2_ns = 0.0, tree_ns = 0.0, amer = 0.0;
     size_t total = 0;
@@ -271,7 +321,7 @@ static void run_kernels(const opts *o, const dat_dataset *ds, size_t ncores)
     double w2_unit = (w2_ns + 0.01 * amer * (tree_ns - 0.0)) * scale; /* ns per state */
     double w2_total_ns = w2_unit * 1001.0;
     FILE *kd = out_file(o, "kernels.dat");
-    js_key("\"kernels\": {\"items\": %d, \"rows\": [", ITEMS);
+    fputs(" \"rows\": [", js);
     for (size_t i = 0; i < nrows; i++) {
         fprintf(js, "%s\n    {\"kind\": \"%s\", \"variant\": \"%s\", \"w1_count\": %zu, "
                     "\"fast_ns\": %.2f, \"ref_ns\": %.2f}",
@@ -279,8 +329,6 @@ static void run_kernels(const opts *o, const dat_dataset *ds, size_t ncores)
                 rows[i].ref_ns);
         if (kd != NULL)
             fprintf(kd, "\"%s\" %.3f %.3f\n", rows[i].name, rows[i].fast_ns, rows[i].ref_ns);
-        fprintf(stderr, "  %-30s fast %9.1f ns  reference %9.1f ns  (W1 count %zu)\n",
-                rows[i].name, rows[i].fast_ns, rows[i].ref_ns, rows[i].count_w1);
     }
     if (kd != NULL)
         fclose(kd);
@@ -296,8 +344,8 @@ static void run_kernels(const opts *o, const dat_dataset *ds, size_t ncores)
         snprintf(name, sizeof name, "kernel_ns.%s", rows[i].name);
         metric(name, rows[i].fast_ns);
     }
-    fprintf(stderr, "  floor: W1 %.1f ms on 2 cores, W2 %.1f s on 2 cores\n",
-            w1_ns / cores2 * 1e-6, w2_total_ns / cores2 * 1e-9);
+    fprintf(stderr, "  floor (level %s): W1 %.1f ms on 2 cores, W2 %.1f s on 2 cores\n",
+            mdl_isa_name(best), w1_ns / cores2 * 1e-6, w2_total_ns / cores2 * 1e-9);
     free(in);
     free(steps);
     free(price);
@@ -741,6 +789,10 @@ static void run_baselines(const opts *o, const dat_dataset *ds, size_t ncores)
         snprintf(name, sizeof name, "engine_over_%s", names[b]);
         if (b != ENGINE)
             metric(name, med[ENGINE] / med[b]);
+        /* how many times faster the engine is than the baseline (the target's direction) */
+        snprintf(name, sizeof name, "speedup_vs_%s", names[b]);
+        if (b != ENGINE)
+            metric(name, med[b] / med[ENGINE]);
         all_ok = all_ok && ok[b];
     }
     fputs("]}", js);
@@ -790,10 +842,14 @@ static int check_targets(const opts *o, FILE *md)
     fprintf(stderr, "\ntargets (%s):\n", o->targets);
     fputs("| target | measured | limit | verdict |\n|---|---|---|---|\n", md);
     while (fgets(line, sizeof line, f) != NULL) {
-        char name[64], op[4], desc[256] = "";
+        char name[96], op[4], desc[256] = "";
         double limit;
         int used = 0;
-        if (line[0] == '#' || sscanf(line, "%63s %3s %lf %n", name, op, &limit, &used) < 3)
+        /* a metric name with spaces is written in double quotes */
+        if (line[0] == '#')
+            continue;
+        if (sscanf(line, "\"%95[^\"]\" %3s %lf %n", name, op, &limit, &used) != 3 &&
+            sscanf(line, "%95s %3s %lf %n", name, op, &limit, &used) != 3)
             continue;
         snprintf(desc, sizeof desc, "%s", line + used);
         desc[strcspn(desc, "\n")] = '\0';
@@ -808,7 +864,7 @@ static int check_targets(const opts *o, FILE *md)
         if (strcmp(verdict, "FAIL") == 0)
             failed++;
         bool measured = strcmp(verdict, "NOT MEASURED") != 0;
-        fprintf(stderr, "  %-4s  %-28s %12.4g %s %-8g %s\n", verdict, name, measured ? v : NAN,
+        fprintf(stderr, "  %-4s  %-40s %12.4g %s %-8g %s\n", verdict, name, measured ? v : NAN,
                 op, limit, desc);
         char mv[32] = "null";
         if (measured)
@@ -827,21 +883,50 @@ static int check_targets(const opts *o, FILE *md)
 
 /* ---- machine ---- */
 
-static void machine(const opts *o, size_t ncores)
+/* Share of the (spot underlying, factor) cells with a non-zero loading: 1 for dense loadings. */
+static double spot_loading_density(const dat_market *m)
+{
+    size_t cells = 0, nonzero = 0;
+    for (size_t u = 0; u < m->nund; u++) {
+        if (m->und_kind[u] != DAT_UND_SPOT)
+            continue;
+        for (size_t j = 0; j < m->nfactors; j++)
+            nonzero += m->beta[u * m->nfactors + j] != 0;
+        cells += m->nfactors;
+    }
+    return cells ? (double)nonzero / (double)cells : 0.0;
+}
+
+static void machine(const opts *o, const dat_dataset *ds, size_t ncores)
 {
     struct utsname u;
     uname(&u);
+    /* The instruction-set level of the kernels, and every level this CPU can run. */
+    mdl_isa isa = mdl_isa_best();
+    char levels[128] = "";
+    for (int lv = 0; lv < MDL_ISA_COUNT; lv++)
+        if (mdl_isa_supported((mdl_isa)lv)) {
+            size_t len = strlen(levels);
+            snprintf(levels + len, sizeof levels - len, "%s\"%s\"", len ? ", " : "",
+                     mdl_isa_name((mdl_isa)lv));
+        }
+    fprintf(stderr, "bench: instruction set %s (supported: %s)\n", mdl_isa_name(isa), levels);
     js_key("\"machine\": {\"nproc\": %ld, \"allowed_cores\": %zu, \"kernel\": \"%s %s\", "
-           "\"arch\": \"%s\", \"host\": \"%s\"}",
-           sysconf(_SC_NPROCESSORS_ONLN), ncores, u.sysname, u.release, u.machine, u.nodename);
+           "\"arch\": \"%s\", \"host\": \"%s\", \"isa\": \"%s\", \"isa_supported\": [%s]}",
+           sysconf(_SC_NPROCESSORS_ONLN), ncores, u.sysname, u.release, u.machine, u.nodename,
+           mdl_isa_name(isa), levels);
+    double density = spot_loading_density(&ds->mkt);
+    fprintf(stderr, "bench: W1 data %s: %.1f%% of the spot-factor loadings non-zero (%s)\n",
+            o->data, 100.0 * density, density >= 1.0 ? "dense" : "sparse");
     js_key("\"run\": {\"mode\": \"%s\", \"command\": \"%s\", \"requests\": %zu, \"reps\": %zu, "
-           "\"data\": \"%s\"}",
-           o->mode, o->command, o->requests, o->reps, o->data);
+           "\"data\": \"%s\", \"loadings\": \"%s\", \"spot_loading_density\": %.4f}",
+           o->mode, o->command, o->requests, o->reps, o->data, density >= 1.0 ? "dense" : "sparse",
+           density);
 }
 
 static void usage(void)
 {
-    fputs("usage: bench --data W1DIR --out DIR [--targets FILE] [--throughput FILE]\n"
+    fputs("usage: bench --data W1DIR --out DIR [--targets FILE|none] [--throughput FILE]\n"
           "             [--requests N] [--reps N] [--ref-reps N] [--deadline-reqs N]\n"
           "             [--latency-threads N] [--max-workers N] [--load F] [--tpj-block N]\n"
           "             [--mode quick|full] [--command TEXT] [--only latency|kernels|...]\n",
@@ -918,8 +1003,10 @@ int main(int argc, char **argv)
     size_t ncores = probe != NULL ? w1_workers(probe) : 1;
     w1_close(probe);
     size_t maxw = o.max_workers ? o.max_workers : ncores;
+    /* --targets none: a comparison run (another data set), checked against nothing */
+    bool no_targets = strcmp(o.targets, "none") == 0;
     double target_ms = 20.0;
-    {
+    if (!no_targets) {
         FILE *tf = fopen(o.targets, "r");
         char line[256];
         while (tf != NULL && fgets(line, sizeof line, tf) != NULL)
@@ -932,7 +1019,7 @@ int main(int argc, char **argv)
     if (js == NULL)
         return 1;
     fputs("{", js);
-    machine(&o, ncores);
+    machine(&o, &ds, ncores);
     double t_start = now_s();
     if (section(&o, "kernels"))
         run_kernels(&o, &ds, ncores);
@@ -962,13 +1049,19 @@ int main(int argc, char **argv)
     getrusage(RUSAGE_SELF, &ru);
     js_key("\"bench_seconds\": %.1f, \"bench_peak_rss_mib\": %.1f", now_s() - t_start,
            (double)ru.ru_maxrss / 1024.0);
-    FILE *md = out_file(&o, "targets.md");
-    int failed = md != NULL ? check_targets(&o, md) : -1;
-    if (md != NULL)
-        fclose(md);
+    int failed = 0;
+    if (!no_targets) {
+        FILE *md = out_file(&o, "targets.md");
+        failed = md != NULL ? check_targets(&o, md) : -1;
+        if (md != NULL)
+            fclose(md);
+    }
     fputs("\n}\n", js);
     fclose(js);
     dat_free(&ds);
-    fprintf(stderr, "bench: %d target(s) failed; results in %s\n", failed, o.out);
+    if (no_targets)
+        fprintf(stderr, "bench: no targets checked; results in %s\n", o.out);
+    else
+        fprintf(stderr, "bench: %d target(s) failed; results in %s\n", failed, o.out);
     return 0;
 }

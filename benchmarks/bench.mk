@@ -1,7 +1,8 @@
 # benchmarks/bench.mk - the benchmark programs and targets (included by the top Makefile).
 #
-#   make bench-quick   the routine run: W1 latency, deadlines, dispatch, scaling, kernels and
-#                      baselines with small counts, W3 throughput; under 2 minutes on 2 cores
+#   make bench-quick   the routine run: W1 latency, deadlines, dispatch, scaling, kernels (every
+#                      ISA level) and baselines with small counts, W1 latency on sparse loadings
+#                      for comparison, W3 throughput; about 3 minutes on 2 cores
 #   make bench         the full run (1000 requests per latency configuration, W2 and W3,
 #                      perf profile); its duration is in benchmarks/RESULTS.md
 #

@@ -9,17 +9,19 @@
 # Monte Carlo scenarios with VaR/ES per book, historical and stress. Data sets are generated
 # once into DATA_DIR (seed 1) and reused. Each run's summary.json is kept in OUT_DIR; the
 # figures (wall seconds, revaluations per second, phases, peak memory) are appended to
-# OUT_DIR/throughput.env as key=value lines for bench.c and the report.
+# OUT_DIR/throughput.env as key=value lines for bench.c and the report. The data sets have
+# dense loadings (every spot underlying loads on every factor), as the targets are stated.
 set -eu
 prog=$1 data=$2 out=$3 threads=$4 which=$5
 mkdir -p "$data" "$out"
 env="$out/throughput.env"
 : > "$env"
 for w in $which; do
-    if [ ! -f "$data/$w/.complete" ]; then
-        echo "throughput: generating $w into $data/$w" >&2
-        "$prog" generate --preset "$w" --seed 1 --out "$data/$w" --quiet
-        touch "$data/$w/.complete"
+    dir=$data/$w-dense
+    if [ ! -f "$dir/.complete" ]; then
+        echo "throughput: generating $w into $dir" >&2
+        "$prog" generate --preset "$w" --seed 1 --loadings dense --out "$dir" --quiet
+        touch "$dir/.complete"
     fi
     run="$out/run-$w"
     rm -rf "$run"
@@ -27,8 +29,8 @@ for w in $which; do
     w3) set -- var --method historical ;;
     w2) set -- batch --scenarios 1000 ;;
     esac
-    echo "throughput: $w: $prog $* --data $data/$w --threads $threads" >&2
-    "$prog" "$@" --data "$data/$w" --out "$run" --threads "$threads" --quiet
+    echo "throughput: $w: $prog $* --data $dir --threads $threads" >&2
+    "$prog" "$@" --data "$dir" --out "$run" --threads "$threads" --quiet
     cp "$run/summary.json" "$out/summary-$w.json"
     python3 - "$w" "$run/summary.json" >> "$env" <<'PY'
 import json, sys

@@ -148,8 +148,23 @@ typedef struct dat_preset {
 /* The preset with that name, or NULL. */
 const dat_preset *dat_preset_find(const char *name);
 
+/* Factor loadings of the spot underlyings: sparse (market, one sector, maybe a style, region
+ * and FX: a fundamental model without its minor terms) or dense (the same, plus a small
+ * loading on every other factor, as a statistical model gives; data/README.md). */
+typedef enum dat_loadings { DAT_LOADINGS_SPARSE, DAT_LOADINGS_DENSE } dat_loadings;
+
+/* "sparse", "dense"; NULL outside the enum. */
+const char *dat_loadings_name(dat_loadings l);
+/* Parses "sparse" or "dense"; false otherwise. */
+bool dat_loadings_parse(const char *name, dat_loadings *l);
+
 /* Writes a data set for preset p with the given seed into folder outdir (created if missing).
- * Output is byte-identical for a given (preset, seed). Returns RK_OK, or RK_IO with msg. */
+ * Output is byte-identical for a given (preset, seed, loadings); a dense data set differs from
+ * the sparse one of the same seed only in the loadings of underlyings.csv and the comment line
+ * of factors.csv. Returns RK_OK, RK_BAD_ARGUMENT, or RK_IO with msg. */
+rk_status dat_generate_with(const dat_preset *p, uint64_t seed, dat_loadings loadings,
+                            const char *outdir, char *msg, size_t msglen);
+/* dat_generate_with(p, seed, DAT_LOADINGS_SPARSE, outdir, msg, msglen). */
 rk_status dat_generate(const dat_preset *p, uint64_t seed, const char *outdir, char *msg,
                        size_t msglen);
 

@@ -10,14 +10,16 @@
  *    definite by construction; D holds daily vols (equity ~1%, rates ~5bp, vols ~3%);
  *  - underlyings load sparsely: equities on the market, one sector and maybe a style, a region
  *    and its FX; rates on level/slope/curvature of their currency with Nelson-Siegel weights by
- *    tenor (plus a credit spread for issuer yields); vols on the vol factors;
+ *    tenor (plus a credit spread for issuer yields); vols on the vol factors. With dense
+ *    loadings every spot also loads a little on every other factor (densify_loadings);
  *  - scenarios: historical ones are Sigma-correlated draws (own Cholesky), one in ten fat-tailed
  *    (Student t with 3 degrees of freedom); stress ones are named, hand-written moves.
  *
  * Determinism: one xoshiro256** stream seeded through splitmix64, integer and IEEE arithmetic
  * only (own log/exp built from + - * / and frexp/ldexp, sqrt is exact in IEEE 754; no libm
  * transcendental whose last bit may vary between libraries), fixed printf formats, the C locale
- * installed with uselocale() for the duration of the call. Same (preset, seed), same bytes.
+ * installed with uselocale() for the duration of the call. Same (preset, seed, loadings), same
+ * bytes.
  */
 #include <errno.h>
 #include <locale.h>
@@ -357,6 +359,7 @@ typedef struct gen {
     uint32_t govt[4][NTENORS]; /* government curve rate underlyings */
     size_t spot_pick_end, vol_pick_end; /* random picks avoid the deliberately bad ones */
     size_t namerican; /* americans written so far (every hundredth is a tree) */
+    bool dense;       /* spot underlyings load on every factor */
 } gen;
 
 static int find_factor(const gen *g, const char *name)
@@ -628,13 +631,50 @@ static void build_underlyings(gen *g)
     }
 }
 
+/* Seeds the stream of the dense loadings: its own stream, so that a dense data set has the
+ * same underlyings, values, positions and scenarios as the sparse one of the same seed, and
+ * differs only in the loadings. */
+#define DENSE_STREAM 0x6a09e667f3bcc909u
+
+/*
+ * Dense loadings (SPEC §6, --loadings dense): every spot underlying also loads on every factor
+ * it does not load on already, as a statistical (principal component) model gives: small
+ * signed loadings, drawn so that a one-standard-deviation move of the factor moves the spot by
+ * 1% to 5% of what a one-standard-deviation equity market move does (the factors come in
+ * different units: log returns, rate units, log vol changes). Its own market, sector, style,
+ * region and FX loadings are kept. Rates and vols stay on their curve and vol factors.
+ */
+static void densify_loadings(gen *g, uint64_t seed)
+{
+    rng r;
+    rng_seed(&r, seed ^ DENSE_STREAM);
+    size_t F = g->F;
+    const double ref = 0.010; /* EQ_MARKET's nominal daily vol */
+    for (size_t u = 0; u < g->nspot; u++) {
+        double *b = &g->beta[u * F];
+        for (size_t j = 0; j < F; j++) {
+            double c = unif(&r, 0.01, 0.05);
+            bool neg = u01(&r) < 0.5;
+            if (b[j] != 0)
+                continue; /* the draws are made anyway: loading j of row u is fixed by (u, j) */
+            double x = round_to(c * ref / g->fac[j].vol, 0.0001);
+            if (x < 0.0001)
+                x = 0.0001;
+            b[j] = neg ? -x : x;
+        }
+    }
+}
+
 static bool write_market(gen *g, const char *dir, char *msg, size_t msglen)
 {
     size_t F = g->F;
     out o;
     if (!out_open(&o, dir, "factors.csv", msg, msglen))
         return false;
-    outf(&o, "# riskengine generated data set: preset %s\n", g->p->name);
+    if (g->dense)
+        outf(&o, "# riskengine generated data set: preset %s, dense loadings\n", g->p->name);
+    else
+        outf(&o, "# riskengine generated data set: preset %s\n", g->p->name);
     outf(&o, "factor,description\n");
     for (size_t j = 0; j < F; j++)
         outf(&o, "%s,%s\n", g->fac[j].name, g->fac[j].desc);
@@ -1055,8 +1095,34 @@ static bool write_positions(gen *g, const char *dir, char *msg, size_t msglen)
     return out_close(&o, msg, msglen);
 }
 
+const char *dat_loadings_name(dat_loadings l)
+{
+    switch (l) {
+    case DAT_LOADINGS_SPARSE: return "sparse";
+    case DAT_LOADINGS_DENSE: return "dense";
+    }
+    return NULL;
+}
+
+bool dat_loadings_parse(const char *name, dat_loadings *l)
+{
+    if (name != NULL && strcmp(name, "sparse") == 0)
+        *l = DAT_LOADINGS_SPARSE;
+    else if (name != NULL && strcmp(name, "dense") == 0)
+        *l = DAT_LOADINGS_DENSE;
+    else
+        return false;
+    return true;
+}
+
 rk_status dat_generate(const dat_preset *p, uint64_t seed, const char *outdir, char *msg,
                        size_t msglen)
+{
+    return dat_generate_with(p, seed, DAT_LOADINGS_SPARSE, outdir, msg, msglen);
+}
+
+rk_status dat_generate_with(const dat_preset *p, uint64_t seed, dat_loadings loadings,
+                            const char *outdir, char *msg, size_t msglen)
 {
     char dummy[8];
     if (msg == NULL || msglen == 0) {
@@ -1066,6 +1132,10 @@ rk_status dat_generate(const dat_preset *p, uint64_t seed, const char *outdir, c
     msg[0] = '\0';
     if (p == NULL || outdir == NULL) {
         snprintf(msg, msglen, "no preset or output folder");
+        return RK_BAD_ARGUMENT;
+    }
+    if (dat_loadings_name(loadings) == NULL) {
+        snprintf(msg, msglen, "unknown kind of loadings");
         return RK_BAD_ARGUMENT;
     }
     if (p->nfactors < 8 || p->nfactors > 50 || p->nund < 20 || p->nbooks < 1 ||
@@ -1116,6 +1186,9 @@ rk_status dat_generate(const dat_preset *p, uint64_t seed, const char *outdir, c
         goto out;
     }
     build_underlyings(&g);
+    g.dense = loadings == DAT_LOADINGS_DENSE;
+    if (g.dense)
+        densify_loadings(&g, seed);
     if (!write_market(&g, outdir, msg, msglen) || !write_scenarios(&g, outdir, msg, msglen) ||
         !write_positions(&g, outdir, msg, msglen)) {
         st = RK_IO;

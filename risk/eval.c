@@ -18,11 +18,13 @@
 #include "eval.h"
 #include "xsum.h"
 
-/* Price calls are cut so that the stop flag is polled at least every ~15 µs of estimated work;
+/* Price calls are cut so that the stop flag is polled at least every ~10 µs of estimated work
+ * (rsk_price_cost_ns), which keeps cancel-to-return and deadline overshoot well under 1 ms;
  * CRR trees also poll from inside. */
-#define POLL_EVERY_NS 15000.0
-/* American closed forms per batch call: the blocked BS2002 variant's block (about 27 µs). */
-#define AMER_RUN 16u
+#define POLL_EVERY_NS 10000.0
+/* American closed forms per batch call: two blocks of the vector kernel (16 items each), about
+ * 8 µs at the closed form's estimated cost. */
+#define AMER_RUN 32u
 
 typedef enum job_kind { JOB_VALUES, JOB_GRID, JOB_PNL } job_kind;
 

@@ -7,25 +7,27 @@
 
 #include "portfolio.h"
 
-/* Measured per-price costs (ns, one core, benchmarks/kernels) rounded; only their ratios matter:
- * they decide how many columns a tile gets so that tiles take about the same time. */
+/* Per-price costs (ns, one core) of the vector kernels at the best instruction-set level, as
+ * `bench --only kernels` reports them, rounded: they decide how many columns a tile gets, so
+ * that tiles take about the same time, and how often a running tile polls for a stop (eval.c).
+ * A CRR tree of n steps has about n^2/2 nodes at about 0.5 ns each. */
 double rsk_price_cost_ns(mdl_kind k, uint32_t steps)
 {
     switch (k) {
     case MDL_SPOT:
-        return 2.0;
+        return 1.0;
     case MDL_FORWARD:
-        return 20.0;
+        return 5.0;
     case MDL_EURO_CALL:
     case MDL_EURO_PUT:
-        return 45.0;
+        return 12.0;
     case MDL_AMER_CALL:
     case MDL_AMER_PUT:
         if (steps == 0)
-            return 1700.0;
-        return 60.0 + 1.2 * (double)steps * (double)steps;
+            return 250.0;
+        return 60.0 + 0.25 * (double)steps * (double)steps;
     case MDL_BOND:
-        return 40.0;
+        return 15.0;
     default:
         return 10.0;
     }

@@ -9,11 +9,17 @@
 #include "cli.h"
 
 static const char generate_help[] =
-    "usage: riskengine generate --preset sample|w1|w2|w3 [--seed N] --out DIR\n"
+    "usage: riskengine generate --preset sample|w1|w2|w3 [--seed N] [--loadings sparse|dense]\n"
+    "                           --out DIR\n"
     "\n"
     "Writes a data set: factors.csv, covariance.csv, underlyings.csv, positions.csv and, for\n"
-    "presets with scenarios, scenarios.csv. The output is byte-identical for a given preset\n"
-    "and seed (default seed 1).\n"
+    "presets with scenarios, scenarios.csv. The output is byte-identical for a given preset,\n"
+    "seed (default 1) and loadings.\n"
+    "\n"
+    "loadings (of the spot underlyings on the factors):\n"
+    "  sparse  market, one sector, maybe a style, a region and its FX (the default)\n"
+    "  dense   the same plus a small loading on every other factor, as a statistical model\n"
+    "          gives: every factor moves every spot. Only the loadings differ from sparse.\n"
     "\n"
     "presets:\n"
     "  sample  a few hundred positions with documented invalid rows (data/sample)\n"
@@ -23,8 +29,30 @@ static const char generate_help[] =
 
 int cmd_generate(int argc, char **argv)
 {
+    /* --loadings is this command's own option; strip it before the common parser. */
+    const char *loadings_arg = NULL;
+    int n = 0;
+    for (int i = 0; i < argc; i++) {
+        if (i > 0 && strcmp(argv[i], "--loadings") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "riskengine generate: --loadings needs a value (see --help)\n");
+                return CLI_USAGE;
+            }
+            loadings_arg = argv[++i];
+        } else if (i > 0 && strncmp(argv[i], "--loadings=", 11) == 0) {
+            loadings_arg = argv[i] + 11;
+        } else {
+            argv[n++] = argv[i];
+        }
+    }
+    dat_loadings loadings = DAT_LOADINGS_SPARSE;
+    if (loadings_arg != NULL && !dat_loadings_parse(loadings_arg, &loadings)) {
+        fprintf(stderr, "riskengine generate: unknown loadings '%s' (sparse, dense)\n",
+                loadings_arg);
+        return CLI_USAGE;
+    }
     cli_opts o;
-    if (!cli_parse(argc, argv, "generate", "preset seed out quiet", generate_help, &o))
+    if (!cli_parse(n, argv, "generate", "preset seed out quiet", generate_help, &o))
         return CLI_USAGE;
     if (o.preset == NULL || o.out == NULL) {
         fprintf(stderr, "riskengine generate: --preset and --out are required (see --help)\n");
@@ -38,14 +66,17 @@ int cmd_generate(int argc, char **argv)
     }
     char msg[512] = "";
     int64_t t0 = eng_now_ns();
-    rk_status rc = dat_generate(p, o.seed, o.out, msg, sizeof msg);
+    rk_status rc = dat_generate_with(p, o.seed, loadings, o.out, msg, sizeof msg);
     if (rc != RK_OK) {
         fprintf(stderr, "riskengine generate: %s\n", msg[0] ? msg : rk_strerror(rc));
         return CLI_FAIL;
     }
     if (!o.quiet)
-        fprintf(stderr, "generate: preset %s, seed %" PRIu64 ", %zu positions -> %s (%.2f s)\n",
-                p->name, o.seed, p->npositions, o.out, (double)(eng_now_ns() - t0) * 1e-9);
+        fprintf(stderr,
+                "generate: preset %s, seed %" PRIu64 ", %s loadings, %zu positions -> %s "
+                "(%.2f s)\n",
+                p->name, o.seed, dat_loadings_name(loadings), p->npositions, o.out,
+                (double)(eng_now_ns() - t0) * 1e-9);
     return CLI_OK;
 }
 
@@ -79,11 +110,26 @@ int cmd_topology(int argc, char **argv)
         fprintf(stderr, "riskengine topology: %s\n", msg[0] ? msg : rk_strerror(rc));
         return CLI_FAIL;
     }
+    /* The pricing kernels' levels: which this CPU can run, and which "auto" picks. */
     if (json) {
+        fputs("{\"isa\": {\"auto\": \"", stdout);
+        fputs(mdl_isa_name(mdl_isa_auto()), stdout);
+        fputs("\", \"best\": \"", stdout);
+        fputs(mdl_isa_name(mdl_isa_best()), stdout);
+        fputs("\", \"supported\": [", stdout);
+        for (int i = 0, listed = 0; i < (int)MDL_ISA_COUNT; i++)
+            if (mdl_isa_supported((mdl_isa)i))
+                printf("%s\"%s\"", listed++ ? ", " : "", mdl_isa_name((mdl_isa)i));
+        fputs("]}, \"engine\": ", stdout);
         eng_describe_json(e, stdout);
-        fputc('\n', stdout);
+        fputs("}\n", stdout);
     } else {
         eng_describe(e, stdout);
+        printf("pricing kernels: %s (auto); this CPU runs", mdl_isa_name(mdl_isa_auto()));
+        for (int i = 0; i < (int)MDL_ISA_COUNT; i++)
+            if (mdl_isa_supported((mdl_isa)i))
+                printf(" %s", mdl_isa_name((mdl_isa)i));
+        fputc('\n', stdout);
     }
     eng_destroy(e);
     return CLI_OK;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "model.h"
 
 /* Runs the program with the given arguments (NULL-terminated); stdout and stderr go to
  * files in dir. */
@@ -129,7 +130,67 @@ START_TEST(generate_reproduces_sample)
                                   "positions.csv", "scenarios.csv"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
         assert_same_file(out, "data/sample", files[i]);
+    /* --loadings: sparse is the default; dense changes only the loadings */
+    char *sparse = sub("gen-sparse"), *dense = sub("gen-dense");
+    ck_assert_int_eq(run_in(tmp, "generate", "--preset", "sample", "--loadings", "sparse",
+                            "--out", sparse, "--quiet", NULL),
+                     0);
+    ck_assert_int_eq(run_in(tmp, "generate", "--preset", "sample", "--loadings=dense", "--out",
+                            dense, "--quiet", NULL),
+                     0);
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        assert_same_file(sparse, "data/sample", files[i]);
+    assert_same_file(dense, "data/sample", "positions.csv");
+    char *a = slurp(dense, "underlyings.csv"), *b = slurp("data/sample", "underlyings.csv");
+    ck_assert(a != NULL && b != NULL && strcmp(a, b) != 0);
+    free(a);
+    free(b);
+    ck_assert_int_eq(run_in(tmp, "generate", "--preset", "sample", "--loadings", "pca", "--out",
+                            dense, NULL),
+                     2);
+    ck_assert_int_eq(run_in(tmp, "generate", "--preset", "sample", "--out", dense, "--loadings",
+                            NULL),
+                     2);
+    free(sparse);
+    free(dense);
     free(out);
+}
+END_TEST
+
+/* --isa: every level this CPU runs gives the same files for 1 and 2 workers and reports
+ * itself in summary.json; a level that does not exist is a bad command line. */
+START_TEST(isa_levels_reproducible)
+{
+    for (int l = 0; l < (int)MDL_ISA_COUNT; l++) {
+        const char *name = mdl_isa_name((mdl_isa)l);
+        if (!mdl_isa_supported((mdl_isa)l)) {
+            ck_assert_int_eq(run_in(tmp, "values", "--data", "data/sample", "--out", tmp,
+                                    "--isa", name, NULL),
+                             1);
+            continue;
+        }
+        char *d1 = sub("isa1"), *d2 = sub("isa2");
+        ck_assert_int_eq(run_in(tmp, "grid", "--data", "data/sample", "--out", d1, "--threads",
+                                "1", "--isa", name, "--quiet", NULL),
+                         0);
+        ck_assert_int_eq(run_in(tmp, "grid", "--data", "data/sample", "--out", d2, "--threads",
+                                "2", "--isa", name, "--quiet", NULL),
+                         0);
+        static const char *files[] = {"sensitivities.csv", "values.csv", "exposures.csv",
+                                      "var.csv", "errors.csv"};
+        for (size_t f = 0; f < sizeof files / sizeof files[0]; f++)
+            assert_same_file(d1, d2, files[f]);
+        char *sum = slurp(d1, "summary.json");
+        char want[64];
+        snprintf(want, sizeof want, "\"isa\": \"%s\"", name);
+        ck_assert_msg(sum != NULL && strstr(sum, want) != NULL, "summary.json lacks %s", want);
+        free(sum);
+        free(d1);
+        free(d2);
+    }
+    ck_assert_int_eq(run_in(tmp, "values", "--data", "data/sample", "--out", tmp, "--isa",
+                            "sse9", NULL),
+                     2);
 }
 END_TEST
 
@@ -352,6 +413,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, mc_export_replays_as_historical);
     tcase_add_test(tc, batch_outputs_and_report);
     tcase_add_test(tc, batch_deadline_flags_partial);
+    tcase_add_test(tc, isa_levels_reproducible);
     suite_add_tcase(s, tc);
     return s;
 }

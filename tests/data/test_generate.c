@@ -1,7 +1,7 @@
 /*
  * test_generate.c - the seeded generator: same seed same bytes, another seed other bytes, the
- * presets' counts and mix within named tolerances, a positive definite covariance, and the
- * committed data/sample reproduced byte for byte from seed 1.
+ * presets' counts and mix within named tolerances, a positive definite covariance, the
+ * committed data/sample reproduced byte for byte from seed 1, and dense loadings.
  *
  * The committed sample is found at data/sample relative to the working directory (make test
  * runs from the repository root) or under $RK_SOURCE_DIR.
@@ -65,14 +65,30 @@ static int same_files(const char *a, const char *b)
     return 1;
 }
 
-static char *gen_dir(const char *preset, uint64_t seed)
+static char *gen_dir_with(const char *preset, uint64_t seed, dat_loadings loadings)
 {
     char *d = rk_test_tmpdir();
     ck_assert_ptr_nonnull(d);
     char msg[512];
-    rk_status st = dat_generate(dat_preset_find(preset), seed, d, msg, sizeof msg);
+    rk_status st = dat_generate_with(dat_preset_find(preset), seed, loadings, d, msg, sizeof msg);
     ck_assert_msg(st == RK_OK, "%s: %s", preset, msg);
     return d;
+}
+
+static char *gen_dir(const char *preset, uint64_t seed)
+{
+    return gen_dir_with(preset, seed, DAT_LOADINGS_SPARSE);
+}
+
+/* 1 when file `name` has the same bytes in both folders. */
+static int same_file(const char *a, const char *b, const char *name)
+{
+    size_t la = 0, lb = 0;
+    char *x = slurp(a, name, &la), *y = slurp(b, name, &lb);
+    int same = x != NULL && y != NULL && la == lb && memcmp(x, y, la) == 0;
+    free(x);
+    free(y);
+    return same;
 }
 
 static void drop(char *d)
@@ -239,6 +255,80 @@ static void check_covariance(const dat_market *m)
     }
 }
 
+START_TEST(loadings_names)
+{
+    dat_loadings l = DAT_LOADINGS_DENSE;
+    ck_assert(dat_loadings_parse("sparse", &l) && l == DAT_LOADINGS_SPARSE);
+    ck_assert(dat_loadings_parse("dense", &l) && l == DAT_LOADINGS_DENSE);
+    ck_assert(!dat_loadings_parse("Dense", &l) && l == DAT_LOADINGS_DENSE);
+    ck_assert(!dat_loadings_parse(NULL, &l));
+    ck_assert_str_eq(dat_loadings_name(DAT_LOADINGS_SPARSE), "sparse");
+    ck_assert_str_eq(dat_loadings_name(DAT_LOADINGS_DENSE), "dense");
+    ck_assert_ptr_null(dat_loadings_name((dat_loadings)7));
+    char msg[256];
+    ck_assert_int_eq(dat_generate_with(dat_preset_find("sample"), 1, (dat_loadings)7, "/tmp", msg,
+                                       sizeof msg),
+                     RK_BAD_ARGUMENT);
+}
+END_TEST
+
+/*
+ * Dense loadings: byte-identical per seed, another seed other bytes; against the sparse data
+ * set of the same seed only the loadings (and the comment line of factors.csv) differ; every
+ * spot underlying loads on every factor and keeps its sparse loadings; rates and vols are as
+ * in the sparse set; the covariance stays positive definite.
+ */
+static void check_dense(const char *preset, uint64_t seed)
+{
+    char *d = gen_dir_with(preset, seed, DAT_LOADINGS_DENSE);
+    char *d2 = gen_dir_with(preset, seed, DAT_LOADINGS_DENSE);
+    char *d3 = gen_dir_with(preset, seed + 1, DAT_LOADINGS_DENSE);
+    char *sp = gen_dir(preset, seed);
+    ck_assert(same_files(d, d2));
+    ck_assert(!same_file(d, d3, "underlyings.csv"));
+    ck_assert(!same_file(d, sp, "underlyings.csv"));
+    ck_assert(same_file(d, sp, "covariance.csv"));
+    ck_assert(same_file(d, sp, "positions.csv"));
+    if (dat_preset_find(preset)->nscenarios > 0)
+        ck_assert(same_file(d, sp, "scenarios.csv"));
+
+    dat_dataset dn, ds;
+    char msg[512];
+    ck_assert_msg(dat_load(d, NULL, &dn, msg, sizeof msg) == RK_OK, "%s", msg);
+    ck_assert_msg(dat_load(sp, NULL, &ds, msg, sizeof msg) == RK_OK, "%s", msg);
+    check_covariance(&dn.mkt);
+    size_t F = dn.mkt.nfactors, nspot = 0;
+    ck_assert_uint_eq(dn.mkt.nund, ds.mkt.nund);
+    ck_assert_uint_eq(dn.nerrors, ds.nerrors);
+    for (size_t u = 0; u < dn.mkt.nund; u++) {
+        ck_assert_str_eq(dn.mkt.und[u], ds.mkt.und[u]);
+        ck_assert(dn.mkt.und_value[u] == ds.mkt.und_value[u] ||
+                  (dn.mkt.und_ok[u] == 0 && ds.mkt.und_ok[u] == 0));
+        const double *bn = &dn.mkt.beta[u * F], *bs = &ds.mkt.beta[u * F];
+        bool spot = dn.mkt.und_kind[u] == DAT_UND_SPOT;
+        nspot += spot;
+        for (size_t j = 0; j < F; j++) {
+            if (spot) {
+                ck_assert_msg(bn[j] != 0, "%s: no loading on %s", dn.mkt.und[u],
+                              dn.mkt.factor[j]);
+                if (bs[j] != 0)
+                    ck_assert_msg(bn[j] == bs[j], "%s: sparse loading on %s changed",
+                                  dn.mkt.und[u], dn.mkt.factor[j]);
+            } else {
+                ck_assert_msg(bn[j] == bs[j], "%s: loading on %s changed", dn.mkt.und[u],
+                              dn.mkt.factor[j]);
+            }
+        }
+    }
+    ck_assert_uint_gt(nspot, 0);
+    dat_free(&dn);
+    dat_free(&ds);
+    drop(d);
+    drop(d2);
+    drop(d3);
+    drop(sp);
+}
+
 START_TEST(w1_counts_and_mix)
 {
     char *d = gen_dir("w1", 1);
@@ -320,6 +410,13 @@ START_TEST(w3_counts_trees_scenarios)
 }
 END_TEST
 
+START_TEST(dense_loadings)
+{
+    check_dense("sample", 1);
+    check_dense("w1", 42);
+}
+END_TEST
+
 START_TEST(sample_contents)
 {
     char *d = gen_dir("sample", 1);
@@ -361,6 +458,8 @@ Suite *test_suite(void)
     tcase_add_test(tc, w1_counts_and_mix);
     tcase_add_test(tc, w3_counts_trees_scenarios);
     tcase_add_test(tc, sample_contents);
+    tcase_add_test(tc, loadings_names);
+    tcase_add_test(tc, dense_loadings);
     suite_add_tcase(s, tc);
     return s;
 }
