@@ -3,8 +3,9 @@
  * principal at T, discounted at the continuously compounded yield y:
  *   price = sum_k (c/f) e^{-y t_k} + e^{-y T}.
  * mdl_bond is the reference and sums the cash flows one by one, exactly as written.
- * mdl_bond_closed is the fast form used by the batch variant: the coupon times form an
- * arithmetic progression, so their discount factors form a geometric series,
+ * mdl_bond_closed is the closed form, in scalar code (the vector kernel in kern_linear.c
+ * evaluates the same form in lanes): the coupon times form an arithmetic progression, so their
+ * discount factors form a geometric series,
  *   sum_{k<n} e^{-y (T - k/f)} = e^{-y T} expm1(y n / f) / expm1(y / f),
  * which is well conditioned for small y thanks to expm1 (the ratio tends to n as y -> 0).
  * n must be the count of k with T - k/f > 0 as evaluated in floating point, which is what the

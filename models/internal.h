@@ -57,19 +57,25 @@ static inline double mdl_bvn_quad(const mdl_bvn_nodes *nd, double h, double k)
  * checks them against mdl_bvn_nodes_init. */
 const mdl_bvn_nodes *mdl_bs2002_rho_nodes(void);
 
-/* The "blocked" batch variants of the american call and put (bs2002_fast.c), which table.c
- * registers over the reference loops. */
-size_t mdl_amer_call_blocked(const mdl_batch *b, const mdl_work *w, const mdl_poll *poll);
-size_t mdl_amer_put_blocked(const mdl_batch *b, const mdl_work *w, const mdl_poll *poll);
-
 /* Each level's kernels (kern.h): table.c fills a level's table with them. */
 #define MDL_KERN_DECLARE_(id, name)                                                                \
     void mdl_kern_fill_linear_##name(mdl_entry *table);                                           \
-    void mdl_kern_fill_american_##name(mdl_entry *table);
+    void mdl_kern_fill_american_##name(mdl_entry *table);                                         \
+    double mdl_crr_vec_##name(bool call, bool american, double S, double K, double T, double r,   \
+                              double sigma, double q, uint32_t steps, const mdl_work *w,          \
+                              const mdl_poll *poll, bool *stopped);
 MDL_KERN_DECLARE_(BASELINE, baseline)
 MDL_KERN_DECLARE_(AVX2, avx2)
 MDL_KERN_DECLARE_(AVX512, avx512)
 #undef MDL_KERN_DECLARE_
+
+/* A CRR tree with mdl_crr's signature and meaning. */
+typedef double (*mdl_crr_fn)(bool call, bool american, double S, double K, double T, double r,
+                             double sigma, double q, uint32_t steps, const mdl_work *w,
+                             const mdl_poll *poll, bool *stopped);
+/* The level's vectorised tree (kern_crr.c), for tests and benchmarks; NULL when this build has
+ * no copy for the level. Its scratch need is mdl_work_needed(steps). */
+mdl_crr_fn mdl_crr_for(mdl_isa isa);
 
 /* Number of cash-flow times T - k/f > 0 (k = 0, 1, ...) exactly as evaluated in floating
  * point, as a double. T > 0, f > 0. */

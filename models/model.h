@@ -69,8 +69,8 @@ typedef struct mdl_poll {
     void *arg;
 } mdl_poll;
 
-/* Caller-provided scratch for models that need memory (CRR: steps+1 doubles). Models never
- * allocate. */
+/* Caller-provided scratch for models that need memory (CRR trees: size it with
+ * mdl_work_needed). Models never allocate. */
 typedef struct mdl_work {
     double *buf;
     size_t len; /* doubles available in buf */

@@ -22,10 +22,11 @@
 static mdl_entry tables[MDL_ISA_COUNT][MDL_KIND_COUNT];
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
 
+/* The vectorised tree (kern_crr.c) keeps its values and its table of powers of u: 2 (n + 1). */
 size_t mdl_work_needed(uint32_t steps)
 {
     size_t n = steps > MDL_FALLBACK_STEPS ? (size_t)steps : (size_t)MDL_FALLBACK_STEPS;
-    return n + 1;
+    return 2 * (n + 1);
 }
 
 /* The american price by the tree; adds MDL_FLAG_STOPPED when the poll stopped it. */
@@ -121,67 +122,6 @@ static size_t ref_batch(mdl_kind k, const mdl_batch *b, const mdl_work *w, const
 MDL_KIND_MAP(REF_BATCH_)
 #undef REF_BATCH_
 
-/* ---- hoisted batches ---- */
-
-static void clear_flags(const mdl_batch *b, size_t i0, size_t end)
-{
-    if (b->flags != NULL)
-        for (size_t i = i0; i < end; i++)
-            b->flags[i] = 0;
-}
-
-/*
- * price = omega (S e^{-qT} N(omega d1) - K e^{-rT} N(omega d2)), omega = +1 call, -1 put:
- * one sqrt, one log, two exp, two erfc, no branch. d1 is written (ln(S/K) + (r-q)T)/sd + sd/2,
- * which rounds differently from the reference: equal within TOL in tests/models/.
- */
-static size_t euro_hoisted(const mdl_batch *b, const mdl_poll *poll, double omega)
-{
-    const double c = -0.70710678118654752440 * omega; /* N(omega x) = erfc(c x) / 2 */
-    for (size_t i0 = 0; i0 < b->n; i0 += CHUNK) {
-        if (i0 > 0 && mdl_poll_stop(poll))
-            return i0;
-        size_t end = b->n - i0 > CHUNK ? i0 + CHUNK : b->n;
-        for (size_t i = i0; i < end; i++) {
-            double S = b->S[i], K = b->K[i], T = b->T[i], r = b->r[i], sg = b->sigma[i];
-            double q = b->q != NULL ? b->q[i] : 0.0;
-            double sd = sg * sqrt(T);
-            double d1 = (log(S / K) + (r - q) * T) / sd + 0.5 * sd;
-            double fs = S * exp(-q * T), fk = K * exp(-r * T);
-            b->price[i] = 0.5 * omega * (fs * erfc(c * d1) - fk * erfc(c * (d1 - sd)));
-        }
-        clear_flags(b, i0, end);
-    }
-    return b->n;
-}
-
-static size_t call_hoisted(const mdl_batch *b, const mdl_work *w, const mdl_poll *poll)
-{
-    (void)w;
-    return euro_hoisted(b, poll, 1.0);
-}
-
-static size_t put_hoisted(const mdl_batch *b, const mdl_work *w, const mdl_poll *poll)
-{
-    (void)w;
-    return euro_hoisted(b, poll, -1.0);
-}
-
-static size_t bond_hoisted(const mdl_batch *b, const mdl_work *w, const mdl_poll *poll)
-{
-    (void)w;
-    for (size_t i0 = 0; i0 < b->n; i0 += CHUNK) {
-        if (i0 > 0 && mdl_poll_stop(poll))
-            return i0;
-        size_t end = b->n - i0 > CHUNK ? i0 + CHUNK : b->n;
-        for (size_t i = i0; i < end; i++)
-            b->price[i] =
-                mdl_bond_closed(b->r[i], b->T[i], at(b->coupon, i), b->freq[i]);
-        clear_flags(b, i0, end);
-    }
-    return b->n;
-}
-
 /* ---- the tables ---- */
 
 static void table_fill(void)
@@ -192,16 +132,6 @@ static void table_fill(void)
     table[MDL_##id] = (mdl_entry){name, "reference", ref_batch_##id, ref_batch_##id};
         MDL_KIND_MAP(REF_ENTRY_)
 #undef REF_ENTRY_
-        table[MDL_EURO_CALL].variant = "hoisted";
-        table[MDL_EURO_CALL].batch = call_hoisted;
-        table[MDL_EURO_PUT].variant = "hoisted";
-        table[MDL_EURO_PUT].batch = put_hoisted;
-        table[MDL_BOND].variant = "hoisted";
-        table[MDL_BOND].batch = bond_hoisted;
-        table[MDL_AMER_CALL].variant = "blocked";
-        table[MDL_AMER_CALL].batch = mdl_amer_call_blocked;
-        table[MDL_AMER_PUT].variant = "blocked";
-        table[MDL_AMER_PUT].batch = mdl_amer_put_blocked;
     }
     mdl_kern_fill_linear_baseline(tables[MDL_ISA_BASELINE]);
     mdl_kern_fill_american_baseline(tables[MDL_ISA_BASELINE]);
@@ -224,6 +154,22 @@ const mdl_entry *mdl_table_isa(mdl_isa isa)
     if (!mdl_isa_supported(isa))
         return NULL;
     return tables[isa];
+}
+
+mdl_crr_fn mdl_crr_for(mdl_isa isa)
+{
+    switch (isa) {
+    case MDL_ISA_BASELINE:
+        return mdl_crr_vec_baseline;
+#ifdef MDL_HAVE_X86_KERNELS
+    case MDL_ISA_AVX2:
+        return mdl_crr_vec_avx2;
+    case MDL_ISA_AVX512:
+        return mdl_crr_vec_avx512;
+#endif
+    default:
+        return NULL;
+    }
 }
 
 const mdl_entry *mdl_table(void)
