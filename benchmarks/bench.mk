@@ -20,6 +20,21 @@ $(BUILD)/benchmarks/baseline_omp.o: FILE_CFLAGS += -fopenmp
 $(BENCH_BIN): $(BENCH_OBJ) $(STATIC_LIB)
 	$(CC) $(LDFLAGS) -fopenmp -o $@ $(BENCH_OBJ) $(STATIC_LIB) $(LDLIBS)
 
+# The kernels' vector math (models/vmath.h) against glibc's libmvec and scalar libm: speed,
+# accuracy and result bits at the AVX2 level, with the kernels' avx2 flags (models/README.md).
+#   make BUILD=... vmath-bench     builds and runs it
+VMATH_BENCH := $(BUILD)/benchmarks/vmath_bench
+
+$(VMATH_BENCH): benchmarks/vmath_bench.c models/vmath.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O3 -march=x86-64-v3 -fopenmp-simd -fno-math-errno -fno-trapping-math \
+	      $(WARN) -Imodels $(LDFLAGS) -o $@ $< -lmvec -lm
+
+vmath-bench: $(VMATH_BENCH)
+	$(VMATH_BENCH)
+
+.PHONY: vmath-bench
+
 bench-quick: $(BENCH_BIN) $(PROGRAM)
 	BUILD=$(BUILD) benchmarks/run.sh quick $(or $(BENCH_OUT),$(BUILD)/bench/quick)
 
