@@ -172,7 +172,7 @@ static rk_snap *snap_new(size_t nund, size_t F)
     return s;
 }
 
-rk_snap *rk_snap_pin(rk_portfolio *pf)
+rk_snap *snap_pin(rk_portfolio *pf)
 {
     pthread_mutex_lock(&pf->mkt_mu);
     rk_snap *s = pf->cur;
@@ -189,7 +189,7 @@ static void unpin_locked(rk_portfolio *pf, rk_snap *s)
     }
 }
 
-void rk_snap_unpin(rk_portfolio *pf, rk_snap *s)
+void snap_unpin(rk_portfolio *pf, rk_snap *s)
 {
     if (s == NULL)
         return;
@@ -285,7 +285,7 @@ rk_status rk_portfolio_set_covariance(rk_portfolio *pf, const double *cov, size_
 /* One factor is cached, for the latest generation asked for: market updates of values keep the
  * covariance's generation, so a stream of Monte Carlo requests between covariance updates
  * factors it once. The copy out costs F x F, far below the factorisation. */
-rk_status rk_snap_cholesky(rk_portfolio *pf, const rk_snap *s, double *L)
+rk_status snap_cholesky(rk_portfolio *pf, const rk_snap *s, double *L)
 {
     size_t F = pf->ds->ds.mkt.nfactors;
     rk_status rc;
@@ -381,7 +381,7 @@ void rk_portfolio_destroy(rk_portfolio *pf)
 {
     if (pf == NULL)
         return;
-    rk_result_pool_fini(pf);
+    result_pool_fini(pf);
     rsk_portfolio_free(&pf->pf);
     snap_free(pf->cur);
     while (pf->spare != NULL) {

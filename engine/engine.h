@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "riskengine.h"
 
@@ -28,6 +29,9 @@
 
 #define ENG_NO_DEADLINE INT64_MAX /* "never" */
 int64_t eng_now_ns(void);
+/* An eng_now_ns() time as a timespec, for pthread_cond_timedwait on a CLOCK_MONOTONIC
+ * condition variable. */
+struct timespec eng_timespec(int64_t ns);
 
 /* ---- the engine ---- */
 

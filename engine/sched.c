@@ -1010,14 +1010,6 @@ rk_status eng_stop_code(eng_worker *w)
 
 /* ---- the caller's side ---- */
 
-static struct timespec to_timespec(int64_t ns)
-{
-    struct timespec ts;
-    ts.tv_sec = (time_t)(ns / 1000000000);
-    ts.tv_nsec = (long)(ns % 1000000000);
-    return ts;
-}
-
 rk_status eng_wait(eng_request *r, int64_t until)
 {
     if (r == NULL)
@@ -1052,7 +1044,7 @@ rk_status eng_wait(eng_request *r, int64_t until)
         if (wake == ENG_NO_DEADLINE) {
             pthread_cond_wait(&r->cv, &r->mu);
         } else {
-            struct timespec ts = to_timespec(wake);
+            struct timespec ts = eng_timespec(wake);
             pthread_cond_timedwait(&r->cv, &r->mu, &ts);
         }
     }

@@ -307,16 +307,22 @@ static void grid_cell(rsk_grid *g, size_t cell, uint8_t code, double d, double g
 }
 
 /* Marks columns [j0, j1) of chunk c as not computed (code) for every row. */
-static void grid_mark(rsk_task *t, const rsk_chunk *c, uint32_t j0, uint32_t j1, uint8_t code)
+static void grid_mark_cells(const rsk_portfolio *pf, rsk_grid *g, const rsk_chunk *c, uint32_t j0,
+                            uint32_t j1, uint8_t code)
 {
-    const dat_positions *pos = &t->pf->ds->pos;
+    const dat_positions *pos = &pf->ds->pos;
     for (uint32_t r = 0; r < c->nrows; r++) {
         size_t row = (size_t)c->row0 + r;
         /* a position invalid at load keeps its own code in every cell */
         uint8_t own = pos->status[row] != RK_OK ? pos->status[row] : code;
         for (uint32_t j = j0; j < j1; j++)
-            grid_cell(t->grid, row * t->nfactors + j, own, NAN, NAN);
+            grid_cell(g, row * g->nfactors + j, own, NAN, NAN);
     }
+}
+
+static void grid_mark(rsk_task *t, const rsk_chunk *c, uint32_t j0, uint32_t j1, uint8_t code)
+{
+    grid_mark_cells(t->pf, t->grid, c, j0, j1, code);
 }
 
 /* A stopped tile marks what it did not reach: the rest of the current chunk, then whole
@@ -566,6 +572,17 @@ static rk_status task_submit(eng_engine *e, rsk_task *t, const rsk_submit *sub)
     return eng_submit(e, &t->ej, sub->deadline_ns, sub->done, sub->done_arg, &t->req);
 }
 
+uint64_t rsk_task_cells_done(const rsk_task *t)
+{
+    /* relaxed: a progress figure */
+    return atomic_load_explicit(&t->cells_done, memory_order_relaxed);
+}
+
+uint64_t rsk_task_cells_total(const rsk_task *t)
+{
+    return (uint64_t)t->pf->nvalid * t->ncols;
+}
+
 eng_request *rsk_task_request(rsk_task *t)
 {
     return t != NULL ? t->req : NULL;
@@ -618,19 +635,7 @@ rk_status rsk_values_submit(eng_engine *e, const rsk_portfolio *pf, const rsk_st
     return RK_OK;
 }
 
-rk_status rsk_values_start(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st,
-                           size_t state, int64_t deadline_ns, rsk_values *out, rsk_task **tp)
-{
-    memset(out, 0, sizeof *out);
-    rsk_submit sub = {.deadline_ns = deadline_ns};
-    rk_status rc = rsk_values_submit(e, pf, st, state, &sub, out, tp);
-    if (rc != RK_OK)
-        rsk_values_free(out);
-    return rc;
-}
-
-/* Sizes g for the data set, reusing its arrays when they already fit. */
-static rk_status grid_prepare(const rsk_portfolio *pf, double h, bool keep_cells, rsk_grid *out)
+rk_status rsk_grid_prepare(const rsk_portfolio *pf, double h, bool keep_cells, rsk_grid *out)
 {
     const dat_positions *pos = &pf->ds->pos;
     size_t F = pf->ds->mkt.nfactors, nb = pos->nbooks, n = pos->n;
@@ -672,7 +677,7 @@ rk_status rsk_grid_submit(eng_engine *e, const rsk_portfolio *pf, const rsk_stat
                           const rsk_values *v, bool keep_cells, const rsk_submit *sub,
                           rsk_grid *out, rsk_task **tp)
 {
-    rk_status rc = grid_prepare(pf, h, keep_cells, out);
+    rk_status rc = rsk_grid_prepare(pf, h, keep_cells, out);
     if (rc != RK_OK)
         return rc;
     rsk_task *t = NULL;
@@ -692,16 +697,10 @@ rk_status rsk_grid_submit(eng_engine *e, const rsk_portfolio *pf, const rsk_stat
     return RK_OK;
 }
 
-rk_status rsk_grid_start(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, double h,
-                         const rsk_values *v, bool keep_cells, int64_t deadline_ns, rsk_grid *out,
-                         rsk_task **tp)
+void rsk_grid_skip(const rsk_portfolio *pf, rk_status code, rsk_grid *g)
 {
-    memset(out, 0, sizeof *out);
-    rsk_submit sub = {.deadline_ns = deadline_ns};
-    rk_status rc = rsk_grid_submit(e, pf, st, h, v, keep_cells, &sub, out, tp);
-    if (rc != RK_OK)
-        rsk_grid_free(out);
-    return rc;
+    for (size_t ci = 0; ci < pf->nchunks; ci++)
+        grid_mark_cells(pf, g, &pf->chunks[ci], 0, (uint32_t)g->nfactors, (uint8_t)code);
 }
 
 rk_status rsk_pnl_init(rsk_pnl *p, size_t nrows, size_t nbooks, size_t nscen)
@@ -764,13 +763,6 @@ rk_status rsk_pnl_submit(eng_engine *e, const rsk_portfolio *pf, const rsk_state
     return RK_OK;
 }
 
-rk_status rsk_pnl_start(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, size_t first,
-                        const rsk_values *v, int64_t deadline_ns, rsk_pnl *p, rsk_task **tp)
-{
-    rsk_submit sub = {.deadline_ns = deadline_ns};
-    return rsk_pnl_submit(e, pf, st, first, v, &sub, p, tp);
-}
-
 rk_status rsk_pnl_reuse(rsk_pnl *p, size_t nrows, size_t nbooks, size_t nscen)
 {
     if (p->pnl == NULL || p->nrows != nrows || p->nbooks != nbooks || p->nscen != nscen) {
@@ -808,7 +800,7 @@ void rsk_pnl_skip(const rsk_portfolio *pf, size_t nscen, rk_status code, rsk_pnl
 
 /* ---- finishing: wait, give pending cells their codes, reduce ---- */
 
-static rk_status wait_with_progress(rsk_task *t, const rsk_run_opts *o)
+static rk_status wait_with_progress(rsk_task *t, const rsk_finish_opts *o)
 {
     if (t->req == NULL)
         return RK_OK;
@@ -918,7 +910,7 @@ static void finish_pnl(rsk_task *t, const eng_record *rec, size_t nrec)
         }
 }
 
-void rsk_task_reduce(rsk_task *t, rsk_run_info *info)
+void rsk_task_reduce(rsk_task *t, rsk_task_info *info)
 {
     size_t nrec = 0;
     const eng_record *rec = t->req != NULL ? eng_request_records(t->req, &nrec) : NULL;
@@ -946,7 +938,7 @@ void rsk_task_release(rsk_task *t)
     task_free(t);
 }
 
-rk_status rsk_task_finish(rsk_task *t, const rsk_run_opts *o, rsk_run_info *info)
+rk_status rsk_task_finish(rsk_task *t, const rsk_finish_opts *o, rsk_task_info *info)
 {
     rk_status rc = wait_with_progress(t, o);
     if (rc != RK_OK) {
@@ -956,35 +948,6 @@ rk_status rsk_task_finish(rsk_task *t, const rsk_run_opts *o, rsk_run_info *info
     rsk_task_reduce(t, info);
     task_free(t);
     return RK_OK;
-}
-
-/* ---- synchronous forms ---- */
-
-rk_status rsk_values_run(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, size_t state,
-                         const rsk_run_opts *o, rsk_values *out, rsk_run_info *info)
-{
-    rsk_task *t;
-    rk_status rc =
-        rsk_values_start(e, pf, st, state, o ? o->deadline_ns : ENG_NO_DEADLINE, out, &t);
-    return rc != RK_OK ? rc : rsk_task_finish(t, o, info);
-}
-
-rk_status rsk_grid_run(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, double h,
-                       const rsk_values *v, const rsk_run_opts *o, rsk_grid *out,
-                       rsk_run_info *info)
-{
-    rsk_task *t;
-    rk_status rc =
-        rsk_grid_start(e, pf, st, h, v, true, o ? o->deadline_ns : ENG_NO_DEADLINE, out, &t);
-    return rc != RK_OK ? rc : rsk_task_finish(t, o, info);
-}
-
-rk_status rsk_pnl_run(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, size_t first,
-                      const rsk_values *v, const rsk_run_opts *o, rsk_pnl *p, rsk_run_info *info)
-{
-    rsk_task *t;
-    rk_status rc = rsk_pnl_start(e, pf, st, first, v, o ? o->deadline_ns : ENG_NO_DEADLINE, p, &t);
-    return rc != RK_OK ? rc : rsk_task_finish(t, o, info);
 }
 
 /* ---- freeing ---- */

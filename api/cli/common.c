@@ -486,17 +486,6 @@ bool cli_run_open(cli_run *r, const cli_opts *o, const char *command, bool need_
             dist_fail(command, "laying out positions: %s", rk_strerror(rc));
         if (!cli_ok(r, rc == RK_OK))
             return false;
-        /* Market states are part of preparing the data, like the layout: the budget below
-         * covers only the computation. Grid states only for commands that bump. */
-        bool bumps = strcmp(command, "grid") == 0 || strcmp(command, "batch") == 0 ||
-                     (strcmp(command, "var") == 0 && strcmp(o->method, "parametric") == 0);
-        rc = rsk_states_base(&r->ds.mkt, &r->base_states);
-        if (rc == RK_OK && bumps)
-            rc = rsk_states_grid(&r->ds.mkt, r->opt.bump, &r->grid_states);
-        if (rc != RK_OK)
-            dist_fail(command, "market states: %s", rk_strerror(rc));
-        if (!cli_ok(r, rc == RK_OK))
-            return false;
         cli_phase_end(r, "layout");
     }
     /* The budget covers the computation, as a request's would: it starts once the data is
@@ -515,8 +504,6 @@ void cli_run_close(cli_run *r)
     r->errors = NULL;
     free(r->errbuf);
     r->errbuf = NULL;
-    rsk_states_free(&r->base_states);
-    rsk_states_free(&r->grid_states);
     rsk_portfolio_free(&r->pf);
     eng_destroy(r->eng);
     r->eng = NULL;
@@ -530,14 +517,19 @@ void cli_phase_begin(cli_run *r)
 
 void cli_phase_end(cli_run *r, const char *name)
 {
+    cli_phase_add(r, name, (double)(eng_now_ns() - r->phase_start) * 1e-9);
+}
+
+void cli_phase_add(cli_run *r, const char *name, double seconds)
+{
     if (r->nphases < sizeof r->phases / sizeof r->phases[0]) {
         r->phases[r->nphases].name = name;
-        r->phases[r->nphases].seconds = (double)(eng_now_ns() - r->phase_start) * 1e-9;
+        r->phases[r->nphases].seconds = seconds;
         r->nphases++;
     }
 }
 
-void cli_note_request(cli_run *r, const rsk_run_info *info)
+void cli_note_request(cli_run *r, const rsk_task_info *info)
 {
     if (info->stop_code == RK_DEADLINE)
         r->deadline_hit = true;

@@ -75,6 +75,38 @@ static eng_engine *engine(size_t threads, const char *topology)
     return e;
 }
 
+/* Submit and finish: the synchronous use of each evaluation (fresh outputs each time). */
+static rk_status values_run(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st,
+                            size_t state, rsk_values *out)
+{
+    memset(out, 0, sizeof *out);
+    rsk_submit sub = {.deadline_ns = ENG_NO_DEADLINE};
+    rsk_task *t;
+    rk_status rc = rsk_values_submit(e, pf, st, state, &sub, out, &t);
+    return rc != RK_OK ? rc : rsk_task_finish(t, NULL, NULL);
+}
+
+static rk_status grid_run(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, double h,
+                          const rsk_values *v, int64_t deadline, rsk_grid *out,
+                          rsk_task_info *info)
+{
+    memset(out, 0, sizeof *out);
+    rsk_submit sub = {.deadline_ns = deadline};
+    rsk_finish_opts o = {.deadline_ns = deadline};
+    rsk_task *t;
+    rk_status rc = rsk_grid_submit(e, pf, st, h, v, true, &sub, out, &t);
+    return rc != RK_OK ? rc : rsk_task_finish(t, &o, info);
+}
+
+static rk_status pnl_run(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, size_t first,
+                         const rsk_values *v, rsk_pnl *p)
+{
+    rsk_submit sub = {.deadline_ns = ENG_NO_DEADLINE};
+    rsk_task *t;
+    rk_status rc = rsk_pnl_submit(e, pf, st, first, v, &sub, p, &t);
+    return rc != RK_OK ? rc : rsk_task_finish(t, NULL, NULL);
+}
+
 /* Everything one engine configuration computes on a data set. */
 typedef struct results {
     rsk_values v;
@@ -89,8 +121,8 @@ static void compute(const dat_dataset *ds, eng_engine *e, bool with_pnl, results
     rsk_states base, grid;
     ck_assert_int_eq(rsk_states_base(&ds->mkt, &base), RK_OK);
     ck_assert_int_eq(rsk_states_grid(&ds->mkt, BUMP, &grid), RK_OK);
-    ck_assert_int_eq(rsk_values_run(e, &pf, &base, 0, NULL, &out->v, NULL), RK_OK);
-    ck_assert_int_eq(rsk_grid_run(e, &pf, &grid, BUMP, &out->v, NULL, &out->g, NULL), RK_OK);
+    ck_assert_int_eq(values_run(e, &pf, &base, 0, &out->v), RK_OK);
+    ck_assert_int_eq(grid_run(e, &pf, &grid, BUMP, &out->v, ENG_NO_DEADLINE, &out->g, NULL), RK_OK);
     memset(&out->p, 0, sizeof out->p);
     if (with_pnl && ds->has_scenarios) {
         size_t n = ds->scen.n;
@@ -103,7 +135,7 @@ static void compute(const dat_dataset *ds, eng_engine *e, bool with_pnl, results
                                                     ds->scen.shock + s0 * ds->mkt.nfactors, b,
                                                     &st),
                              RK_OK);
-            ck_assert_int_eq(rsk_pnl_run(e, &pf, &st, s0, &out->v, NULL, &out->p, NULL), RK_OK);
+            ck_assert_int_eq(pnl_run(e, &pf, &st, s0, &out->v, &out->p), RK_OK);
             rsk_states_free(&st);
         }
     }
@@ -279,18 +311,17 @@ START_TEST(deadline_gives_partial_grid)
     ck_assert_int_eq(rsk_states_base(&big.mkt, &base), RK_OK);
     ck_assert_int_eq(rsk_states_grid(&big.mkt, BUMP, &grid), RK_OK);
     rsk_values v;
-    ck_assert_int_eq(rsk_values_run(e, &pf, &base, 0, NULL, &v, NULL), RK_OK);
+    ck_assert_int_eq(values_run(e, &pf, &base, 0, &v), RK_OK);
     /* The budget is a third of what the whole grid takes here and now, so that the deadline
      * falls inside the work however loaded the machine (or slow the build) is. */
     rsk_grid g;
     int64_t t0 = eng_now_ns();
-    ck_assert_int_eq(rsk_grid_run(e, &pf, &grid, BUMP, &v, NULL, &g, NULL), RK_OK);
+    ck_assert_int_eq(grid_run(e, &pf, &grid, BUMP, &v, ENG_NO_DEADLINE, &g, NULL), RK_OK);
     int64_t full = eng_now_ns() - t0;
     rsk_grid_free(&g);
     int64_t deadline = eng_now_ns() + full / 3;
-    rsk_run_opts o = {.deadline_ns = deadline};
-    rsk_run_info info;
-    ck_assert_int_eq(rsk_grid_run(e, &pf, &grid, BUMP, &v, &o, &g, &info), RK_OK);
+    rsk_task_info info;
+    ck_assert_int_eq(grid_run(e, &pf, &grid, BUMP, &v, deadline, &g, &info), RK_OK);
     double late_ms = (double)(eng_now_ns() - deadline) * 1e-6;
     ck_assert_msg(late_ms <= DEADLINE_SLACK_MS, "returned %.2f ms after the deadline", late_ms);
     size_t nb = g.nbooks;
@@ -326,9 +357,9 @@ static void assert_reuse_matches(const dat_dataset *ds)
     ck_assert_int_eq(rsk_states_base(&ds->mkt, &base), RK_OK);
     ck_assert_int_eq(rsk_states_grid(&ds->mkt, BUMP, &grid), RK_OK);
     rsk_values v;
-    ck_assert_int_eq(rsk_values_run(e, &pf, &base, 0, NULL, &v, NULL), RK_OK);
+    ck_assert_int_eq(values_run(e, &pf, &base, 0, &v), RK_OK);
     rsk_grid full, fast;
-    ck_assert_int_eq(rsk_grid_run(e, &pf, &grid, BUMP, &v, NULL, &full, NULL), RK_OK);
+    ck_assert_int_eq(grid_run(e, &pf, &grid, BUMP, &v, ENG_NO_DEADLINE, &full, NULL), RK_OK);
     memset(&fast, 0, sizeof fast);
     rsk_submit sub = {.deadline_ns = ENG_NO_DEADLINE, .reuse_unmoved = true};
     rsk_task *t;
@@ -384,15 +415,15 @@ START_TEST(cancel_from_another_thread)
     ck_assert_int_eq(rsk_states_base(&big.mkt, &base), RK_OK);
     ck_assert_int_eq(rsk_states_grid(&big.mkt, BUMP, &grid), RK_OK);
     rsk_values v;
-    ck_assert_int_eq(rsk_values_run(e, &pf, &base, 0, NULL, &v, NULL), RK_OK);
-    rsk_grid g;
+    ck_assert_int_eq(values_run(e, &pf, &base, 0, &v), RK_OK);
+    rsk_grid g = {0};
     rsk_task *t;
-    ck_assert_int_eq(rsk_grid_start(e, &pf, &grid, BUMP, &v, true, ENG_NO_DEADLINE, &g, &t),
-                     RK_OK);
+    rsk_submit sub = {.deadline_ns = ENG_NO_DEADLINE};
+    ck_assert_int_eq(rsk_grid_submit(e, &pf, &grid, BUMP, &v, true, &sub, &g, &t), RK_OK);
     canceller c = {rsk_task_request(t), 3000};
     pthread_t th;
     ck_assert_int_eq(pthread_create(&th, NULL, cancel_later, &c), 0);
-    rsk_run_info info;
+    rsk_task_info info;
     ck_assert_int_eq(rsk_task_finish(t, NULL, &info), RK_OK);
     pthread_join(th, NULL);
     size_t cancelled = 0, ok = 0;
