@@ -1,6 +1,6 @@
 /*
  * api_internal.h - the structures behind the public handles, shared by the files of the thin
- * API layer (dataset.c, portfolio.c, request.c). Nothing here is API.
+ * API layer (engine.c, dataset.c, portfolio.c, request.c, result.c). Nothing here is API.
  *
  * Every field says what protects it: [imm] set before the handle is shared, read-only after;
  * [owner] the handle's owner thread; [X.mu] under that mutex; [atomic] with its memory order
@@ -107,7 +107,13 @@ rk_status snap_cholesky(rk_portfolio *pf, const rk_snap *s, double *L);
  * or RK_NO_MEMORY. */
 rk_status rk_api_check_cov(const double *cov, size_t F);
 
-/* Result pool (request.c). */
+/* The result pool (result.c). result_obtain takes a spare result or makes one (NULL: no
+ * memory); result_recycle releases its engine requests, unpins its snapshot and puts it back;
+ * result_pool_fini frees the spares (portfolio destruction). result_of finds the result of a
+ * run. Any thread. */
+rk_result *result_obtain(rk_portfolio *pf);
+void result_recycle(rk_result *r);
 void result_pool_fini(rk_portfolio *pf);
+rk_result *result_of(rsk_run *run);
 
 #endif /* RK_API_INTERNAL_H */
