@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "riskengine.h"
+#include "rk_status.h"
 
 typedef enum dat_und_kind { DAT_UND_SPOT, DAT_UND_RATE, DAT_UND_VOL, DAT_UND_KIND_COUNT } dat_und_kind;
 

@@ -23,7 +23,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "riskengine.h"
+#include "rk_status.h"
 
 /* ---- time: CLOCK_MONOTONIC nanoseconds ---- */
 
@@ -62,11 +62,40 @@ size_t eng_worker_count(const eng_engine *e);
 /* Workers in pool (node) n. */
 size_t eng_node_workers(const eng_engine *e, size_t node);
 
-/* Writes a human-readable description: topology source, nodes, cores, pools, per worker the
- * cpuset asked for and the binding actually obtained (or why it was refused). */
+/* The engine's placement, as data: where the topology came from, its cores and NUMA nodes, one
+ * entry per pool (node) and one per worker with the cpuset asked for and the binding actually
+ * obtained (or why it was refused). Formats are the caller's (the program writes it as JSON). */
+typedef struct eng_pool_info {
+    unsigned os_index; /* the NUMA node's OS index */
+    char nodeset[128]; /* hwloc list syntax, "-" when unknown */
+    size_t workers;
+} eng_pool_info;
+
+typedef struct eng_worker_info {
+    unsigned id, node;
+    unsigned core;     /* the core's hwloc logical index */
+    char cpuset[128];  /* hwloc list syntax, "-" when unknown */
+    bool bound;
+    char binding[96];  /* "bound", or "not bound: why" */
+} eng_worker_info;
+
+typedef struct eng_topology_info {
+    char source[160];   /* "this machine", "synthetic: ...", "xml: ..." */
+    bool this_system;   /* false: a loaded description, so nothing is bound */
+    size_t cores, nodes, workers;
+    bool pinning;
+    double quota_cpus;  /* cgroup CPU quota in CPUs, 0 when unlimited */
+    eng_pool_info *pools;     /* nodes entries */
+    eng_worker_info *worker;  /* workers entries */
+} eng_topology_info;
+
+/* Fills *out (allocating its arrays: free with eng_topology_info_free). RK_OK, RK_NO_MEMORY,
+ * RK_BAD_ARGUMENT. Any thread. */
+rk_status eng_topology_get(const eng_engine *e, eng_topology_info *out);
+void eng_topology_info_free(eng_topology_info *t);
+
+/* Writes the same as human-readable lines. */
 void eng_describe(const eng_engine *e, FILE *out);
-/* The same as one JSON object (no trailing newline). */
-void eng_describe_json(const eng_engine *e, FILE *out);
 
 /* Memory for node `node`'s share: bound to that node where the system allows (hwloc), plain
  * otherwise. Zero-filled. Free with eng_node_free(ptr, bytes). Any thread. */

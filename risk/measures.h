@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "riskengine.h"
+#include "rk_status.h"
 
 /* Inverse standard normal CDF, relative error ~1e-15 on (0, 1); NaN outside. */
 double rsk_norm_inv(double p);

@@ -16,6 +16,7 @@
 #include "flow.h"
 #include "json.h"
 #include "portfolio.h"
+#include "riskengine.h"
 
 /* Exit statuses: 0 success (also with per-position errors), 1 the run could not be done,
  * 2 bad command line. */

@@ -79,9 +79,13 @@ int cmd_topology(int argc, char **argv)
         fprintf(stderr, "riskengine topology: %s\n", msg[0] ? msg : rk_strerror(rc));
         return CLI_FAIL;
     }
-    if (json) {
-        eng_describe_json(e, stdout);
+    eng_topology_info topo;
+    if (json && eng_topology_get(e, &topo) == RK_OK) {
+        json_writer w;
+        json_init(&w, stdout);
+        json_topology(&w, NULL, &topo);
         fputc('\n', stdout);
+        eng_topology_info_free(&topo);
     } else {
         eng_describe(e, stdout);
     }

@@ -617,9 +617,10 @@ bool cli_write_summary(cli_run *r, void (*extra)(json_writer *w, void *arg), voi
     json_string(&w, "transport", dist_tp_kind());
     json_uint(&w, "count", (uint64_t)dist_size());
     json_object_end(&w);
-    if (r->eng != NULL) {
-        json_key(&w, "topology_used");
-        eng_describe_json(r->eng, f);
+    eng_topology_info topo;
+    if (r->eng != NULL && eng_topology_get(r->eng, &topo) == RK_OK) {
+        json_topology(&w, "topology_used", &topo);
+        eng_topology_info_free(&topo);
     }
     json_object_end(&w);
     return cli_ok(r, cli_out_close(r, f, "summary.json"));

@@ -136,11 +136,25 @@ START_TEST(this_machine)
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     eng_describe(e, f);
-    eng_describe_json(e, f);
     fclose(f);
     ck_assert_ptr_nonnull(strstr(buf, "topology: this machine"));
-    ck_assert_ptr_nonnull(strstr(buf, "\"source\":\"this machine\""));
     free(buf);
+    eng_topology_info topo;
+    ck_assert_int_eq(eng_topology_get(e, &topo), RK_OK);
+    ck_assert_str_eq(topo.source, "this machine");
+    ck_assert(topo.this_system);
+    ck_assert_uint_eq(topo.workers, eng_worker_count(e));
+    ck_assert_uint_eq(topo.nodes, eng_node_count(e));
+    size_t pooled = 0;
+    for (size_t n = 0; n < topo.nodes; n++)
+        pooled += topo.pools[n].workers;
+    ck_assert_uint_eq(pooled, topo.workers);
+    for (size_t w = 0; w < topo.workers; w++) {
+        ck_assert_uint_eq(topo.worker[w].id, w);
+        ck_assert(topo.worker[w].bound ? strcmp(topo.worker[w].binding, "bound") == 0
+                                       : strncmp(topo.worker[w].binding, "not bound: ", 11) == 0);
+    }
+    eng_topology_info_free(&topo);
     for (size_t n = 0; n < eng_node_count(e); n++) {
         unsigned char *p = eng_node_alloc(e, n, 1000);
         ck_assert_ptr_nonnull(p);
