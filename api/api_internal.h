@@ -103,9 +103,6 @@ void snap_unpin(rk_portfolio *pf, rk_snap *s);
  * positive definite), RK_NO_MEMORY. Any thread. */
 rk_status snap_cholesky(rk_portfolio *pf, const rk_snap *s, double *L);
 
-/* Covariance check: finite, symmetric, positive definite (dataset.c). RK_OK, RK_INVALID_INPUT
- * or RK_NO_MEMORY. */
-rk_status rk_api_check_cov(const double *cov, size_t F);
 
 /* The result pool (result.c). result_obtain takes a spare result or makes one (NULL: no
  * memory); result_recycle releases its engine requests, unpins its snapshot and puts it back;

@@ -142,14 +142,20 @@ rk_status rk_portfolio_set_covariance(rk_portfolio *pf, const double *cov, size_
 {
     if (pf == NULL || nfactors != pf->ds->ds.mkt.nfactors || (cov == NULL && nfactors > 0))
         return RK_BAD_ARGUMENT;
-    rk_status rc = rk_api_check_cov(cov, nfactors);
-    if (rc != RK_OK)
-        return rc;
-    rk_snap *s = snap_obtain(pf);
-    if (s == NULL)
+    size_t F = nfactors;
+    double *c = malloc((F > 0 ? 2 * F * F : 1) * sizeof *c); /* the matrix, then scratch */
+    if (c == NULL)
         return RK_NO_MEMORY;
-    publish(pf, s, 0, 0, NULL, nfactors > 0 ? cov : NULL);
-    return RK_OK;
+    if (F > 0)
+        memcpy(c, cov, F * F * sizeof *c);
+    rk_status rc = dat_cov_check(c, F, c + F * F, NULL); /* the loader's rule: symmetrises c */
+    rk_snap *s = rc == RK_OK ? snap_obtain(pf) : NULL;
+    if (rc == RK_OK && s == NULL)
+        rc = RK_NO_MEMORY;
+    if (rc == RK_OK)
+        publish(pf, s, 0, 0, NULL, F > 0 ? c : NULL);
+    free(c);
+    return rc;
 }
 
 /* One factor is cached, for the latest generation asked for: market updates of values keep the

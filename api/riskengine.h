@@ -178,7 +178,9 @@ RK_API void rk_dataset_destroy(rk_dataset *ds);
 RK_API rk_status rk_dataset_add_factor(rk_dataset *ds, const char *name, size_t *index);
 
 /** Sets the daily covariance: nfactors x nfactors, row-major; nfactors must equal the factor
- * count; the matrix must be finite, symmetric and positive definite (else RK_INVALID_INPUT). */
+ * count. The rule is covariance.csv's (else RK_INVALID_INPUT): every entry finite, every
+ * variance > 0, symmetric within |a_ij - a_ji| <= 1e-12 sqrt(a_ii a_jj) (the stored copy is
+ * the exactly symmetric average), positive definite. */
 RK_API rk_status rk_dataset_set_covariance(rk_dataset *ds, const double *cov, size_t nfactors);
 
 /** Appends underlying `name` (unique) of the given kind and base value with its loadings
@@ -292,8 +294,9 @@ RK_API rk_status rk_portfolio_set_value(rk_portfolio *pf, size_t underlying, dou
 RK_API rk_status rk_portfolio_set_values(rk_portfolio *pf, size_t first, size_t n,
                                          const double *values);
 
-/** Replaces the covariance (as rk_dataset_set_covariance) in a new snapshot. RK_INVALID_INPUT
- * when not symmetric positive definite, RK_BAD_ARGUMENT for NULL or a wrong size, RK_NO_MEMORY.
+/** Replaces the covariance (same rule and symmetrised copy as rk_dataset_set_covariance) in a
+ * new snapshot. RK_INVALID_INPUT when the rule is not met, RK_BAD_ARGUMENT for NULL or a wrong
+ * size, RK_NO_MEMORY.
  * Allocates scratch for the check. Any thread. */
 RK_API rk_status rk_portfolio_set_covariance(rk_portfolio *pf, const double *cov,
                                              size_t nfactors);

@@ -118,6 +118,22 @@ typedef struct dat_load_opts {
 rk_status dat_load(const char *dir, const dat_load_opts *opts, dat_dataset *ds, char *msg,
                    size_t msglen);
 
+/*
+ * The covariance rule (covariance.csv and both set_covariance calls of the API): every entry
+ * finite; every variance > 0; symmetric within |a_ij - a_ji| <= DAT_COV_SYM_RTOL *
+ * sqrt(a_ii a_jj), after which both entries become their average (the stored matrix is exactly
+ * symmetric); positive definite (LAPACK's Cholesky succeeds). dat_cov_check applies it to cov
+ * (F x F, row-major) in place. work: F x F doubles of scratch, or NULL to allocate them.
+ * Returns RK_OK, RK_INVALID_INPUT with the first problem in *why (may be NULL), RK_NO_MEMORY or
+ * RK_INTERNAL.
+ */
+#define DAT_COV_SYM_RTOL 1e-12
+typedef struct dat_cov_problem {
+    enum { DAT_COV_OK, DAT_COV_NOT_FINITE, DAT_COV_VARIANCE, DAT_COV_ASYMMETRIC, DAT_COV_NOT_PD } what;
+    size_t i, j; /* the entry: (i, j) with i < j when asymmetric; (k, k) for the failing minor */
+} dat_cov_problem;
+rk_status dat_cov_check(double *cov, size_t F, double *work, dat_cov_problem *why);
+
 /* Releases everything *ds owns and zeroes it. Harmless on a zeroed data set. */
 void dat_free(dat_dataset *ds);
 
