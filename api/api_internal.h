@@ -18,7 +18,7 @@
 #include "eval.h"
 #include "flow.h"
 #include "measures.h"
-#include "portfolio.h"
+#include "layout.h"
 #include "riskengine.h"
 #include "states.h"
 
@@ -51,7 +51,7 @@ typedef struct rk_snap {
 struct rk_portfolio {
     rk_engine *eng;          /* [imm] */
     rk_dataset *ds;          /* [imm] sealed */
-    rsk_portfolio pf;        /* [imm] the node-local layout */
+    rsk_layout pf;        /* [imm] the node-local layout */
     const char **pos_msg;    /* [imm] per row: its load/validation message, or NULL */
 
     pthread_mutex_t mkt_mu;  /* the market: current snapshot, versions, spare snapshots */
@@ -105,7 +105,7 @@ rk_status snap_cholesky(rk_portfolio *pf, const rk_snap *s, double *L);
 
 
 /* The result pool (result.c). result_obtain takes a spare result or makes one (NULL: no
- * memory); result_recycle releases its engine requests, unpins its snapshot and puts it back;
+ * memory); result_recycle releases its engine jobs, unpins its snapshot and puts it back;
  * result_pool_fini frees the spares (portfolio destruction). result_of finds the result of a
  * run. Any thread. */
 rk_result *result_obtain(rk_portfolio *pf);

@@ -13,7 +13,7 @@
  * only then does the flow report DONE.
  *
  * Memory: results are recycled through the portfolio's pool with every buffer they own (the
- * run's values, grid, states, VaR arrays and task workspaces), engine requests through the
+ * run's values, grid, states, VaR arrays and task workspaces), engine jobs through the
  * engine's cache, snapshots through the portfolio's spare list: once warm, nothing here
  * allocates.
  */
@@ -66,7 +66,7 @@ rk_status rk_request_create(rk_portfolio *pf, rk_request **out)
     r->scen_n = 1000;
     r->seed = 1;
     rsk_flow_init(&r->flow);
-    /* A request in flight holds at most two engine requests at once (a stage is submitted from
+    /* A request in flight holds at most two engine jobs at once (a stage is submitted from
      * the previous one's completion, before that one is released): keep that many request
      * objects per live request in the engine's reserve, sized for the largest job of this
      * portfolio (chunks x the widest of factors and a scenario block), so that submitting

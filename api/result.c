@@ -399,7 +399,7 @@ rk_status rk_result_timings(const rk_result *res, rk_timings *out)
     out->overshoot_ns = res->deadline_ns != RK_DEADLINE_NONE && res->completed_ns > res->deadline_ns
                             ? res->completed_ns - res->deadline_ns
                             : 0;
-    const eng_request_stats *v = &res->run.iv.stats, *g = &res->run.ig.stats;
+    const eng_job_stats *v = &res->run.iv.stats, *g = &res->run.ig.stats;
     out->values_ns = v->completed_ns > v->submitted_ns ? v->completed_ns - v->submitted_ns : 0;
     out->grid_ns = g->completed_ns > g->submitted_ns ? g->completed_ns - g->submitted_ns : 0;
     out->var_ns = res->run.var_ns;

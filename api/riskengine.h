@@ -31,7 +31,7 @@
  * Memory. Once warm (after the first few requests of a given shape), submitting, running,
  * waiting for, taking and destroying results of values/grid/parametric VaR requests, and
  * rk_portfolio_set_value(s), make no heap allocation on any thread: requests, results, market
- * snapshots and the engine's request records are recycled. Scenario requests (scenario VaR,
+ * snapshots and the engine's job records are recycled. Scenario requests (scenario VaR,
  * stress) allocate on first use and when their shape changes (scenario count, source); their
  * memory is bounded by the P&L they return (books x scenarios) plus one block of 64 scenarios'
  * market states, whatever the scenario count.

@@ -4,7 +4,7 @@
  *
  * Positions are kept here in file order, structure of arrays, one array per input column, with
  * their validation status; the engine regroups the valid ones by instrument kind into node-local
- * chunks (engine/layout.h). A position that fails validation keeps its row here with status
+ * chunks (risk/layout.h). A position that fails validation keeps its row here with status
  * RK_INVALID_INPUT and one error record naming file, line and column; nothing else is lost.
  *
  * Ownership: a dat_dataset owns every array and string it points to; dat_free() releases them.

@@ -231,7 +231,7 @@ void eng_destroy(eng_engine *e)
 {
     if (e == NULL)
         return;
-    /* Workers leave once shutdown is set and no request is in flight (sched.c). */
+    /* Workers leave once shutdown is set and no job is in flight (sched.c). */
     pthread_mutex_lock(&e->mu);
     e->shutdown = true;
     for (size_t i = 0; i < e->nworkers; i++) {
@@ -278,11 +278,6 @@ size_t eng_node_workers(const eng_engine *e, size_t node)
 unsigned eng_worker_id(const eng_worker *w)
 {
     return w->id;
-}
-
-unsigned eng_worker_node(const eng_worker *w)
-{
-    return w->node;
 }
 
 void *eng_worker_scratch(eng_worker *w)

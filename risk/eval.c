@@ -45,9 +45,9 @@ typedef struct scratch {
 struct rsk_task {
     rsk_workspace *ws; /* where the task goes back when released; NULL: freed */
     job_kind kind;
-    eng_job ej;
-    eng_request *req;
-    const rsk_portfolio *pf;
+    eng_job_desc ej;
+    eng_job *req;
+    const rsk_layout *pf;
     const rsk_states *st;
     size_t nbooks, nfactors, ncols;
     size_t tree_len;             /* doubles of tree work in scratch */
@@ -192,7 +192,7 @@ static void compact(const rsk_chunk *c, scratch *sc, uint32_t m, uint32_t at)
  * pricing its unchanged inputs would give, bit for bit (a model is a pure function of its
  * inputs, lane for lane). vp and vm receive the values of every slot.
  */
-static bool price_moved(const rsk_portfolio *pf, const rsk_chunk *c, size_t j, const double *xp,
+static bool price_moved(const rsk_layout *pf, const rsk_chunk *c, size_t j, const double *xp,
                         const double *xm, const double *v0, scratch *sc, size_t tree_len,
                         eng_worker *w, double *vp, double *vm)
 {
@@ -307,7 +307,7 @@ static void grid_cell(rsk_grid *g, size_t cell, uint8_t code, double d, double g
 }
 
 /* Marks columns [j0, j1) of chunk c as not computed (code) for every row. */
-static void grid_mark_cells(const rsk_portfolio *pf, rsk_grid *g, const rsk_chunk *c, uint32_t j0,
+static void grid_mark_cells(const rsk_layout *pf, rsk_grid *g, const rsk_chunk *c, uint32_t j0,
                             uint32_t j1, uint8_t code)
 {
     const dat_positions *pos = &pf->ds->pos;
@@ -486,7 +486,7 @@ static void task_free_memory(rsk_task *t)
 
 /* A task for a job: the workspace's spare one when there is one (keeping its accumulators), a
  * new one otherwise. */
-static rk_status task_new(eng_engine *e, rsk_workspace *ws, job_kind kind, const rsk_portfolio *pf,
+static rk_status task_new(eng_engine *e, rsk_workspace *ws, job_kind kind, const rsk_layout *pf,
                           const rsk_states *st, size_t ncols, uint32_t max_tile_cols,
                           rsk_task **out)
 {
@@ -542,12 +542,12 @@ static rk_status task_new(eng_engine *e, rsk_workspace *ws, job_kind kind, const
     return RK_OK;
 }
 
-/* Frees the engine request and the task, or hands the task back to its workspace. */
+/* Frees the engine job and the task, or hands the task back to its workspace. */
 static void task_free(rsk_task *t)
 {
     if (t == NULL)
         return;
-    eng_request_free(t->req);
+    eng_job_free(t->req);
     t->req = NULL;
     if (t->ws != NULL && t->ws->spare == NULL) {
         t->ws->spare = t;
@@ -583,7 +583,7 @@ uint64_t rsk_task_cells_total(const rsk_task *t)
     return (uint64_t)t->pf->nvalid * t->ncols;
 }
 
-eng_request *rsk_task_request(rsk_task *t)
+eng_job *rsk_task_job(rsk_task *t)
 {
     return t != NULL ? t->req : NULL;
 }
@@ -598,7 +598,7 @@ void rsk_requested_cells(const dat_positions *pos, size_t nbooks, uint64_t cols,
     }
 }
 
-rk_status rsk_values_submit(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st,
+rk_status rsk_values_submit(eng_engine *e, const rsk_layout *pf, const rsk_states *st,
                             size_t state, const rsk_submit *sub, rsk_values *out, rsk_task **tp)
 {
     const dat_positions *pos = &pf->ds->pos;
@@ -635,7 +635,7 @@ rk_status rsk_values_submit(eng_engine *e, const rsk_portfolio *pf, const rsk_st
     return RK_OK;
 }
 
-rk_status rsk_grid_prepare(const rsk_portfolio *pf, double h, bool keep_cells, rsk_grid *out)
+rk_status rsk_grid_prepare(const rsk_layout *pf, double h, bool keep_cells, rsk_grid *out)
 {
     const dat_positions *pos = &pf->ds->pos;
     size_t F = pf->ds->mkt.nfactors, nb = pos->nbooks, n = pos->n;
@@ -673,7 +673,7 @@ rk_status rsk_grid_prepare(const rsk_portfolio *pf, double h, bool keep_cells, r
     return RK_OK;
 }
 
-rk_status rsk_grid_submit(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, double h,
+rk_status rsk_grid_submit(eng_engine *e, const rsk_layout *pf, const rsk_states *st, double h,
                           const rsk_values *v, bool keep_cells, const rsk_submit *sub,
                           rsk_grid *out, rsk_task **tp)
 {
@@ -697,7 +697,7 @@ rk_status rsk_grid_submit(eng_engine *e, const rsk_portfolio *pf, const rsk_stat
     return RK_OK;
 }
 
-void rsk_grid_skip(const rsk_portfolio *pf, rk_status code, rsk_grid *g)
+void rsk_grid_skip(const rsk_layout *pf, rk_status code, rsk_grid *g)
 {
     for (size_t ci = 0; ci < pf->nchunks; ci++)
         grid_mark_cells(pf, g, &pf->chunks[ci], 0, (uint32_t)g->nfactors, (uint8_t)code);
@@ -729,7 +729,7 @@ rk_status rsk_pnl_init(rsk_pnl *p, size_t nrows, size_t nbooks, size_t nscen)
     return RK_OK;
 }
 
-rk_status rsk_pnl_submit(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, size_t first,
+rk_status rsk_pnl_submit(eng_engine *e, const rsk_layout *pf, const rsk_states *st, size_t first,
                          const rsk_values *v, const rsk_submit *sub, rsk_pnl *p, rsk_task **tp)
 {
     size_t nb = pf->ds->pos.nbooks;
@@ -784,7 +784,7 @@ rk_status rsk_pnl_reuse(rsk_pnl *p, size_t nrows, size_t nbooks, size_t nscen)
     return RK_OK;
 }
 
-void rsk_pnl_skip(const rsk_portfolio *pf, size_t nscen, rk_status code, rsk_pnl *p)
+void rsk_pnl_skip(const rsk_layout *pf, size_t nscen, rk_status code, rsk_pnl *p)
 {
     if (nscen == 0)
         return;
@@ -913,7 +913,7 @@ static void finish_pnl(rsk_task *t, const eng_record *rec, size_t nrec)
 void rsk_task_reduce(rsk_task *t, rsk_task_info *info)
 {
     size_t nrec = 0;
-    const eng_record *rec = t->req != NULL ? eng_request_records(t->req, &nrec) : NULL;
+    const eng_record *rec = t->req != NULL ? eng_job_records(t->req, &nrec) : NULL;
     switch (t->kind) {
     case JOB_VALUES:
         finish_values(t, rec, nrec);
@@ -928,7 +928,7 @@ void rsk_task_reduce(rsk_task *t, rsk_task_info *info)
     if (info != NULL) {
         memset(info, 0, sizeof *info);
         if (t->req != NULL)
-            eng_request_stats_get(t->req, &info->stats);
+            eng_job_stats_get(t->req, &info->stats);
         info->stop_code = first_stop(rec, nrec);
     }
 }

@@ -26,7 +26,7 @@
 #include <stdint.h>
 
 #include "engine.h"
-#include "portfolio.h"
+#include "layout.h"
 #include "states.h"
 #include "xsum.h"
 
@@ -42,19 +42,19 @@ typedef struct rsk_finish_opts {
 
 /* Timings and engine figures of one evaluation. */
 typedef struct rsk_task_info {
-    eng_request_stats stats;
+    eng_job_stats stats;
     rk_status stop_code; /* RK_OK, or the code of the first tile that did not finish */
 } rsk_task_info;
 
 /*
  * A submitted evaluation. The *_submit functions submit it to the engine and return at once; the
- * request may be cancelled from any thread through eng_cancel(rsk_task_request(t)).
+ * request may be cancelled from any thread through eng_cancel(rsk_task_job(t)).
  * rsk_task_finish() waits for it (honouring its deadline), gives every cell its code, performs
  * the deterministic reductions into the output and frees the task. Every started task must be
  * finished exactly once, by one thread.
  */
 typedef struct rsk_task rsk_task;
-eng_request *rsk_task_request(rsk_task *t);
+eng_job *rsk_task_job(rsk_task *t);
 rk_status rsk_task_finish(rsk_task *t, const rsk_finish_opts *o, rsk_task_info *info);
 
 /*
@@ -62,7 +62,7 @@ rk_status rsk_task_finish(rsk_task *t, const rsk_finish_opts *o, rsk_task_info *
  * callback rather than waiting (the public API's asynchronous requests):
  * rsk_task_reduce() gives every cell its code and performs the reductions of a complete task;
  * it may run inside the task's completion callback (records are readable there).
- * rsk_task_release() frees the engine request and the task (or hands the task back to its
+ * rsk_task_release() frees the engine job and the task (or hands the task back to its
  * workspace); never inside the completion callback. Each task is released exactly once.
  */
 void rsk_task_reduce(rsk_task *t, rsk_task_info *info);
@@ -111,7 +111,7 @@ void rsk_values_free(rsk_values *v);
  * sub; invalid rows get INVALID_INPUT. out is reused when it already holds arrays for this data
  * set (from an earlier run; zero-initialise it before the first). Nothing is allocated once
  * warm. */
-rk_status rsk_values_submit(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st,
+rk_status rsk_values_submit(eng_engine *e, const rsk_layout *pf, const rsk_states *st,
                             size_t state, const rsk_submit *sub, rsk_values *out, rsk_task **t);
 
 /* ---- sensitivity grid ---- */
@@ -131,15 +131,15 @@ typedef struct rsk_grid {
 
 void rsk_grid_free(rsk_grid *g);
 /* Sizes out for the data set and clears its sums, reusing its arrays when they fit. */
-rk_status rsk_grid_prepare(const rsk_portfolio *pf, double h, bool keep_cells, rsk_grid *out);
+rk_status rsk_grid_prepare(const rsk_layout *pf, double h, bool keep_cells, rsk_grid *out);
 /* A grid that will not be computed (deadline, cancel, an earlier stage cut short): every cell
  * gets `code` (a position invalid at load keeps its own), as if no tile had run. g must have
  * been prepared. */
-void rsk_grid_skip(const rsk_portfolio *pf, rk_status code, rsk_grid *g);
+void rsk_grid_skip(const rsk_layout *pf, rk_status code, rsk_grid *g);
 /* Full-revaluation grid (SPEC §3) using base values v (from the values of the same data).
  * st must be rsk_states_grid(h). keep_cells false keeps only the exposures and statuses (what
  * VaR needs). Reuses out's arrays when they fit (see rsk_values_submit). */
-rk_status rsk_grid_submit(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, double h,
+rk_status rsk_grid_submit(eng_engine *e, const rsk_layout *pf, const rsk_states *st, double h,
                           const rsk_values *v, bool keep_cells, const rsk_submit *sub,
                           rsk_grid *out, rsk_task **t);
 
@@ -165,13 +165,13 @@ void rsk_pnl_free(rsk_pnl *p);
  * accumulator) against the base values v, and adds the results into p, through sub: a task
  * reused from the workspace keeps its accumulators, so blocks of one size allocate nothing
  * once warm. */
-rk_status rsk_pnl_submit(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, size_t first,
+rk_status rsk_pnl_submit(eng_engine *e, const rsk_layout *pf, const rsk_states *st, size_t first,
                          const rsk_values *v, const rsk_submit *sub, rsk_pnl *p, rsk_task **t);
 /* rsk_pnl_init, or, when p already has this shape, clears it in place (no allocation). */
 rk_status rsk_pnl_reuse(rsk_pnl *p, size_t nrows, size_t nbooks, size_t nscen);
 /* Records `nscen` scenarios of p that were never submitted (deadline, cancel, an earlier stage
  * cut short) as missing with `code` for every valid row, as a block that never ran would. */
-void rsk_pnl_skip(const rsk_portfolio *pf, size_t nscen, rk_status code, rsk_pnl *p);
+void rsk_pnl_skip(const rsk_layout *pf, size_t nscen, rk_status code, rsk_pnl *p);
 
 /* Requested cells per book for a measure with `cols` cells per position (books + TOTAL). */
 void rsk_requested_cells(const dat_positions *pos, size_t nbooks, uint64_t cols, uint64_t *req);

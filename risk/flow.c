@@ -113,7 +113,7 @@ static rk_status scen_setup(rsk_run *run)
     return RK_OK;
 }
 
-rk_status rsk_run_prepare(rsk_run *run, eng_engine *e, const rsk_portfolio *pf,
+rk_status rsk_run_prepare(rsk_run *run, eng_engine *e, const rsk_layout *pf,
                           const dat_market *mkt, const double *chol, const rsk_run_spec *spec)
 {
     const dat_dataset *ds = pf->ds;
@@ -283,7 +283,7 @@ static void block_prepare(rsk_run *run, size_t g)
     rsk_states_from_shocks_fill(run->mkt, run->shock, count, &run->blk[g % 2]);
 }
 
-static void pnl_done(eng_request *er, void *arg);
+static void pnl_done(eng_job *er, void *arg);
 
 /* Submits block g (its states ready in slot g % 2) and makes it `cur`. f->mu held. */
 static rk_status block_submit(rsk_flow *f, size_t g)
@@ -304,7 +304,7 @@ static rk_status block_submit(rsk_flow *f, size_t g)
         return rc;
     run->tp[slot] = t;
     run->g_run = g;
-    f->cur = rsk_task_request(t);
+    f->cur = rsk_task_job(t);
     f->cur_slot = (int)slot;
     pthread_cond_broadcast(&f->cv); /* a waiter between blocks moves on to this one */
     return RK_OK;
@@ -379,7 +379,7 @@ static void complete(rsk_flow *f)
     pthread_mutex_unlock(&f->mu);
 }
 
-static void grid_done(eng_request *er, void *arg)
+static void grid_done(eng_job *er, void *arg)
 {
     (void)er;
     rsk_flow *f = arg;
@@ -396,7 +396,7 @@ static void grid_done(eng_request *er, void *arg)
 }
 
 /* A scenario block is over: reduce it, release the one before, go on or complete. */
-static void pnl_done(eng_request *er, void *arg)
+static void pnl_done(eng_job *er, void *arg)
 {
     (void)er;
     rsk_flow *f = arg;
@@ -462,7 +462,7 @@ static void after_values(rsk_flow *f)
             why = rsk_grid_submit(run->eng, run->pf, &run->states, run->spec.bump, &run->values,
                                   run->spec.keep_cells, &sub, &run->grid, &run->tg);
             if (why == RK_OK) {
-                f->cur = rsk_task_request(run->tg);
+                f->cur = rsk_task_job(run->tg);
                 f->cur_slot = -1;
                 if (f->cur != NULL) {
                     pthread_mutex_unlock(&f->mu);
@@ -485,7 +485,7 @@ static void after_values(rsk_flow *f)
     complete(f);
 }
 
-static void values_done(eng_request *er, void *arg)
+static void values_done(eng_job *er, void *arg)
 {
     (void)er;
     after_values(arg);
@@ -547,11 +547,11 @@ rk_status rsk_flow_submit(rsk_flow *f, rsk_run *run)
         pthread_mutex_unlock(&f->mu);
         return rc;
     }
-    f->cur = rsk_task_request(run->tv);
+    f->cur = rsk_task_job(run->tv);
     bool empty = f->cur == NULL;
     pthread_mutex_unlock(&f->mu);
     if (empty)
-        after_values(f); /* no engine request, no callback: continue here */
+        after_values(f); /* no engine job, no callback: continue here */
     return RK_OK;
 }
 
@@ -564,7 +564,7 @@ rk_status rsk_flow_wait(rsk_flow *f, int64_t until)
         return RK_BAD_ARGUMENT;
     }
     while (f->state != RSK_FLOW_DONE) {
-        eng_request *er = f->cur;
+        eng_job *er = f->cur;
         if (er != NULL) {
             int slot = f->cur_slot;
             f->users++;
@@ -612,7 +612,7 @@ bool rsk_flow_cancel(rsk_flow *f)
     }
     bool first = !f->cancelled;
     f->cancelled = true;
-    eng_request *er = f->cur;
+    eng_job *er = f->cur;
     int slot = f->cur_slot;
     if (er != NULL) {
         f->users++;
@@ -687,7 +687,7 @@ void rsk_flow_progress(rsk_flow *f, uint64_t *done, uint64_t *total, const char 
                 size_t first, count;
                 const rsk_scen_set *s = block_at((rsk_run *)run, run->g_run, &first, &count);
                 *stage = s->mc ? "mc" : "historical";
-            } else if (run->tg != NULL && f->cur == rsk_task_request(run->tg)) {
+            } else if (run->tg != NULL && f->cur == rsk_task_job(run->tg)) {
                 t = run->tg;
                 *stage = "grid";
             } else {

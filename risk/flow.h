@@ -34,7 +34,7 @@
  *                             waiters wake.
  *
  * Holding f->mu while submitting a job is safe: the engine never calls a completion callback
- * from inside eng_submit for a job with tiles (an empty job has no engine request and is
+ * from inside eng_submit for a job with tiles (an empty job has no engine job and is
  * continued by the caller), and the engine's locks are never held around callbacks, so the
  * lock order is always f->mu -> engine lock.
  *
@@ -45,7 +45,7 @@
  * so a run's memory is its P&L (books x scenarios, the answer) plus two slots. Two slots let the
  * states of block g+2 be made while block g+1 runs; a block that finishes first waits for f->mu
  * until they are ready (making 64 states costs far less than revaluing a book in them). A
- * block's engine request cannot be freed in its own callback: block g's task is released in
+ * block's engine job cannot be freed in its own callback: block g's task is released in
  * block g+1's callback, after the waiters and cancellers that took it as `cur` have left
  * (slot_users), so that slot g % 2 is free for block g+2.
  *
@@ -123,7 +123,7 @@ struct rsk_run {
     /* Inputs, set by rsk_run_prepare. */
     rsk_run_spec spec;
     eng_engine *eng;
-    const rsk_portfolio *pf;
+    const rsk_layout *pf;
     const dat_market *mkt;     /* the market (numbers) to value in; the layout's structure */
     const double *chol;        /* F x F Cholesky factor of mkt->cov (RSK_DO_MC) */
 
@@ -167,9 +167,9 @@ struct rsk_run {
  * sets. chol: mkt->cov's Cholesky factor, needed with RSK_DO_MC (kept by the caller). Reuses
  * the memory of an earlier run; zero-initialise before the first. RK_OK, RK_NOT_FOUND (a file
  * set without scenarios.csv), RK_NO_MEMORY. Owner thread. */
-rk_status rsk_run_prepare(rsk_run *run, eng_engine *e, const rsk_portfolio *pf,
+rk_status rsk_run_prepare(rsk_run *run, eng_engine *e, const rsk_layout *pf,
                           const dat_market *mkt, const double *chol, const rsk_run_spec *spec);
-/* Releases the run's engine requests and tasks (its memory stays for the next run). Not while
+/* Releases the run's engine jobs and tasks (its memory stays for the next run). Not while
  * its flow runs. */
 void rsk_run_release(rsk_run *run);
 /* Frees everything; the run may be prepared again after. NULL is harmless. */
@@ -194,7 +194,7 @@ typedef struct rsk_flow {
     rsk_flow_state state;      /* [mu] */
     bool cancelled;            /* [mu] cancel was asked during this submission */
     unsigned users;            /* [mu] waiters/cancellers using `cur` outside the lock */
-    eng_request *cur;          /* [mu] the running (or last) job's engine request; NULL between */
+    eng_job *cur;          /* [mu] the running (or last) job's engine job; NULL between */
     int cur_slot;              /* [mu] the slot of `cur` when it is a scenario block, else -1 */
     unsigned slot_users[2];    /* [mu] of `users`, those that took `cur` while it was that
                                   slot's block: the block may be released when its count is 0 */

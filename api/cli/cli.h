@@ -15,7 +15,7 @@
 #include "eval.h"
 #include "flow.h"
 #include "json.h"
-#include "portfolio.h"
+#include "layout.h"
 #include "riskengine.h"
 
 /* Exit statuses: 0 success (also with per-position errors), 1 the run could not be done,
@@ -62,7 +62,7 @@ typedef struct cli_run {
     const char *command;
     dat_dataset ds;
     eng_engine *eng;
-    rsk_portfolio pf;
+    rsk_layout pf;
     int64_t t0, deadline_ns;
     cli_phase phases[16];
     size_t nphases;

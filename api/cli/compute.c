@@ -75,7 +75,7 @@ static void wait_with_progress(cli_run *r, rsk_flow *f)
 
 static double stage_seconds(const rsk_task_info *info)
 {
-    const eng_request_stats *s = &info->stats;
+    const eng_job_stats *s = &info->stats;
     return s->completed_ns > s->submitted_ns ? (double)(s->completed_ns - s->submitted_ns) * 1e-9
                                              : 0.0;
 }

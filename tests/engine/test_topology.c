@@ -28,11 +28,11 @@ static void check_placement(eng_engine *e)
     unsigned nn = (unsigned)eng_node_count(e);
     toy *j = toy_new(24, 64, 2000, nn);
     j->cell_ns = 200;
-    eng_request *r;
+    eng_job *r;
     ck_assert_int_eq(eng_run(e, &j->job, ENG_NO_DEADLINE, &r), RK_OK);
     ck_assert_ptr_null(toy_check(j, r, RK_OK, RK_OK));
     size_t n;
-    const eng_record *rec = eng_request_records(r, &n);
+    const eng_record *rec = eng_job_records(r, &n);
     size_t nw = eng_worker_count(e);
     eng_worker_stats *ws = calloc(nw, sizeof *ws);
     ck_assert_uint_eq(eng_worker_stats_get(e, ws, nw), nw);
@@ -45,8 +45,8 @@ static void check_placement(eng_engine *e)
         if (ws[rec[i].worker].node != owner)
             foreign++;
     }
-    eng_request_stats st;
-    eng_request_stats_get(r, &st);
+    eng_job_stats st;
+    eng_job_stats_get(r, &st);
     ck_assert_uint_eq(st.steals, foreign);
     if (nn == 1)
         ck_assert_uint_eq(foreign, 0);
@@ -55,7 +55,7 @@ static void check_placement(eng_engine *e)
         tiles += ws[w].tiles;
     ck_assert_uint_eq(tiles, n);
     free(ws);
-    eng_request_free(r);
+    eng_job_free(r);
     toy_free(j);
 }
 
@@ -217,10 +217,10 @@ START_TEST(bad_topology_and_null)
     ck_assert(strlen(msg) > 0);
     ck_assert_int_eq(eng_create(NULL, NULL, NULL, 0), RK_BAD_ARGUMENT);
     eng_destroy(NULL);
-    eng_request_free(NULL);
+    eng_job_free(NULL);
     eng_cancel(NULL);
     ck_assert_int_eq(eng_wait(NULL, 0), RK_BAD_ARGUMENT);
-    ck_assert(!eng_request_done(NULL));
+    ck_assert(!eng_job_done(NULL));
     ck_assert_uint_eq(eng_node_count(NULL), 0);
 }
 END_TEST

@@ -20,7 +20,7 @@
 #include "eval.h"
 #include "harness.h"
 #include "model.h"
-#include "portfolio.h"
+#include "layout.h"
 #include "reference.h"
 #include "states.h"
 
@@ -76,7 +76,7 @@ static eng_engine *engine(size_t threads, const char *topology)
 }
 
 /* Submit and finish: the synchronous use of each evaluation (fresh outputs each time). */
-static rk_status values_run(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st,
+static rk_status values_run(eng_engine *e, const rsk_layout *pf, const rsk_states *st,
                             size_t state, rsk_values *out)
 {
     memset(out, 0, sizeof *out);
@@ -86,7 +86,7 @@ static rk_status values_run(eng_engine *e, const rsk_portfolio *pf, const rsk_st
     return rc != RK_OK ? rc : rsk_task_finish(t, NULL, NULL);
 }
 
-static rk_status grid_run(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, double h,
+static rk_status grid_run(eng_engine *e, const rsk_layout *pf, const rsk_states *st, double h,
                           const rsk_values *v, int64_t deadline, rsk_grid *out,
                           rsk_task_info *info)
 {
@@ -98,7 +98,7 @@ static rk_status grid_run(eng_engine *e, const rsk_portfolio *pf, const rsk_stat
     return rc != RK_OK ? rc : rsk_task_finish(t, &o, info);
 }
 
-static rk_status pnl_run(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, size_t first,
+static rk_status pnl_run(eng_engine *e, const rsk_layout *pf, const rsk_states *st, size_t first,
                          const rsk_values *v, rsk_pnl *p)
 {
     rsk_submit sub = {.deadline_ns = ENG_NO_DEADLINE};
@@ -116,8 +116,8 @@ typedef struct results {
 
 static void compute(const dat_dataset *ds, eng_engine *e, bool with_pnl, results *out)
 {
-    rsk_portfolio pf;
-    ck_assert_int_eq(rsk_portfolio_build(ds, e, &pf), RK_OK);
+    rsk_layout pf;
+    ck_assert_int_eq(rsk_layout_build(ds, e, &pf), RK_OK);
     rsk_states base, grid;
     ck_assert_int_eq(rsk_states_base(&ds->mkt, &base), RK_OK);
     ck_assert_int_eq(rsk_states_grid(&ds->mkt, BUMP, &grid), RK_OK);
@@ -141,7 +141,7 @@ static void compute(const dat_dataset *ds, eng_engine *e, bool with_pnl, results
     }
     rsk_states_free(&base);
     rsk_states_free(&grid);
-    rsk_portfolio_free(&pf);
+    rsk_layout_free(&pf);
 }
 
 static void results_free(results *r)
@@ -305,8 +305,8 @@ static void big_teardown(void)
 START_TEST(deadline_gives_partial_grid)
 {
     eng_engine *e = engine(2, NULL);
-    rsk_portfolio pf;
-    ck_assert_int_eq(rsk_portfolio_build(&big, e, &pf), RK_OK);
+    rsk_layout pf;
+    ck_assert_int_eq(rsk_layout_build(&big, e, &pf), RK_OK);
     rsk_states base, grid;
     ck_assert_int_eq(rsk_states_base(&big.mkt, &base), RK_OK);
     ck_assert_int_eq(rsk_states_grid(&big.mkt, BUMP, &grid), RK_OK);
@@ -342,7 +342,7 @@ START_TEST(deadline_gives_partial_grid)
     rsk_values_free(&v);
     rsk_states_free(&base);
     rsk_states_free(&grid);
-    rsk_portfolio_free(&pf);
+    rsk_layout_free(&pf);
     eng_destroy(e);
 }
 END_TEST
@@ -351,8 +351,8 @@ END_TEST
 static void assert_reuse_matches(const dat_dataset *ds)
 {
     eng_engine *e = engine(2, NULL);
-    rsk_portfolio pf;
-    ck_assert_int_eq(rsk_portfolio_build(ds, e, &pf), RK_OK);
+    rsk_layout pf;
+    ck_assert_int_eq(rsk_layout_build(ds, e, &pf), RK_OK);
     rsk_states base, grid;
     ck_assert_int_eq(rsk_states_base(&ds->mkt, &base), RK_OK);
     ck_assert_int_eq(rsk_states_grid(&ds->mkt, BUMP, &grid), RK_OK);
@@ -376,7 +376,7 @@ static void assert_reuse_matches(const dat_dataset *ds)
     rsk_values_free(&v);
     rsk_states_free(&base);
     rsk_states_free(&grid);
-    rsk_portfolio_free(&pf);
+    rsk_layout_free(&pf);
     eng_destroy(e);
 }
 
@@ -393,7 +393,7 @@ START_TEST(reuse_unmoved_is_bitwise_full_revaluation_w1)
 END_TEST
 
 typedef struct canceller {
-    eng_request *req;
+    eng_job *req;
     long after_us;
 } canceller;
 
@@ -409,8 +409,8 @@ static void *cancel_later(void *arg)
 START_TEST(cancel_from_another_thread)
 {
     eng_engine *e = engine(2, NULL);
-    rsk_portfolio pf;
-    ck_assert_int_eq(rsk_portfolio_build(&big, e, &pf), RK_OK);
+    rsk_layout pf;
+    ck_assert_int_eq(rsk_layout_build(&big, e, &pf), RK_OK);
     rsk_states base, grid;
     ck_assert_int_eq(rsk_states_base(&big.mkt, &base), RK_OK);
     ck_assert_int_eq(rsk_states_grid(&big.mkt, BUMP, &grid), RK_OK);
@@ -420,7 +420,7 @@ START_TEST(cancel_from_another_thread)
     rsk_task *t;
     rsk_submit sub = {.deadline_ns = ENG_NO_DEADLINE};
     ck_assert_int_eq(rsk_grid_submit(e, &pf, &grid, BUMP, &v, true, &sub, &g, &t), RK_OK);
-    canceller c = {rsk_task_request(t), 3000};
+    canceller c = {rsk_task_job(t), 3000};
     pthread_t th;
     ck_assert_int_eq(pthread_create(&th, NULL, cancel_later, &c), 0);
     rsk_task_info info;
@@ -438,7 +438,7 @@ START_TEST(cancel_from_another_thread)
     rsk_values_free(&v);
     rsk_states_free(&base);
     rsk_states_free(&grid);
-    rsk_portfolio_free(&pf);
+    rsk_layout_free(&pf);
     eng_destroy(e);
 }
 END_TEST

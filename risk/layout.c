@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "portfolio.h"
+#include "layout.h"
 
 /* Measured per-price costs (ns, one core, benchmarks/kernels) rounded; only their ratios matter:
  * they decide how many columns a tile gets so that tiles take about the same time. */
@@ -140,7 +140,7 @@ static void chunk_moves(rsk_chunk *c, const dat_market *m, size_t words)
     }
 }
 
-rk_status rsk_portfolio_build(const dat_dataset *ds, eng_engine *eng, rsk_portfolio *pf)
+rk_status rsk_layout_build(const dat_dataset *ds, eng_engine *eng, rsk_layout *pf)
 {
     memset(pf, 0, sizeof *pf);
     pf->ds = ds;
@@ -191,11 +191,11 @@ rk_status rsk_portfolio_build(const dat_dataset *ds, eng_engine *eng, rsk_portfo
     return RK_OK;
 
 fail:
-    rsk_portfolio_free(pf);
+    rsk_layout_free(pf);
     return RK_NO_MEMORY;
 }
 
-void rsk_portfolio_free(rsk_portfolio *pf)
+void rsk_layout_free(rsk_layout *pf)
 {
     if (pf == NULL)
         return;

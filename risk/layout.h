@@ -12,11 +12,11 @@
  * closed forms before american trees), so one model batch call prices a run of one kind.
  * Invalid rows have no slot.
  *
- * Ownership: rsk_portfolio owns its chunks (allocated node-local through the engine, or plain
- * when built without one). Read-only after rsk_portfolio_build(); any thread may read it.
+ * Ownership: rsk_layout owns its chunks (allocated node-local through the engine, or plain
+ * when built without one). Read-only after rsk_layout_build(); any thread may read it.
  */
-#ifndef RSK_PORTFOLIO_H
-#define RSK_PORTFOLIO_H
+#ifndef RSK_LAYOUT_H
+#define RSK_LAYOUT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -53,26 +53,26 @@ typedef struct rsk_chunk {
     size_t moves_bytes;
 } rsk_chunk;
 
-typedef struct rsk_portfolio {
+typedef struct rsk_layout {
     const dat_dataset *ds;
     eng_engine *eng; /* allocator of the chunks; NULL = plain memory */
     size_t nchunks;
     rsk_chunk *chunks;
-    uint32_t *chunk_node; /* node per chunk (for eng_job.row_node) */
-    double *chunk_cost;   /* cost_ns per chunk (for eng_job.row_cost) */
+    uint32_t *chunk_node; /* node per chunk (for eng_job_desc.row_node) */
+    double *chunk_cost;   /* cost_ns per chunk (for eng_job_desc.row_cost) */
     uint32_t max_steps;   /* over all chunks */
     size_t nvalid;
     size_t mask_words; /* 64-bit words per slot in each chunk's moves[] */
-} rsk_portfolio;
+} rsk_layout;
 
 /* Builds the layout of ds's valid positions. Chunks are spread over the engine's nodes in
  * contiguous ranges (eng may be NULL: one node, plain memory). ds must outlive the portfolio.
  * Returns RK_OK or RK_NO_MEMORY. */
-rk_status rsk_portfolio_build(const dat_dataset *ds, eng_engine *eng, rsk_portfolio *pf);
-void rsk_portfolio_free(rsk_portfolio *pf);
+rk_status rsk_layout_build(const dat_dataset *ds, eng_engine *eng, rsk_layout *pf);
+void rsk_layout_free(rsk_layout *pf);
 
 /* True when a bump of factor j changes an input of slot s of chunk c. */
-static inline bool rsk_slot_moves(const rsk_portfolio *pf, const rsk_chunk *c, uint32_t s,
+static inline bool rsk_slot_moves(const rsk_layout *pf, const rsk_chunk *c, uint32_t s,
                                   size_t j)
 {
     return (c->moves[(size_t)s * pf->mask_words + j / 64] >> (j % 64)) & 1u;
@@ -81,4 +81,4 @@ static inline bool rsk_slot_moves(const rsk_portfolio *pf, const rsk_chunk *c, u
 /* Estimated ns to price one unit of kind k with the given CRR steps (the tile cost model). */
 double rsk_price_cost_ns(mdl_kind k, uint32_t steps);
 
-#endif /* RSK_PORTFOLIO_H */
+#endif /* RSK_LAYOUT_H */
