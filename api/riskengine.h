@@ -140,7 +140,7 @@ RK_API rk_status rk_engine_worker_stats_get(const rk_engine *e, size_t worker,
 
 /* ---- data sets ---- */
 
-/** Factors, covariance, underlyings and positions (SPEC §1, §2). */
+/** Factors, covariance, underlyings and positions (contract §1, §2). */
 typedef struct rk_dataset rk_dataset;
 
 /** Kinds of underlying. */
@@ -151,7 +151,7 @@ typedef enum rk_underlying_kind {
 } rk_underlying_kind;
 
 /** Loads the data set in folder dir (factors.csv, covariance.csv, underlyings.csv,
- * positions.csv; SPEC §5). Invalid positions are kept, marked INVALID_INPUT, each with one
+ * positions.csv; contract §5). Invalid positions are kept, marked INVALID_INPUT, each with one
  * error record (rk_dataset_error). Returns RK_OK and *out; RK_BAD_ARGUMENT for NULL dir or out;
  * RK_INVALID_INPUT or RK_IO for a file-level problem, with "file:line:col: reason" in msg (may
  * be NULL). Free with rk_dataset_destroy(). Any thread. */
@@ -191,7 +191,7 @@ RK_API rk_status rk_dataset_add_underlying(rk_dataset *ds, const char *name,
                                            const double *loadings, size_t nloadings,
                                            size_t *index);
 
-/** One position, as a row of positions.csv (SPEC §2). Initialise with rk_position_init(): it
+/** One position, as a row of positions.csv (contract §2). Initialise with rk_position_init(): it
  * sets every number to NaN ("empty cell"; dividend and coupon to 0) and every name to NULL. */
 typedef struct rk_position {
     const char *id;         /**< unique, required */
@@ -477,7 +477,7 @@ RK_API rk_status rk_result_coverage(const rk_result *res, unsigned measure, size
  * Scenario measures. P&L cells are (position, scenario); per-book P&L sums the OK cells of each
  * scenario exactly and rounds once, so it does not depend on threads or deadlines (a deadline
  * only decides which cells are present). VaR and ES are computed over every scenario's P&L as
- * summed (SPEC §3: k = max(1, ceil(S (1 - alpha))) largest losses): with coverage below 1 they
+ * summed (contract §3: k = max(1, ceil(S (1 - alpha))) largest losses): with coverage below 1 they
  * describe the OK cells only. Codes as for the aggregates above; RK_NOT_FOUND when the measure
  * was not requested.
  */

@@ -1,6 +1,6 @@
 /*
  * bench.c - the riskengine benchmark: how fast, how reliably on time and how well it scales,
- * measured side by side in one run on the W1 data set (SPEC §6), with the baselines beside it.
+ * measured side by side in one run on the W1 data set (contract §6), with the baselines beside it.
  *
  * Sections, in the order they run:
  *   kernels    ns per revaluation of every model kind (fast batch entry and scalar reference),

@@ -1,6 +1,6 @@
 /*
  * dataset.h - a data set in memory: factors, covariance, underlyings, positions and (optional)
- * scenarios, as read from a folder of CSV files (SPEC §5) or built through the API.
+ * scenarios, as read from a folder of CSV files (contract §5) or built through the API.
  *
  * Positions are kept here in file order, structure of arrays, one array per input column, with
  * their validation status; the engine regroups the valid ones by instrument kind into node-local
@@ -137,10 +137,10 @@ rk_status dat_cov_check(double *cov, size_t F, double *work, dat_cov_problem *wh
 /* Releases everything *ds owns and zeroes it. Harmless on a zeroed data set. */
 void dat_free(dat_dataset *ds);
 
-/* Validates position i of ds (SPEC §2) against the market: sets pos.status[i] and, when invalid,
- * appends an error record. The loader calls it for every row; the API calls it for positions
- * built in memory. Returns RK_OK or RK_INVALID_INPUT (RK_NO_MEMORY if the record can't be
- * stored). */
+/* Validates position i of ds (contract §2) against the market: sets pos.status[i] and, when
+ * invalid, appends an error record. The loader calls it for every row; the API calls it for
+ * positions built in memory. Returns RK_OK or RK_INVALID_INPUT (RK_NO_MEMORY if the record
+ * can't be stored). */
 rk_status dat_validate_position(dat_dataset *ds, size_t i);
 
 /* Index of a factor / underlying / book by name, or DAT_NONE. */
@@ -150,7 +150,7 @@ uint32_t dat_und_index(const dat_market *m, const char *name);
 /* Counts of positions by status. */
 size_t dat_valid_count(const dat_positions *p);
 
-/* ---- the seeded generator (SPEC §6) ---- */
+/* ---- the seeded generator (contract §6) ---- */
 
 typedef struct dat_preset {
     const char *name;   /* "sample", "w1", "w2", "w3" */

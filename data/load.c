@@ -1,5 +1,5 @@
 /*
- * load.c - reads a data set folder (SPEC §5) into a dat_dataset.
+ * load.c - reads a data set folder (contract §5) into a dat_dataset.
  *
  * Files are read in dependency order: factors.csv, covariance.csv, underlyings.csv,
  * scenarios.csv (optional), positions.csv. A file-level problem stops the load with one message

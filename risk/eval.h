@@ -136,7 +136,7 @@ rk_status rsk_grid_prepare(const rsk_layout *pf, double h, bool keep_cells, rsk_
  * gets `code` (a position invalid at load keeps its own), as if no tile had run. g must have
  * been prepared. */
 void rsk_grid_skip(const rsk_layout *pf, rk_status code, rsk_grid *g);
-/* Full-revaluation grid (SPEC §3) using base values v (from the values of the same data).
+/* Full-revaluation grid (contract §3) using base values v (from the values of the same data).
  * st must be rsk_states_grid(h). keep_cells false keeps only the exposures and statuses (what
  * VaR needs). Reuses out's arrays when they fit (see rsk_values_submit). */
 rk_status rsk_grid_submit(eng_engine *e, const rsk_layout *pf, const rsk_states *st, double h,

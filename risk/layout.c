@@ -1,6 +1,6 @@
 /*
- * portfolio.c - builds the chunked, kind-grouped, node-local layout of the valid positions
- * (see portfolio.h).
+ * layout.c - builds the chunked, kind-grouped, node-local layout of the valid positions
+ * (see layout.h).
  */
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /*
- * portfolio.h - the valid positions of a data set laid out for evaluation: fixed chunks of
+ * layout.h - the valid positions of a data set laid out for evaluation: fixed chunks of
  * RSK_CHUNK rows in file order, each chunk structure-of-arrays grouped by instrument kind and
  * placed in the memory of the NUMA node that will evaluate it.
  *

@@ -1,5 +1,5 @@
 /*
- * cmd_misc.c - `riskengine generate` (seeded data sets, SPEC §6) and `riskengine topology`
+ * cmd_misc.c - `riskengine generate` (seeded data sets, contract §6) and `riskengine topology`
  * (what the engine sees and what it could bind).
  */
 #include <inttypes.h>

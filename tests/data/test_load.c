@@ -1,6 +1,6 @@
 /*
  * test_load.c - loading a data set folder: every file-level error stops the load with the right
- * "file:line:col:", every SPEC §2 validation case makes that one position INVALID_INPUT with
+ * "file:line:col:", every contract §2 validation case makes that one position INVALID_INPUT with
  * file, line and column while the others load, rate/vol literals versus references, unused
  * columns ignored, and a share of the rows (first/count) equal to the same rows of a full load.
  */
