@@ -4,7 +4,8 @@
  *
  * Every field says what protects it: [imm] set before the handle is shared, read-only after;
  * [owner] the handle's owner thread; [X.mu] under that mutex; [atomic] with its memory order
- * noted where it is used.
+ * noted where it is used; [flow] written by the request's flow (risk/flow.h) while it runs, one
+ * stage callback at a time, and read-only once it is complete.
  */
 #ifndef RK_API_INTERNAL_H
 #define RK_API_INTERNAL_H
