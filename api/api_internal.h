@@ -38,7 +38,7 @@ struct rk_dataset {
 };
 
 /* An immutable market snapshot, reference counted under the portfolio's market lock. */
-typedef struct rk_snap {
+typedef struct api_snap {
     uint64_t version;     /* [imm once published] */
     uint64_t cov_gen;     /* [imm once published] generation of its covariance: snapshots with
                              the same generation have the same covariance (value updates keep
@@ -46,8 +46,8 @@ typedef struct rk_snap {
     double *values;       /* [imm once published] nund underlying values */
     double *cov;          /* [imm once published] nfactors x nfactors */
     size_t refs;          /* [pf->mkt_mu] the portfolio's (while current) + one per pinned request */
-    struct rk_snap *next; /* [pf->mkt_mu] link in the spare list */
-} rk_snap;
+    struct api_snap *next; /* [pf->mkt_mu] link in the spare list */
+} api_snap;
 
 struct rk_portfolio {
     rk_engine *eng;          /* [imm] */
@@ -56,8 +56,8 @@ struct rk_portfolio {
     const char **pos_msg;    /* [imm] per row: its load/validation message, or NULL */
 
     pthread_mutex_t mkt_mu;  /* the market: current snapshot, versions, spare snapshots */
-    rk_snap *cur;            /* [mkt_mu] current snapshot (holds one reference) */
-    rk_snap *spare;          /* [mkt_mu] released snapshots for reuse */
+    api_snap *cur;            /* [mkt_mu] current snapshot (holds one reference) */
+    api_snap *spare;          /* [mkt_mu] released snapshots for reuse */
     uint64_t version;        /* [mkt_mu] version of cur */
     _Atomic uint64_t version_hint; /* [atomic] copy of version for lock-free reads (relaxed:
                                       a reader gets some recent version, nothing more) */
@@ -86,7 +86,7 @@ struct rk_result {
     rk_portfolio *pf;         /* [imm] */
     rk_result *next;          /* [pf->pool_mu] pool link */
     unsigned measures;        /* [owner at submit] asked measures, implied ones included */
-    rk_snap *snap;            /* [owner at submit] pinned snapshot; released at completion */
+    api_snap *snap;            /* [owner at submit] pinned snapshot; released at completion */
     uint64_t version;         /* [owner at submit] */
     dat_market view;          /* [owner at submit] the data set's market, snapshot's numbers */
     double *L;                /* [owner at submit] F x F Cholesky factor for Monte Carlo */
@@ -95,14 +95,14 @@ struct rk_result {
 };
 
 /* Takes a reference on the current snapshot. Any thread. */
-rk_snap *snap_pin(rk_portfolio *pf);
+api_snap *snap_pin(rk_portfolio *pf);
 /* Drops a reference; the last one sends the snapshot to the spare list. Any thread. */
-void snap_unpin(rk_portfolio *pf, rk_snap *s);
+void snap_unpin(rk_portfolio *pf, api_snap *s);
 
 /* Copies the Cholesky factor of snapshot s's covariance (F x F) into L, computing and caching
  * it when the cache holds another generation (allocates on first use). RK_OK, RK_NUMERIC (not
  * positive definite), RK_NO_MEMORY. Any thread. */
-rk_status snap_cholesky(rk_portfolio *pf, const rk_snap *s, double *L);
+rk_status snap_cholesky(rk_portfolio *pf, const api_snap *s, double *L);
 
 
 /* The result pool (result.c). result_obtain takes a spare result or makes one (NULL: no

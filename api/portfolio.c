@@ -19,7 +19,7 @@
 
 /* ---- market snapshots ---- */
 
-static void snap_free(rk_snap *s)
+static void snap_free(api_snap *s)
 {
     if (s == NULL)
         return;
@@ -28,9 +28,9 @@ static void snap_free(rk_snap *s)
     free(s);
 }
 
-static rk_snap *snap_new(size_t nund, size_t F)
+static api_snap *snap_new(size_t nund, size_t F)
 {
-    rk_snap *s = calloc(1, sizeof *s);
+    api_snap *s = calloc(1, sizeof *s);
     if (s == NULL)
         return NULL;
     s->values = malloc((nund ? nund : 1) * sizeof(double));
@@ -42,16 +42,16 @@ static rk_snap *snap_new(size_t nund, size_t F)
     return s;
 }
 
-rk_snap *snap_pin(rk_portfolio *pf)
+api_snap *snap_pin(rk_portfolio *pf)
 {
     pthread_mutex_lock(&pf->mkt_mu);
-    rk_snap *s = pf->cur;
+    api_snap *s = pf->cur;
     s->refs++;
     pthread_mutex_unlock(&pf->mkt_mu);
     return s;
 }
 
-static void unpin_locked(rk_portfolio *pf, rk_snap *s)
+static void unpin_locked(rk_portfolio *pf, api_snap *s)
 {
     if (--s->refs == 0) {
         s->next = pf->spare;
@@ -59,7 +59,7 @@ static void unpin_locked(rk_portfolio *pf, rk_snap *s)
     }
 }
 
-void snap_unpin(rk_portfolio *pf, rk_snap *s)
+void snap_unpin(rk_portfolio *pf, api_snap *s)
 {
     if (s == NULL)
         return;
@@ -69,10 +69,10 @@ void snap_unpin(rk_portfolio *pf, rk_snap *s)
 }
 
 /* A spare snapshot, allocated when none is left. Market lock not held. */
-static rk_snap *snap_obtain(rk_portfolio *pf)
+static api_snap *snap_obtain(rk_portfolio *pf)
 {
     pthread_mutex_lock(&pf->mkt_mu);
-    rk_snap *s = pf->spare;
+    api_snap *s = pf->spare;
     if (s != NULL)
         pf->spare = s->next;
     pthread_mutex_unlock(&pf->mkt_mu);
@@ -83,13 +83,13 @@ static rk_snap *snap_obtain(rk_portfolio *pf)
 
 /* Copies the current snapshot into s, applies the change (values [first, first + n) and/or the
  * covariance), publishes s as current with the next version. */
-static void publish(rk_portfolio *pf, rk_snap *s, size_t first, size_t n, const double *values,
+static void publish(rk_portfolio *pf, api_snap *s, size_t first, size_t n, const double *values,
                     const double *cov)
 {
     const dat_market *m = &pf->ds->ds.mkt;
     size_t F = m->nfactors;
     pthread_mutex_lock(&pf->mkt_mu);
-    rk_snap *old = pf->cur;
+    api_snap *old = pf->cur;
     memcpy(s->values, old->values, m->nund * sizeof(double));
     memcpy(s->cov, old->cov, F * F * sizeof(double));
     if (values != NULL)
@@ -122,7 +122,7 @@ rk_status rk_portfolio_set_values(rk_portfolio *pf, size_t first, size_t n, cons
         if (!isfinite(v) || (!rate && !(v > 0)))
             return RK_BAD_ARGUMENT;
     }
-    rk_snap *s = snap_obtain(pf);
+    api_snap *s = snap_obtain(pf);
     if (s == NULL)
         return RK_NO_MEMORY;
     publish(pf, s, first, n, values, NULL);
@@ -149,7 +149,7 @@ rk_status rk_portfolio_set_covariance(rk_portfolio *pf, const double *cov, size_
     if (F > 0)
         memcpy(c, cov, F * F * sizeof *c);
     rk_status rc = dat_cov_check(c, F, c + F * F, NULL); /* the loader's rule: symmetrises c */
-    rk_snap *s = rc == RK_OK ? snap_obtain(pf) : NULL;
+    api_snap *s = rc == RK_OK ? snap_obtain(pf) : NULL;
     if (rc == RK_OK && s == NULL)
         rc = RK_NO_MEMORY;
     if (rc == RK_OK)
@@ -161,7 +161,7 @@ rk_status rk_portfolio_set_covariance(rk_portfolio *pf, const double *cov, size_
 /* One factor is cached, for the latest generation asked for: market updates of values keep the
  * covariance's generation, so a stream of Monte Carlo requests between covariance updates
  * factors it once. The copy out costs F x F, far below the factorisation. */
-rk_status snap_cholesky(rk_portfolio *pf, const rk_snap *s, double *L)
+rk_status snap_cholesky(rk_portfolio *pf, const api_snap *s, double *L)
 {
     size_t F = pf->ds->ds.mkt.nfactors;
     rk_status rc;
@@ -261,7 +261,7 @@ void rk_portfolio_destroy(rk_portfolio *pf)
     rsk_layout_free(&pf->pf);
     snap_free(pf->cur);
     while (pf->spare != NULL) {
-        rk_snap *s = pf->spare;
+        api_snap *s = pf->spare;
         pf->spare = s->next;
         snap_free(s);
     }

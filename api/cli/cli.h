@@ -161,6 +161,11 @@ void cli_fmt_double(char *buf, size_t len, double x);
  * could not be done. Collective. Free run with rsk_run_free. */
 bool cli_compute(cli_run *r, const rsk_run_spec *spec, const double *chol,
                  const char *const set_phase[2], rsk_run *run);
+/* The flow alone, on this rank's share, in market mkt (the data set's, or another with its
+ * structure): no combination, no measures, no error rows. cli_compute's first step; also the
+ * batch's values in its worst scenario. Collective (the outcome is agreed). */
+bool cli_flow_run(cli_run *r, const rsk_run_spec *spec, const dat_market *mkt,
+                  const double *chol, bool progress, rsk_run *run);
 /* One step of that combination, for the reference evaluator's outputs too. Collective. */
 void cli_combine_values(cli_run *r, const rsk_values *v);
 void cli_combine_grid(rsk_grid *g);

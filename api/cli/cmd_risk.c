@@ -348,8 +348,9 @@ static size_t worst_scenario(const rsk_pnl *p)
     return w;
 }
 
-/* Per-position P&L in one scenario, for the report's "who lost most": each rank revalues its
- * share, rank 0 keeps the largest losses over all shares. Collective. */
+/* Per-position P&L in one scenario, for the report's "who lost most": each rank values its
+ * share in the scenario's market (through the flow, as every other number), rank 0 keeps the
+ * largest losses over all shares. Collective. */
 static bool worst_positions(cli_run *r, const rsk_run *run, const rsk_scen_set *set, size_t s,
                             rep_input *rep)
 {
@@ -359,33 +360,34 @@ static bool worst_positions(cli_run *r, const rsk_run *run, const rsk_scen_set *
     double *work = malloc((F ? F : 1) * sizeof(double));
     double *pnl = malloc((v->n ? v->n : 1) * sizeof(double));
     rsk_states st = {0};
-    rsk_values vs = {0};
+    rsk_run in_scen = {0};
     rk_status rc = RK_NO_MEMORY;
     if (shock != NULL && work != NULL && pnl != NULL) {
         rsk_run_shocks(run, set, s, 1, work, shock);
         rc = rsk_states_from_shocks(&r->ds.mkt, shock, 1, &st);
     }
-    if (rc == RK_OK) {
-        rsk_submit sub = {.deadline_ns = r->deadline_ns};
-        rsk_task *t;
-        rc = rsk_values_submit(r->eng, &r->pf, &st, 0, &sub, &vs, &t);
-        if (rc == RK_OK)
-            rc = rsk_task_finish(t, NULL, NULL);
-    }
     if (rc != RK_OK)
         dist_fail(r->command, "worst scenario: %s", rk_strerror(rc));
     bool ok = cli_ok(r, rc == RK_OK);
     if (ok) {
+        dat_market moved = r->ds.mkt; /* the scenario's underlying values, the same structure */
+        moved.und_value = st.x;
+        rsk_run_spec spec = {.stages = RSK_DO_VALUES};
+        ok = cli_flow_run(r, &spec, &moved, NULL, false, &in_scen);
+    }
+    if (ok) {
+        const rsk_values *vs = &in_scen.values;
         for (size_t i = 0; i < v->n; i++)
-            pnl[i] = (v->status[i] == RK_OK && vs.status[i] == RK_OK) ? vs.value[i] - v->value[i]
-                                                                      : NAN;
+            pnl[i] = (v->status[i] == RK_OK && vs->status[i] == RK_OK)
+                         ? vs->value[i] - v->value[i]
+                         : NAN;
         ok = rep_collect_losers(r, pnl, rep);
     }
     free(shock);
     free(work);
     free(pnl);
     rsk_states_free(&st);
-    rsk_values_free(&vs);
+    rsk_run_free(&in_scen);
     return ok;
 }
 

@@ -102,38 +102,45 @@ static void note_run(cli_run *r, const rsk_run *run, const char *const set_phase
         r->deadline_hit = true;
 }
 
-bool cli_compute(cli_run *r, const rsk_run_spec *spec, const double *chol,
-                 const char *const set_phase[2], rsk_run *run)
+bool cli_flow_run(cli_run *r, const rsk_run_spec *spec, const dat_market *mkt,
+                  const double *chol, bool progress, rsk_run *run)
 {
     rsk_run_spec sp = *spec;
     sp.deadline_ns = r->deadline_ns;
-    sp.measures_later = true; /* from the sums of every share, below */
+    sp.measures_later = true; /* from the sums of every share: cli_compute */
     sp.done = NULL;
-    rk_status rc = rsk_run_prepare(run, r->eng, &r->pf, &r->ds.mkt, chol, &sp);
-    if (rc != RK_OK) {
-        dist_fail(r->command, "%s", rk_strerror(rc));
-        return cli_ok(r, false);
-    }
-    rsk_flow f;
-    rsk_flow_init(&f);
-    rc = rsk_flow_submit(&f, run);
+    rk_status rc = rsk_run_prepare(run, r->eng, &r->pf, mkt, chol, &sp);
     if (rc == RK_OK) {
-        wait_with_progress(r, &f);
-        rsk_run *taken;
-        rsk_flow_take(&f, true, &taken);
-        /* Partial results are results (every missing cell carries its code); anything else
-         * that stopped the flow means the run could not be done. */
-        if (run->status != RK_DEADLINE)
-            rc = run->status;
+        rsk_flow f;
+        rsk_flow_init(&f);
+        rc = rsk_flow_submit(&f, run);
+        if (rc == RK_OK) {
+            if (progress)
+                wait_with_progress(r, &f);
+            else
+                rsk_flow_wait(&f, ENG_NO_DEADLINE);
+            rsk_run *taken;
+            rsk_flow_take(&f, true, &taken);
+            /* Partial results are results (every missing cell carries its code); anything
+             * else that stopped the flow means the run could not be done. */
+            if (run->status != RK_DEADLINE)
+                rc = run->status;
+        }
+        rsk_flow_fini(&f);
     }
-    rsk_flow_fini(&f);
     if (rc != RK_OK)
         dist_fail(r->command, "%s", rk_strerror(rc));
-    if (!cli_ok(r, rc == RK_OK))
+    return cli_ok(r, rc == RK_OK);
+}
+
+bool cli_compute(cli_run *r, const rsk_run_spec *spec, const double *chol,
+                 const char *const set_phase[2], rsk_run *run)
+{
+    if (!cli_flow_run(r, spec, &r->ds.mkt, chol, true, run))
         return false;
     note_run(r, run, set_phase);
     combine_shares(r, run);
-    rc = rsk_run_measures(run);
+    rk_status rc = rsk_run_measures(run);
     if (rc != RK_OK)
         dist_fail(r->command, "VaR: %s", rk_strerror(rc));
     if (!cli_ok(r, rc == RK_OK))
