@@ -1,6 +1,7 @@
 /*
- * internal.h - the engine's private structures, shared by topology.c, pool.c, channel.c and
- * sched.c. Nothing here is API: engine.h is the interface, sched.c's top comment the design.
+ * engine_internal.h - the engine's private structures, shared by topology.c, pool.c,
+ * channel.c and sched.c. Nothing here is API: engine.h is the interface, sched.c's top comment
+ * the design.
  *
  * Every field says what protects it:
  *   [imm]    set before the object is shared, read-only afterwards

@@ -12,8 +12,7 @@
 #include "dataset.h"
 #include "dist.h"
 #include "engine.h"
-#include "eval.h"
-#include "flow.h"
+#include "flow.h" /* the measures: tasks (eval.h) chained into runs */
 #include "json.h"
 #include "layout.h"
 #include "riskengine.h"

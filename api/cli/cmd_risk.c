@@ -478,6 +478,8 @@ int cmd_batch(int argc, char **argv)
     rep.mc_var = rr.mc_var;
     rep.hist = rr.hist;
     rep.hist_var = rr.hist_var;
+    rep.mc_set = mc;
+    rep.hist_set = hist;
     rep.worst_scen = rr.worst_scen;
     cli_scen_name(&r, mc, rr.worst_scen, rep.worst_name, sizeof rep.worst_name);
     if (mc->n > 0 && !worst_positions(&r, &run, mc, rr.worst_scen, &rep))
