@@ -216,7 +216,7 @@ typedef struct eng_worker_stats {
 } eng_worker_stats;
 
 typedef struct eng_stats {
-    uint64_t requests_submitted, requests_done, requests_in_flight;
+    uint64_t jobs_submitted, jobs_done, jobs_in_flight;
     uint64_t tiles_done, deadline_misses, cancels;
     uint64_t channel_max; /* highest fan-in channel occupancy of any completed job */
     size_t nworkers;

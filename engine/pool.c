@@ -372,10 +372,10 @@ void eng_stats_get(const eng_engine *e, eng_stats *out)
     if (e == NULL)
         return;
     eng_engine *m = (eng_engine *)e; /* atomics are read with relaxed loads only */
-    out->requests_submitted = atomic_load_explicit(&m->st_submitted, memory_order_relaxed);
-    out->requests_done = atomic_load_explicit(&m->st_done, memory_order_relaxed);
-    out->requests_in_flight =
-        out->requests_submitted > out->requests_done ? out->requests_submitted - out->requests_done
+    out->jobs_submitted = atomic_load_explicit(&m->st_submitted, memory_order_relaxed);
+    out->jobs_done = atomic_load_explicit(&m->st_done, memory_order_relaxed);
+    out->jobs_in_flight =
+        out->jobs_submitted > out->jobs_done ? out->jobs_submitted - out->jobs_done
                                                      : 0;
     out->tiles_done = atomic_load_explicit(&m->st_tiles, memory_order_relaxed);
     out->deadline_misses = atomic_load_explicit(&m->st_misses, memory_order_relaxed);

@@ -83,7 +83,7 @@ START_TEST(statistics_count_the_work)
     eng_engine *e = make("node:2 core:2 pu:1", 0, false);
     eng_stats st;
     eng_stats_get(e, &st);
-    ck_assert_uint_eq(st.requests_submitted, 0);
+    ck_assert_uint_eq(st.jobs_submitted, 0);
     ck_assert_uint_eq(st.tiles_done, 0);
     ck_assert_uint_eq(st.nworkers, 4);
     toy *j = toy_new(16, 200, 1000, 2);
@@ -94,9 +94,9 @@ START_TEST(statistics_count_the_work)
     eng_job_records(r, &nrec);
     eng_job_free(r);
     eng_stats_get(e, &st);
-    ck_assert_uint_eq(st.requests_submitted, 1);
-    ck_assert_uint_eq(st.requests_done, 1);
-    ck_assert_uint_eq(st.requests_in_flight, 0);
+    ck_assert_uint_eq(st.jobs_submitted, 1);
+    ck_assert_uint_eq(st.jobs_done, 1);
+    ck_assert_uint_eq(st.jobs_in_flight, 0);
     ck_assert_uint_eq(st.tiles_done, nrec);
     /* per worker: the tiles add up to the engine's count; a prefix may be asked for */
     eng_worker_stats ws[4];

@@ -163,9 +163,9 @@ START_TEST(exactly_once_random_delays)
         }
         eng_stats es;
         eng_stats_get(e, &es);
-        ck_assert_uint_eq(es.requests_submitted, NREQ);
-        ck_assert_uint_eq(es.requests_done, NREQ);
-        ck_assert_uint_eq(es.requests_in_flight, 0);
+        ck_assert_uint_eq(es.jobs_submitted, NREQ);
+        ck_assert_uint_eq(es.jobs_done, NREQ);
+        ck_assert_uint_eq(es.jobs_in_flight, 0);
         ck_assert_uint_eq(es.tiles_done, NREQ * 37 * 11);
         eng_destroy(e);
     }
@@ -272,9 +272,9 @@ START_TEST(cancel_storm)
     }
     eng_stats es;
     eng_stats_get(e, &es);
-    ck_assert_uint_eq(es.requests_submitted, NT * 25);
-    ck_assert_uint_eq(es.requests_done, NT * 25);
-    ck_assert_uint_eq(es.requests_in_flight, 0);
+    ck_assert_uint_eq(es.jobs_submitted, NT * 25);
+    ck_assert_uint_eq(es.jobs_done, NT * 25);
+    ck_assert_uint_eq(es.jobs_in_flight, 0);
     eng_destroy(e);
 }
 END_TEST

@@ -235,7 +235,7 @@ START_TEST(destroy_idle)
     nanosleep(&ts, NULL);
     eng_stats st;
     eng_stats_get(e, &st);
-    ck_assert_uint_eq(st.requests_in_flight, 0);
+    ck_assert_uint_eq(st.jobs_in_flight, 0);
     eng_destroy(e);
 }
 END_TEST
