@@ -190,6 +190,9 @@ check-syms: $(SHARED_LIB)
 	if [ -n "$$bad" ]; then echo "non-rk_ symbols exported:"; echo "$$bad"; exit 1; fi; \
 	echo "check-syms: only rk_ symbols exported"
 
+# Made at every install: its prefix is that install's (a file kept from an install into another
+# prefix would point pkg-config at that one).
+.PHONY: $(BUILD)/riskengine.pc
 $(BUILD)/riskengine.pc: api/riskengine.pc.in
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
