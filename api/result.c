@@ -168,7 +168,8 @@ rk_status rk_result_exposure(const rk_result *res, size_t book, size_t factor, d
     if (!(res->measures & RK_MEASURE_GRID))
         return RK_NOT_FOUND;
     if (exposure != NULL)
-        *exposure = grid_ran(res) ? res->run.grid.exposure[book * res->run.grid.nfactors + factor] : 0.0;
+        *exposure =
+            grid_ran(res) ? res->run.grid.exposure[book * res->run.grid.nfactors + factor] : 0.0;
     return RK_OK;
 }
 

@@ -43,8 +43,7 @@ rk_status dat_cov_check(double *cov, size_t F, double *work, dat_cov_problem *wh
             goto out;
         }
         memcpy(work, cov, F * F * sizeof *work);
-        lapack_int info =
-            LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (lapack_int)F, work, (lapack_int)F);
+        lapack_int info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (lapack_int)F, work, (lapack_int)F);
         if (info > 0)
             p = (dat_cov_problem){DAT_COV_NOT_PD, (size_t)info - 1, (size_t)info - 1};
         else if (info < 0) {

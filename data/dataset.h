@@ -129,7 +129,13 @@ rk_status dat_load(const char *dir, const dat_load_opts *opts, dat_dataset *ds, 
  */
 #define DAT_COV_SYM_RTOL 1e-12
 typedef struct dat_cov_problem {
-    enum { DAT_COV_OK, DAT_COV_NOT_FINITE, DAT_COV_VARIANCE, DAT_COV_ASYMMETRIC, DAT_COV_NOT_PD } what;
+    enum {
+        DAT_COV_OK,
+        DAT_COV_NOT_FINITE, /* an entry is NaN or infinite */
+        DAT_COV_VARIANCE,   /* a diagonal entry is not > 0 */
+        DAT_COV_ASYMMETRIC, /* a pair differs by more than the tolerance */
+        DAT_COV_NOT_PD      /* the Cholesky factorisation fails at a leading minor */
+    } what;
     size_t i, j; /* the entry: (i, j) with i < j when asymmetric; (k, k) for the failing minor */
 } dat_cov_problem;
 rk_status dat_cov_check(double *cov, size_t F, double *work, dat_cov_problem *why);

@@ -113,8 +113,8 @@ static rk_status scen_setup(rsk_run *run)
     return RK_OK;
 }
 
-rk_status rsk_run_prepare(rsk_run *run, eng_engine *e, const rsk_layout *pf,
-                          const dat_market *mkt, const double *chol, const rsk_run_spec *spec)
+rk_status rsk_run_prepare(rsk_run *run, eng_engine *e, const rsk_layout *pf, const dat_market *mkt,
+                          const double *chol, const rsk_run_spec *spec)
 {
     const dat_dataset *ds = pf->ds;
     size_t nb = ds->pos.nbooks, F = ds->mkt.nfactors;
@@ -205,8 +205,8 @@ rk_status rsk_run_measures(rsk_run *run)
     if ((run->spec.stages & RSK_DO_PARAMETRIC) && grid_ran) {
         int64_t t0 = eng_now_ns();
         rk_status rc =
-            rsk_parametric_var_into(run->grid.exposure, nb, run->mkt->cov, F,
-                                    run->spec.confidence, run->spec.horizon, run->pv_work, &run->pv);
+            rsk_parametric_var_into(run->grid.exposure, nb, run->mkt->cov, F, run->spec.confidence,
+                                    run->spec.horizon, run->pv_work, &run->pv);
         run->has_pv = rc == RK_OK;
         if (rc != RK_OK && first == RK_OK)
             first = rc;
@@ -230,8 +230,8 @@ rk_status rsk_run_measures(rsk_run *run)
     return first;
 }
 
-void rsk_run_shocks(const rsk_run *run, const rsk_scen_set *s, size_t first, size_t n,
-                    double *work, double *shock)
+void rsk_run_shocks(const rsk_run *run, const rsk_scen_set *s, size_t first, size_t n, double *work,
+                    double *shock)
 {
     const dat_dataset *ds = run->pf->ds;
     size_t F = ds->mkt.nfactors;
@@ -622,7 +622,7 @@ bool rsk_flow_cancel(rsk_flow *f)
     pthread_mutex_unlock(&f->mu);
     if (er == NULL)
         return first; /* between stages: the next stage sees `cancelled` */
-    eng_cancel(er); /* may run the job's callback on this thread */
+    eng_cancel(er);   /* may run the job's callback on this thread */
     pthread_mutex_lock(&f->mu);
     if (slot >= 0 && --f->slot_users[slot] == 0)
         pthread_cond_broadcast(&f->cv);

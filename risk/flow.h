@@ -115,19 +115,21 @@ typedef struct rsk_scen_set {
 } rsk_scen_set;
 
 /*
- * A run. Fields are [owner] before submission and after completion; while the flow runs, its
- * stage callbacks (engine threads, one at a time: each stage starts from the previous one's
- * callback) write them, under the flow's lock where noted.
+ * A run. What protects each field: [imm] set by rsk_run_prepare on the owner thread, read-only
+ * while the flow runs; [flow] written by the flow's stage callbacks while it runs (engine
+ * threads, one at a time: each stage starts from the previous one's callback), read-only once
+ * it is complete; [flow.mu] also read by other threads under the flow's lock. Before submission
+ * and after completion every field is the owner's.
  */
 struct rsk_run {
-    /* Inputs, set by rsk_run_prepare. */
+    /* Inputs. [imm] */
     rsk_run_spec spec;
     eng_engine *eng;
     const rsk_layout *pf;
     const dat_market *mkt;     /* the market (numbers) to value in; the layout's structure */
     const double *chol;        /* F x F Cholesky factor of mkt->cov (RSK_DO_MC) */
 
-    /* Outputs. */
+    /* Outputs. [flow] */
     rk_status status;          /* RK_OK, or the first reason something was not computed */
     rsk_states states;         /* grid states (state 0 = the base market) */
     rsk_values values;
@@ -140,29 +142,29 @@ struct rsk_run {
     int mc_set, file_set;      /* index into sets, -1 when not computed */
     uint64_t *val_ok, *val_req; /* values coverage per book (nbooks + 1) */
 
-    /* Engine figures and timings. */
+    /* Engine figures and timings. [flow] */
     rsk_task_info iv, ig;       /* values and grid stages */
     rk_status scen_stop;       /* RK_OK, or why scenario blocks were not run or cut short */
     uint64_t scen_tiles, scen_tiles_ok, scen_chan;
     int64_t scen_overshoot_ns; /* worst block overshoot */
     int64_t submitted_ns, var_ns, scen_t0, scen_ns;
 
-    /* Memory. */
+    /* Memory. [flow] (sized by rsk_run_prepare) */
     double *pv_work;                  /* (nbooks + 1) x nfactors */
     rsk_workspace ws_values, ws_grid; /* reusable tasks */
     rsk_task *tv, *tg;                /* tasks to release */
     size_t nblocks;                   /* blocks of all sets */
-    size_t g_run;                     /* [flow mu] the block in flight (or the last one) */
+    size_t g_run;                     /* [flow.mu] the block in flight (or the last one) */
     double *shock, *mc_work;          /* RSK_STATE_BLOCK x F each */
     rsk_states blk[2];                /* market states of the blocks in the two slots */
     rsk_workspace ws_pnl[2];          /* reusable P&L tasks of the two slots */
     rsk_task *tp[2];                  /* task of the slot's last block until released */
     double *sort_work;                /* scratch for VaR/ES, sort_cap doubles */
     size_t sort_cap;
-    uint64_t cells_before;            /* [flow mu] cells of the stages and blocks reduced */
+    uint64_t cells_before;            /* [flow.mu] cells of the stages and blocks reduced */
 };
 
-/* Sizes the run for spec over portfolio pf valued in market mkt (same structure as pf's data
+/* Sizes the run for spec over layout pf valued in market mkt (same structure as pf's data
  * set; the API passes a snapshot's numbers), fills the grid states and lays out the scenario
  * sets. chol: mkt->cov's Cholesky factor, needed with RSK_DO_MC (kept by the caller). Reuses
  * the memory of an earlier run; zero-initialise before the first. RK_OK, RK_NOT_FOUND (a file

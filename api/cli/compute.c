@@ -102,8 +102,8 @@ static void note_run(cli_run *r, const rsk_run *run, const char *const set_phase
         r->deadline_hit = true;
 }
 
-bool cli_flow_run(cli_run *r, const rsk_run_spec *spec, const dat_market *mkt,
-                  const double *chol, bool progress, rsk_run *run)
+bool cli_flow_run(cli_run *r, const rsk_run_spec *spec, const dat_market *mkt, const double *chol,
+                  bool progress, rsk_run *run)
 {
     rsk_run_spec sp = *spec;
     sp.deadline_ns = r->deadline_ns;

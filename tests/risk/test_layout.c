@@ -73,8 +73,8 @@ static void check_layout(const dat_dataset *ds, eng_engine *e)
                 for (int q = 0; q < 3; q++)
                     if (und[q] != DAT_NONE && und[q] < m->nund && m->beta[und[q] * F + j] != 0.0)
                         loads = true;
-                ck_assert_msg(rsk_slot_moves(&pf, c, s, j) == loads,
-                              "chunk %zu slot %u factor %zu", ci, s, j);
+                ck_assert_msg(rsk_slot_moves(&pf, c, s, j) == loads, "chunk %zu slot %u factor %zu",
+                              ci, s, j);
             }
     }
     ck_assert_uint_eq(next_row, p->n); /* every row, once */

@@ -49,7 +49,8 @@ START_TEST(base_and_grid)
             double b = m->beta[u * F + j];
             /* one factor bumped: the dot product is the single product b h, exactly */
             ck_assert(rk_test_same_bits(grid.x[rsk_grid_state(j, +1) * U + u], moved(m, u, b * h)));
-            ck_assert(rk_test_same_bits(grid.x[rsk_grid_state(j, -1) * U + u], moved(m, u, -b * h)));
+            ck_assert(
+                rk_test_same_bits(grid.x[rsk_grid_state(j, -1) * U + u], moved(m, u, -b * h)));
         }
     /* refilled in place for another bump: the same as made afresh */
     rsk_states again;
