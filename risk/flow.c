@@ -379,6 +379,16 @@ static void complete(rsk_flow *f)
     pthread_mutex_unlock(&f->mu);
 }
 
+/* After values and grid: the scenario blocks (pnl_done continues), or completion. Called with
+ * f->mu held; releases it. */
+static void to_scenarios(rsk_flow *f, rk_status why)
+{
+    bool running = scen_begin(f, why);
+    pthread_mutex_unlock(&f->mu);
+    if (!running)
+        complete(f);
+}
+
 static void grid_done(eng_job *er, void *arg)
 {
     (void)er;
@@ -387,12 +397,7 @@ static void grid_done(eng_job *er, void *arg)
     rsk_run *run = f->run;
     rsk_task_reduce(run->tg, &run->ig);
     run->cells_before += rsk_task_cells_total(run->tg);
-    if (scen_begin(f, stop_reason(f, run->ig.stop_code))) {
-        pthread_mutex_unlock(&f->mu);
-        return; /* pnl_done continues */
-    }
-    pthread_mutex_unlock(&f->mu);
-    complete(f);
+    to_scenarios(f, stop_reason(f, run->ig.stop_code));
 }
 
 /* A scenario block is over: reduce it, release the one before, go on or complete. */
@@ -477,12 +482,7 @@ static void after_values(rsk_flow *f)
             rsk_grid_skip(run->pf, why, &run->grid);
         run->grid_skip = why;
     }
-    if (scen_begin(f, why)) {
-        pthread_mutex_unlock(&f->mu);
-        return; /* pnl_done continues */
-    }
-    pthread_mutex_unlock(&f->mu);
-    complete(f);
+    to_scenarios(f, why);
 }
 
 static void values_done(eng_job *er, void *arg)
@@ -555,6 +555,23 @@ rk_status rsk_flow_submit(rsk_flow *f, rsk_run *run)
     return RK_OK;
 }
 
+/* A waiter or canceller starts (use_cur) and stops (leave_cur) using `cur`, of slot `slot`
+ * (-1 for a stage), outside the lock: while counted, its job is not released. f->mu held. */
+static void use_cur(rsk_flow *f, int slot)
+{
+    f->users++;
+    if (slot >= 0)
+        f->slot_users[slot]++;
+}
+
+static void leave_cur(rsk_flow *f, int slot)
+{
+    if (slot >= 0 && --f->slot_users[slot] == 0)
+        pthread_cond_broadcast(&f->cv);
+    if (--f->users == 0)
+        pthread_cond_broadcast(&f->cv);
+}
+
 rk_status rsk_flow_wait(rsk_flow *f, int64_t until)
 {
     rk_status rc = RK_OK;
@@ -567,17 +584,12 @@ rk_status rsk_flow_wait(rsk_flow *f, int64_t until)
         eng_job *er = f->cur;
         if (er != NULL) {
             int slot = f->cur_slot;
-            f->users++;
-            if (slot >= 0)
-                f->slot_users[slot]++;
+            use_cur(f, slot);
             pthread_mutex_unlock(&f->mu);
             /* Drives the job's deadline expiry too; returns once its callback has run. */
             rk_status w = eng_wait(er, until);
             pthread_mutex_lock(&f->mu);
-            if (slot >= 0 && --f->slot_users[slot] == 0)
-                pthread_cond_broadcast(&f->cv);
-            if (--f->users == 0)
-                pthread_cond_broadcast(&f->cv);
+            leave_cur(f, slot);
             if (w == RK_TIMEOUT && f->state != RSK_FLOW_DONE) {
                 rc = RK_TIMEOUT;
                 break;
@@ -614,20 +626,14 @@ bool rsk_flow_cancel(rsk_flow *f)
     f->cancelled = true;
     eng_job *er = f->cur;
     int slot = f->cur_slot;
-    if (er != NULL) {
-        f->users++;
-        if (slot >= 0)
-            f->slot_users[slot]++;
-    }
+    if (er != NULL)
+        use_cur(f, slot);
     pthread_mutex_unlock(&f->mu);
     if (er == NULL)
         return first; /* between stages: the next stage sees `cancelled` */
     eng_cancel(er);   /* may run the job's callback on this thread */
     pthread_mutex_lock(&f->mu);
-    if (slot >= 0 && --f->slot_users[slot] == 0)
-        pthread_cond_broadcast(&f->cv);
-    if (--f->users == 0)
-        pthread_cond_broadcast(&f->cv);
+    leave_cur(f, slot);
     pthread_mutex_unlock(&f->mu);
     return first;
 }
