@@ -52,7 +52,7 @@ typedef struct api_snap {
 struct rk_portfolio {
     rk_engine *eng;          /* [imm] */
     rk_dataset *ds;          /* [imm] sealed */
-    rsk_layout pf;        /* [imm] the node-local layout */
+    rsk_layout layout;       /* [imm] the node-local layout */
     const char **pos_msg;    /* [imm] per row: its load/validation message, or NULL */
 
     pthread_mutex_t mkt_mu;  /* the market: current snapshot, versions, spare snapshots */

@@ -236,7 +236,7 @@ rk_status rk_portfolio_create(rk_engine *e, rk_dataset *ds, rk_portfolio **out)
     pf->cur->cov_gen = pf->cov_gen = 1;
     pf->cur->refs = 1;
     atomic_init(&pf->version_hint, 1);
-    rc = rsk_layout_build(&ds->ds, e->eng, &pf->pf);
+    rc = rsk_layout_build(&ds->ds, e->eng, &pf->layout);
     if (rc != RK_OK)
         goto fail;
     *out = pf;
@@ -258,7 +258,7 @@ void rk_portfolio_destroy(rk_portfolio *pf)
     if (pf == NULL)
         return;
     result_pool_fini(pf);
-    rsk_layout_free(&pf->pf);
+    rsk_layout_free(&pf->layout);
     snap_free(pf->cur);
     while (pf->spare != NULL) {
         api_snap *s = pf->spare;

@@ -75,7 +75,7 @@ rk_status rk_request_create(rk_portfolio *pf, rk_request **out)
     size_t cols = pf->ds->ds.mkt.nfactors > RSK_STATE_BLOCK ? pf->ds->ds.mkt.nfactors
                                                              : RSK_STATE_BLOCK;
     size_t want = 2 * live + 1 < 64 ? 2 * live + 1 : 64;
-    (void)eng_reserve(pf->eng->eng, want, (pf->pf.nchunks ? pf->pf.nchunks : 1) * cols);
+    (void)eng_reserve(pf->eng->eng, want, (pf->layout.nchunks ? pf->layout.nchunks : 1) * cols);
     *out = r;
     return RK_OK;
 }
@@ -295,7 +295,7 @@ rk_status rk_request_submit(rk_request *req, int64_t deadline)
             rc = snap_cholesky(pf, res->snap, res->L);
     }
     if (rc == RK_OK)
-        rc = rsk_run_prepare(&res->run, pf->eng->eng, &pf->pf, &res->view, res->L, &spec);
+        rc = rsk_run_prepare(&res->run, pf->eng->eng, &pf->layout, &res->view, res->L, &spec);
     if (rc == RK_OK) {
         req->run_cb = req->cb;
         req->run_cb_arg = req->cb_arg;

@@ -47,7 +47,7 @@ struct rsk_task {
     job_kind kind;
     eng_job_desc ej;
     eng_job *req;
-    const rsk_layout *pf;
+    const rsk_layout *layout;
     const rsk_states *st;
     size_t nbooks, nfactors, ncols;
     size_t tree_len;             /* doubles of tree work in scratch */
@@ -192,7 +192,7 @@ static void compact(const rsk_chunk *c, scratch *sc, uint32_t m, uint32_t at)
  * pricing its unchanged inputs would give, bit for bit (a model is a pure function of its
  * inputs, lane for lane). vp and vm receive the values of every slot.
  */
-static bool price_moved(const rsk_layout *pf, const rsk_chunk *c, size_t j, const double *xp,
+static bool price_moved(const rsk_layout *layout, const rsk_chunk *c, size_t j, const double *xp,
                         const double *xm, const double *v0, scratch *sc, size_t tree_len,
                         eng_worker *w, double *vp, double *vm)
 {
@@ -204,7 +204,7 @@ static bool price_moved(const rsk_layout *pf, const rsk_chunk *c, size_t j, cons
     for (unsigned k = 0; k < MDL_KIND_COUNT; k++) {
         uint32_t a = c->seg[k], b = c->seg[k + 1], m = 0;
         for (uint32_t s = a; s < b; s++)
-            if (rsk_slot_moves(pf, c, s, j))
+            if (rsk_slot_moves(layout, c, s, j))
                 sc->cidx[m++] = (uint16_t)s;
         if (m == 0)
             continue;
@@ -278,7 +278,7 @@ static void values_tile(rsk_task *t, const eng_tile *tl, eng_worker *w, eng_tile
     scratch *sc = worker_scratch(w);
     const double *x = t->st->x + t->state * t->st->nund;
     for (uint32_t ci = tl->row0; ci < tl->row1; ci++) {
-        const rsk_chunk *c = &t->pf->chunks[ci];
+        const rsk_chunk *c = &t->layout->chunks[ci];
         if (!price_chunk(c, x, sc, t->tree_len, w, sc->va, sc->fa)) {
             res->code = eng_stop_code(w);
             return;
@@ -307,10 +307,10 @@ static void grid_cell(rsk_grid *g, size_t cell, uint8_t code, double d, double g
 }
 
 /* Marks columns [j0, j1) of chunk c as not computed (code) for every row. */
-static void grid_mark_cells(const rsk_layout *pf, rsk_grid *g, const rsk_chunk *c, uint32_t j0,
+static void grid_mark_cells(const rsk_layout *layout, rsk_grid *g, const rsk_chunk *c, uint32_t j0,
                             uint32_t j1, uint8_t code)
 {
-    const dat_positions *pos = &pf->ds->pos;
+    const dat_positions *pos = &layout->ds->pos;
     for (uint32_t r = 0; r < c->nrows; r++) {
         size_t row = (size_t)c->row0 + r;
         /* a position invalid at load keeps its own code in every cell */
@@ -322,34 +322,34 @@ static void grid_mark_cells(const rsk_layout *pf, rsk_grid *g, const rsk_chunk *
 
 static void grid_mark(rsk_task *t, const rsk_chunk *c, uint32_t j0, uint32_t j1, uint8_t code)
 {
-    grid_mark_cells(t->pf, t->grid, c, j0, j1, code);
+    grid_mark_cells(t->layout, t->grid, c, j0, j1, code);
 }
 
 /* A stopped tile marks what it did not reach: the rest of the current chunk, then whole
  * chunks. */
 static void grid_stop(rsk_task *t, const eng_tile *tl, uint32_t ci, uint32_t j, uint8_t code)
 {
-    grid_mark(t, &t->pf->chunks[ci], j, tl->col1, code);
+    grid_mark(t, &t->layout->chunks[ci], j, tl->col1, code);
     for (uint32_t cj = ci + 1; cj < tl->row1; cj++)
-        grid_mark(t, &t->pf->chunks[cj], tl->col0, tl->col1, code);
+        grid_mark(t, &t->layout->chunks[cj], tl->col0, tl->col1, code);
 }
 
 static void grid_tile(rsk_task *t, const eng_tile *tl, eng_worker *w, eng_tile_result *res)
 {
-    const dat_positions *pos = &t->pf->ds->pos;
+    const dat_positions *pos = &t->layout->ds->pos;
     scratch *sc = worker_scratch(w);
     size_t F = t->nfactors, nb = t->nbooks, U = t->st->nund;
     const double h2 = 2.0 * t->h, hh = t->h * t->h;
     const double *v0 = t->base->value;
     const uint8_t *v0s = t->base->status;
     for (uint32_t ci = tl->row0; ci < tl->row1; ci++) {
-        const rsk_chunk *c = &t->pf->chunks[ci];
+        const rsk_chunk *c = &t->layout->chunks[ci];
         for (uint32_t j = tl->col0; j < tl->col1; j++) {
             const double *xp = t->st->x + rsk_grid_state(j, +1) * U;
             const double *xm = t->st->x + rsk_grid_state(j, -1) * U;
             bool done =
                 t->reuse_unmoved
-                    ? price_moved(t->pf, c, j, xp, xm, v0, sc, t->tree_len, w, sc->va, sc->vb)
+                    ? price_moved(t->layout, c, j, xp, xm, v0, sc, t->tree_len, w, sc->va, sc->vb)
                     : price_chunk(c, xp, sc, t->tree_len, w, sc->va, sc->fa) &&
                           price_chunk(c, xm, sc, t->tree_len, w, sc->vb, sc->fb);
             if (!done) {
@@ -373,7 +373,7 @@ static void grid_tile(rsk_task *t, const eng_tile *tl, eng_worker *w, eng_tile_r
                     grid_cell(t->grid, cell, v0s[row], NAN, NAN);
                     continue;
                 }
-                if (t->reuse_unmoved && !rsk_slot_moves(t->pf, c, s, j)) {
+                if (t->reuse_unmoved && !rsk_slot_moves(t->layout, c, s, j)) {
                     /* vp = vm = v0 exactly, so the formulas below give +0 and +0 */
                     grid_cell(t->grid, cell, RK_OK, 0.0, 0.0);
                     cnt[c->book[s]]++;
@@ -421,7 +421,7 @@ static void pnl_tile(rsk_task *t, const eng_tile *tl, eng_worker *w, eng_tile_re
     const uint8_t *v0s = t->base->status;
     rsk_pnl *p = t->pnl;
     for (uint32_t ci = tl->row0; ci < tl->row1; ci++) {
-        const rsk_chunk *c = &t->pf->chunks[ci];
+        const rsk_chunk *c = &t->layout->chunks[ci];
         for (uint32_t s = tl->col0; s < tl->col1; s++) {
             const double *x = t->st->x + (size_t)s * U;
             if (!price_chunk(c, x, sc, t->tree_len, w, sc->va, sc->fa)) {
@@ -486,7 +486,7 @@ static void task_free_memory(rsk_task *t)
 
 /* A task for a job: the workspace's spare one when there is one (keeping its accumulators), a
  * new one otherwise. */
-static rk_status task_new(eng_engine *e, rsk_workspace *ws, job_kind kind, const rsk_layout *pf,
+static rk_status task_new(eng_engine *e, rsk_workspace *ws, job_kind kind, const rsk_layout *layout,
                           const rsk_states *st, size_t ncols, uint32_t max_tile_cols,
                           rsk_task **out)
 {
@@ -505,17 +505,17 @@ static rk_status task_new(eng_engine *e, rsk_workspace *ws, job_kind kind, const
     }
     t->ws = ws;
     t->kind = kind;
-    t->pf = pf;
+    t->layout = layout;
     t->st = st;
-    t->nbooks = pf->ds->pos.nbooks;
-    t->nfactors = pf->ds->mkt.nfactors;
+    t->nbooks = layout->ds->pos.nbooks;
+    t->nfactors = layout->ds->mkt.nfactors;
     t->ncols = ncols;
-    t->tree_len = pf->max_steps > 0 ? mdl_work_needed(pf->max_steps) : 0;
+    t->tree_len = layout->max_steps > 0 ? mdl_work_needed(layout->max_steps) : 0;
     atomic_init(&t->cells_done, 0);
-    t->ej.nrows = (uint32_t)pf->nchunks;
+    t->ej.nrows = (uint32_t)layout->nchunks;
     t->ej.ncols = (uint32_t)ncols;
-    t->ej.row_node = pf->chunk_node;
-    t->ej.row_cost = pf->chunk_cost;
+    t->ej.row_node = layout->chunk_node;
+    t->ej.row_cost = layout->chunk_cost;
     t->ej.max_tile_cols = max_tile_cols;
     t->ej.scratch_bytes = sizeof(scratch) + t->tree_len * sizeof(double);
     if (kind != JOB_VALUES) {
@@ -580,7 +580,7 @@ uint64_t rsk_task_cells_done(const rsk_task *t)
 
 uint64_t rsk_task_cells_total(const rsk_task *t)
 {
-    return (uint64_t)t->pf->nvalid * t->ncols;
+    return (uint64_t)t->layout->nvalid * t->ncols;
 }
 
 eng_job *rsk_task_job(rsk_task *t)
@@ -598,10 +598,10 @@ void rsk_requested_cells(const dat_positions *pos, size_t nbooks, uint64_t cols,
     }
 }
 
-rk_status rsk_values_submit(eng_engine *e, const rsk_layout *pf, const rsk_states *st,
+rk_status rsk_values_submit(eng_engine *e, const rsk_layout *layout, const rsk_states *st,
                             size_t state, const rsk_submit *sub, rsk_values *out, rsk_task **tp)
 {
-    const dat_positions *pos = &pf->ds->pos;
+    const dat_positions *pos = &layout->ds->pos;
     size_t n = pos->n ? pos->n : 1;
     if (out->value == NULL || out->n != pos->n) {
         rsk_values_free(out);
@@ -621,7 +621,7 @@ rk_status rsk_values_submit(eng_engine *e, const rsk_layout *pf, const rsk_state
         out->status[i] = pos->status[i] == RK_OK ? RSK_PENDING : pos->status[i];
     }
     rsk_task *t;
-    rk_status rc = task_new(e, sub->ws, JOB_VALUES, pf, st, 1, 1, &t);
+    rk_status rc = task_new(e, sub->ws, JOB_VALUES, layout, st, 1, 1, &t);
     if (rc != RK_OK)
         return rc;
     t->state = state;
@@ -635,10 +635,10 @@ rk_status rsk_values_submit(eng_engine *e, const rsk_layout *pf, const rsk_state
     return RK_OK;
 }
 
-rk_status rsk_grid_prepare(const rsk_layout *pf, double h, bool keep_cells, rsk_grid *out)
+rk_status rsk_grid_prepare(const rsk_layout *layout, double h, bool keep_cells, rsk_grid *out)
 {
-    const dat_positions *pos = &pf->ds->pos;
-    size_t F = pf->ds->mkt.nfactors, nb = pos->nbooks, n = pos->n;
+    const dat_positions *pos = &layout->ds->pos;
+    size_t F = layout->ds->mkt.nfactors, nb = pos->nbooks, n = pos->n;
     size_t cells = n * F;
     if (F != 0 && cells / F != n)
         return RK_NO_MEMORY;
@@ -673,15 +673,15 @@ rk_status rsk_grid_prepare(const rsk_layout *pf, double h, bool keep_cells, rsk_
     return RK_OK;
 }
 
-rk_status rsk_grid_submit(eng_engine *e, const rsk_layout *pf, const rsk_states *st, double h,
+rk_status rsk_grid_submit(eng_engine *e, const rsk_layout *layout, const rsk_states *st, double h,
                           const rsk_values *v, bool keep_cells, const rsk_submit *sub,
                           rsk_grid *out, rsk_task **tp)
 {
-    rk_status rc = rsk_grid_prepare(pf, h, keep_cells, out);
+    rk_status rc = rsk_grid_prepare(layout, h, keep_cells, out);
     if (rc != RK_OK)
         return rc;
     rsk_task *t = NULL;
-    rc = task_new(e, sub->ws, JOB_GRID, pf, st, pf->ds->mkt.nfactors, 0, &t);
+    rc = task_new(e, sub->ws, JOB_GRID, layout, st, layout->ds->mkt.nfactors, 0, &t);
     if (rc != RK_OK)
         return rc;
     t->h = h;
@@ -697,10 +697,10 @@ rk_status rsk_grid_submit(eng_engine *e, const rsk_layout *pf, const rsk_states 
     return RK_OK;
 }
 
-void rsk_grid_skip(const rsk_layout *pf, rk_status code, rsk_grid *g)
+void rsk_grid_skip(const rsk_layout *layout, rk_status code, rsk_grid *g)
 {
-    for (size_t ci = 0; ci < pf->nchunks; ci++)
-        grid_mark_cells(pf, g, &pf->chunks[ci], 0, (uint32_t)g->nfactors, (uint8_t)code);
+    for (size_t ci = 0; ci < layout->nchunks; ci++)
+        grid_mark_cells(layout, g, &layout->chunks[ci], 0, (uint32_t)g->nfactors, (uint8_t)code);
 }
 
 rk_status rsk_pnl_init(rsk_pnl *p, size_t nrows, size_t nbooks, size_t nscen)
@@ -729,20 +729,21 @@ rk_status rsk_pnl_init(rsk_pnl *p, size_t nrows, size_t nbooks, size_t nscen)
     return RK_OK;
 }
 
-rk_status rsk_pnl_submit(eng_engine *e, const rsk_layout *pf, const rsk_states *st, size_t first,
-                         const rsk_values *v, const rsk_submit *sub, rsk_pnl *p, rsk_task **tp)
+rk_status rsk_pnl_submit(eng_engine *e, const rsk_layout *layout, const rsk_states *st,
+                         size_t first, const rsk_values *v, const rsk_submit *sub, rsk_pnl *p,
+                         rsk_task **tp)
 {
-    size_t nb = pf->ds->pos.nbooks;
-    if (first + st->n > p->nscen || p->nbooks != nb || p->nrows != pf->ds->pos.n)
+    size_t nb = layout->ds->pos.nbooks;
+    if (first + st->n > p->nscen || p->nbooks != nb || p->nrows != layout->ds->pos.n)
         return RK_BAD_ARGUMENT;
     rsk_task *t;
-    rk_status rc = task_new(e, sub->ws, JOB_PNL, pf, st, st->n, 0, &t);
+    rk_status rc = task_new(e, sub->ws, JOB_PNL, layout, st, st->n, 0, &t);
     if (rc != RK_OK)
         return rc;
     t->first = first;
     t->base = v;
     t->pnl = p;
-    size_t cells = (pf->nchunks ? pf->nchunks : 1) * (st->n ? st->n : 1);
+    size_t cells = (layout->nchunks ? layout->nchunks : 1) * (st->n ? st->n : 1);
     if (cells > t->donecap) {
         free(t->chunk_done);
         t->chunk_done = calloc(cells, 1);
@@ -784,12 +785,12 @@ rk_status rsk_pnl_reuse(rsk_pnl *p, size_t nrows, size_t nbooks, size_t nscen)
     return RK_OK;
 }
 
-void rsk_pnl_skip(const rsk_layout *pf, size_t nscen, rk_status code, rsk_pnl *p)
+void rsk_pnl_skip(const rsk_layout *layout, size_t nscen, rk_status code, rsk_pnl *p)
 {
     if (nscen == 0)
         return;
-    for (size_t ci = 0; ci < pf->nchunks; ci++) {
-        const rsk_chunk *c = &pf->chunks[ci];
+    for (size_t ci = 0; ci < layout->nchunks; ci++) {
+        const rsk_chunk *c = &layout->chunks[ci];
         for (uint32_t sl = 0; sl < c->nslots; sl++) {
             size_t row = (size_t)c->row0 + c->row[sl];
             p->nmissing[row] += (uint32_t)nscen;
@@ -806,7 +807,7 @@ static rk_status wait_with_progress(rsk_task *t, const rsk_finish_opts *o)
         return RK_OK;
     if (o == NULL || o->progress == NULL)
         return eng_wait(t->req, ENG_NO_DEADLINE);
-    uint64_t total = (uint64_t)t->pf->nvalid * t->ncols;
+    uint64_t total = (uint64_t)t->layout->nvalid * t->ncols;
     for (;;) {
         rk_status rc = eng_wait(t->req, eng_now_ns() + 200000000);
         o->progress(o->progress_arg, atomic_load_explicit(&t->cells_done, memory_order_relaxed),
@@ -832,7 +833,7 @@ static void finish_values(rsk_task *t, const eng_record *rec, size_t nrec)
         if (rec[i].code == RK_OK)
             continue;
         for (uint32_t ci = rec[i].tile.row0; ci < rec[i].tile.row1; ci++) {
-            const rsk_chunk *c = &t->pf->chunks[ci];
+            const rsk_chunk *c = &t->layout->chunks[ci];
             for (uint32_t r = 0; r < c->nrows; r++)
                 if (v->status[c->row0 + r] == RSK_PENDING)
                     v->status[c->row0 + r] = (uint8_t)rec[i].code;
@@ -855,7 +856,7 @@ static void finish_grid(rsk_task *t, const eng_record *rec, size_t nrec)
         if (rec[i].code == RK_OK || rec[i].worker != UINT32_MAX)
             continue;
         for (uint32_t ci = rec[i].tile.row0; ci < rec[i].tile.row1; ci++)
-            grid_mark(t, &t->pf->chunks[ci], rec[i].tile.col0, rec[i].tile.col1,
+            grid_mark(t, &t->layout->chunks[ci], rec[i].tile.col0, rec[i].tile.col1,
                       (uint8_t)rec[i].code);
     }
     /* Exposures: the workers' exact sums added, then rounded once. */
@@ -881,7 +882,7 @@ static void finish_pnl(rsk_task *t, const eng_record *rec, size_t nrec)
         if (rec[i].code == RK_OK)
             continue;
         for (uint32_t ci = rec[i].tile.row0; ci < rec[i].tile.row1; ci++) {
-            const rsk_chunk *c = &t->pf->chunks[ci];
+            const rsk_chunk *c = &t->layout->chunks[ci];
             for (uint32_t s = rec[i].tile.col0; s < rec[i].tile.col1; s++) {
                 if (t->chunk_done[(size_t)ci * ns + s])
                     continue;

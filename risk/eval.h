@@ -111,7 +111,7 @@ void rsk_values_free(rsk_values *v);
  * sub; invalid rows get INVALID_INPUT. out is reused when it already holds arrays for this data
  * set (from an earlier run; zero-initialise it before the first). Nothing is allocated once
  * warm. */
-rk_status rsk_values_submit(eng_engine *e, const rsk_layout *pf, const rsk_states *st,
+rk_status rsk_values_submit(eng_engine *e, const rsk_layout *layout, const rsk_states *st,
                             size_t state, const rsk_submit *sub, rsk_values *out, rsk_task **t);
 
 /* ---- sensitivity grid ---- */
@@ -131,15 +131,15 @@ typedef struct rsk_grid {
 
 void rsk_grid_free(rsk_grid *g);
 /* Sizes out for the data set and clears its sums, reusing its arrays when they fit. */
-rk_status rsk_grid_prepare(const rsk_layout *pf, double h, bool keep_cells, rsk_grid *out);
+rk_status rsk_grid_prepare(const rsk_layout *layout, double h, bool keep_cells, rsk_grid *out);
 /* A grid that will not be computed (deadline, cancel, an earlier stage cut short): every cell
  * gets `code` (a position invalid at load keeps its own), as if no tile had run. g must have
  * been prepared. */
-void rsk_grid_skip(const rsk_layout *pf, rk_status code, rsk_grid *g);
+void rsk_grid_skip(const rsk_layout *layout, rk_status code, rsk_grid *g);
 /* Full-revaluation grid (contract §3) using base values v (from the values of the same data).
  * st must be rsk_states_grid(h). keep_cells false keeps only the exposures and statuses (what
  * VaR needs). Reuses out's arrays when they fit (see rsk_values_submit). */
-rk_status rsk_grid_submit(eng_engine *e, const rsk_layout *pf, const rsk_states *st, double h,
+rk_status rsk_grid_submit(eng_engine *e, const rsk_layout *layout, const rsk_states *st, double h,
                           const rsk_values *v, bool keep_cells, const rsk_submit *sub,
                           rsk_grid *out, rsk_task **t);
 
@@ -165,13 +165,14 @@ void rsk_pnl_free(rsk_pnl *p);
  * accumulator) against the base values v, and adds the results into p, through sub: a task
  * reused from the workspace keeps its accumulators, so blocks of one size allocate nothing
  * once warm. */
-rk_status rsk_pnl_submit(eng_engine *e, const rsk_layout *pf, const rsk_states *st, size_t first,
-                         const rsk_values *v, const rsk_submit *sub, rsk_pnl *p, rsk_task **t);
+rk_status rsk_pnl_submit(eng_engine *e, const rsk_layout *layout, const rsk_states *st,
+                         size_t first, const rsk_values *v, const rsk_submit *sub, rsk_pnl *p,
+                         rsk_task **t);
 /* rsk_pnl_init, or, when p already has this shape, clears it in place (no allocation). */
 rk_status rsk_pnl_reuse(rsk_pnl *p, size_t nrows, size_t nbooks, size_t nscen);
 /* Records `nscen` scenarios of p that were never submitted (deadline, cancel, an earlier stage
  * cut short) as missing with `code` for every valid row, as a block that never ran would. */
-void rsk_pnl_skip(const rsk_layout *pf, size_t nscen, rk_status code, rsk_pnl *p);
+void rsk_pnl_skip(const rsk_layout *layout, size_t nscen, rk_status code, rsk_pnl *p);
 
 /* Requested cells per book for a measure with `cols` cells per position (books + TOTAL). */
 void rsk_requested_cells(const dat_positions *pos, size_t nbooks, uint64_t cols, uint64_t *req);

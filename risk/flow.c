@@ -50,7 +50,7 @@ static rk_status book_arrays(rsk_run *run, size_t nb, size_t F)
 static rk_status scen_setup(rsk_run *run)
 {
     const rsk_run_spec *sp = &run->spec;
-    const dat_dataset *ds = run->pf->ds;
+    const dat_dataset *ds = run->layout->ds;
     size_t F = ds->mkt.nfactors, U = ds->mkt.nund, nb = ds->pos.nbooks;
     size_t nfile = ds->has_scenarios ? ds->scen.n : 0;
     run->nsets = 0;
@@ -113,15 +113,15 @@ static rk_status scen_setup(rsk_run *run)
     return RK_OK;
 }
 
-rk_status rsk_run_prepare(rsk_run *run, eng_engine *e, const rsk_layout *pf, const dat_market *mkt,
-                          const double *chol, const rsk_run_spec *spec)
+rk_status rsk_run_prepare(rsk_run *run, eng_engine *e, const rsk_layout *layout,
+                          const dat_market *mkt, const double *chol, const rsk_run_spec *spec)
 {
-    const dat_dataset *ds = pf->ds;
+    const dat_dataset *ds = layout->ds;
     size_t nb = ds->pos.nbooks, F = ds->mkt.nfactors;
     run->spec = *spec;
     run->spec.stages = implied(spec->stages);
     run->eng = e;
-    run->pf = pf;
+    run->layout = layout;
     run->mkt = mkt;
     run->chol = chol;
     run->status = RK_OK;
@@ -145,7 +145,7 @@ rk_status rsk_run_prepare(rsk_run *run, eng_engine *e, const rsk_layout *pf, con
     rc = run->states.x == NULL ? rsk_states_grid(mkt, spec->bump, &run->states)
                                : rsk_states_grid_fill(mkt, spec->bump, &run->states);
     if (rc == RK_OK && (run->spec.stages & RSK_DO_GRID))
-        rc = rsk_grid_prepare(pf, spec->bump, spec->keep_cells, &run->grid);
+        rc = rsk_grid_prepare(layout, spec->bump, spec->keep_cells, &run->grid);
     if (rc == RK_OK)
         rc = scen_setup(run);
     return rc;
@@ -198,7 +198,7 @@ void rsk_run_free(rsk_run *run)
 
 rk_status rsk_run_measures(rsk_run *run)
 {
-    const dat_dataset *ds = run->pf->ds;
+    const dat_dataset *ds = run->layout->ds;
     size_t nb = ds->pos.nbooks, F = ds->mkt.nfactors;
     bool grid_ran = run->tg != NULL && run->grid_skip == RK_OK;
     rk_status first = RK_OK;
@@ -233,7 +233,7 @@ rk_status rsk_run_measures(rsk_run *run)
 void rsk_run_shocks(const rsk_run *run, const rsk_scen_set *s, size_t first, size_t n, double *work,
                     double *shock)
 {
-    const dat_dataset *ds = run->pf->ds;
+    const dat_dataset *ds = run->layout->ds;
     size_t F = ds->mkt.nfactors;
     if (s->mc)
         rsk_mc_shocks(run->chol, F, s->seed, first, n, run->spec.horizon, work, shock);
@@ -298,8 +298,8 @@ static rk_status block_submit(rsk_flow *f, size_t g)
                       .done = pnl_done,
                       .done_arg = f};
     rsk_task *t;
-    rk_status rc =
-        rsk_pnl_submit(run->eng, run->pf, &run->blk[slot], first, &run->values, &sub, &s->pnl, &t);
+    rk_status rc = rsk_pnl_submit(run->eng, run->layout, &run->blk[slot], first, &run->values, &sub,
+                                  &s->pnl, &t);
     if (rc != RK_OK)
         return rc;
     run->tp[slot] = t;
@@ -316,7 +316,7 @@ static void blocks_skip(rsk_run *run, size_t g_from, rk_status code)
     for (size_t g = g_from; g < run->nblocks; g++) {
         size_t first, count;
         rsk_scen_set *s = block_at(run, g, &first, &count);
-        rsk_pnl_skip(run->pf, count, code, &s->pnl);
+        rsk_pnl_skip(run->layout, count, code, &s->pnl);
     }
     if (g_from < run->nblocks && run->scen_stop == RK_OK)
         run->scen_stop = code;
@@ -330,7 +330,7 @@ static bool scen_begin(rsk_flow *f, rk_status why)
     if (run->nsets == 0)
         return false;
     run->scen_t0 = eng_now_ns();
-    if (why == RK_OK && run->pf->nchunks == 0)
+    if (why == RK_OK && run->layout->nchunks == 0)
         return false; /* no valid position: nothing to revalue, every sum is 0 */
     if (why == RK_OK) {
         block_prepare(run, 0);
@@ -349,7 +349,7 @@ static bool scen_begin(rsk_flow *f, rk_status why)
 static void complete(rsk_flow *f)
 {
     rsk_run *run = f->run; /* stable while running: only the owner takes it */
-    const dat_dataset *ds = run->pf->ds;
+    const dat_dataset *ds = run->layout->ds;
     size_t nb = ds->pos.nbooks;
     /* Values coverage per book. */
     memset(run->val_ok, 0, (nb + 1) * sizeof *run->val_ok);
@@ -464,7 +464,7 @@ static void after_values(rsk_flow *f)
                               .done = grid_done,
                               .done_arg = f,
                               .reuse_unmoved = run->spec.reuse_unmoved};
-            why = rsk_grid_submit(run->eng, run->pf, &run->states, run->spec.bump, &run->values,
+            why = rsk_grid_submit(run->eng, run->layout, &run->states, run->spec.bump, &run->values,
                                   run->spec.keep_cells, &sub, &run->grid, &run->tg);
             if (why == RK_OK) {
                 f->cur = rsk_task_job(run->tg);
@@ -479,7 +479,7 @@ static void after_values(rsk_flow *f)
             }
         }
         if (why != RK_OK)
-            rsk_grid_skip(run->pf, why, &run->grid);
+            rsk_grid_skip(run->layout, why, &run->grid);
         run->grid_skip = why;
     }
     to_scenarios(f, why);
@@ -539,7 +539,7 @@ rk_status rsk_flow_submit(rsk_flow *f, rsk_run *run)
                       .done = values_done,
                       .done_arg = f};
     rk_status rc =
-        rsk_values_submit(run->eng, run->pf, &run->states, 0, &sub, &run->values, &run->tv);
+        rsk_values_submit(run->eng, run->layout, &run->states, 0, &sub, &run->values, &run->tv);
     if (rc != RK_OK) {
         f->state = RSK_FLOW_IDLE;
         f->run = NULL;
@@ -679,7 +679,7 @@ void rsk_flow_progress(rsk_flow *f, uint64_t *done, uint64_t *total, const char 
     pthread_mutex_lock(&f->mu);
     const rsk_run *run = f->run;
     if (run != NULL) {
-        uint64_t nv = run->pf->nvalid, F = run->pf->ds->mkt.nfactors;
+        uint64_t nv = run->layout->nvalid, F = run->layout->ds->mkt.nfactors;
         *total = nv;
         if (run->spec.stages & RSK_DO_GRID)
             *total += nv * F;

@@ -125,7 +125,7 @@ struct rsk_run {
     /* Inputs. [imm] */
     rsk_run_spec spec;
     eng_engine *eng;
-    const rsk_layout *pf;
+    const rsk_layout *layout;
     const dat_market *mkt;     /* the market (numbers) to value in; the layout's structure */
     const double *chol;        /* F x F Cholesky factor of mkt->cov (RSK_DO_MC) */
 
@@ -164,12 +164,12 @@ struct rsk_run {
     uint64_t cells_before;            /* [flow.mu] cells of the stages and blocks reduced */
 };
 
-/* Sizes the run for spec over layout pf valued in market mkt (same structure as pf's data
+/* Sizes the run for spec over `layout` valued in market mkt (same structure as the layout's data
  * set; the API passes a snapshot's numbers), fills the grid states and lays out the scenario
  * sets. chol: mkt->cov's Cholesky factor, needed with RSK_DO_MC (kept by the caller). Reuses
  * the memory of an earlier run; zero-initialise before the first. RK_OK, RK_NOT_FOUND (a file
  * set without scenarios.csv), RK_NO_MEMORY. Owner thread. */
-rk_status rsk_run_prepare(rsk_run *run, eng_engine *e, const rsk_layout *pf,
+rk_status rsk_run_prepare(rsk_run *run, eng_engine *e, const rsk_layout *layout,
                           const dat_market *mkt, const double *chol, const rsk_run_spec *spec);
 /* Releases the run's engine jobs and tasks (its memory stays for the next run). Not while
  * its flow runs. */

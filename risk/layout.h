@@ -68,14 +68,14 @@ typedef struct rsk_layout {
 /* Builds the layout of ds's valid positions. Chunks are spread over the engine's nodes in
  * contiguous ranges (eng may be NULL: one node, plain memory). ds must outlive the portfolio.
  * Returns RK_OK or RK_NO_MEMORY. */
-rk_status rsk_layout_build(const dat_dataset *ds, eng_engine *eng, rsk_layout *pf);
-void rsk_layout_free(rsk_layout *pf);
+rk_status rsk_layout_build(const dat_dataset *ds, eng_engine *eng, rsk_layout *layout);
+void rsk_layout_free(rsk_layout *layout);
 
 /* True when a bump of factor j changes an input of slot s of chunk c. */
-static inline bool rsk_slot_moves(const rsk_layout *pf, const rsk_chunk *c, uint32_t s,
+static inline bool rsk_slot_moves(const rsk_layout *layout, const rsk_chunk *c, uint32_t s,
                                   size_t j)
 {
-    return (c->moves[(size_t)s * pf->mask_words + j / 64] >> (j % 64)) & 1u;
+    return (c->moves[(size_t)s * layout->mask_words + j / 64] >> (j % 64)) & 1u;
 }
 
 /* Estimated ns to price one unit of kind k with the given CRR steps (the tile cost model). */

@@ -61,7 +61,7 @@ typedef struct cli_run {
     const char *command;
     dat_dataset ds;
     eng_engine *eng;
-    rsk_layout pf;
+    rsk_layout layout;
     int64_t t0, deadline_ns;
     cli_phase phases[16];
     size_t nphases;

@@ -482,7 +482,7 @@ bool cli_run_open(cli_run *r, const cli_opts *o, const char *command, bool need_
         rc = eng_create(&cfg, &r->eng, msg, sizeof msg);
         if (rc != RK_OK)
             dist_fail(command, "engine: %s", msg[0] ? msg : rk_strerror(rc));
-        else if ((rc = rsk_layout_build(&r->ds, r->eng, &r->pf)) != RK_OK)
+        else if ((rc = rsk_layout_build(&r->ds, r->eng, &r->layout)) != RK_OK)
             dist_fail(command, "laying out positions: %s", rk_strerror(rc));
         if (!cli_ok(r, rc == RK_OK))
             return false;
@@ -504,7 +504,7 @@ void cli_run_close(cli_run *r)
     r->errors = NULL;
     free(r->errbuf);
     r->errbuf = NULL;
-    rsk_layout_free(&r->pf);
+    rsk_layout_free(&r->layout);
     eng_destroy(r->eng);
     r->eng = NULL;
     dat_free(&r->ds);

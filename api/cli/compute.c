@@ -109,7 +109,7 @@ bool cli_flow_run(cli_run *r, const rsk_run_spec *spec, const dat_market *mkt, c
     sp.deadline_ns = r->deadline_ns;
     sp.measures_later = true; /* from the sums of every share: cli_compute */
     sp.done = NULL;
-    rk_status rc = rsk_run_prepare(run, r->eng, &r->pf, mkt, chol, &sp);
+    rk_status rc = rsk_run_prepare(run, r->eng, &r->layout, mkt, chol, &sp);
     if (rc == RK_OK) {
         rsk_flow f;
         rsk_flow_init(&f);

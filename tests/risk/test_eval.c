@@ -76,34 +76,33 @@ static eng_engine *engine(size_t threads, const char *topology)
 }
 
 /* Submit and finish: the synchronous use of each evaluation (fresh outputs each time). */
-static rk_status values_run(eng_engine *e, const rsk_layout *pf, const rsk_states *st,
+static rk_status values_run(eng_engine *e, const rsk_layout *layout, const rsk_states *st,
                             size_t state, rsk_values *out)
 {
     memset(out, 0, sizeof *out);
     rsk_submit sub = {.deadline_ns = ENG_NO_DEADLINE};
     rsk_task *t;
-    rk_status rc = rsk_values_submit(e, pf, st, state, &sub, out, &t);
+    rk_status rc = rsk_values_submit(e, layout, st, state, &sub, out, &t);
     return rc != RK_OK ? rc : rsk_task_finish(t, NULL, NULL);
 }
 
-static rk_status grid_run(eng_engine *e, const rsk_layout *pf, const rsk_states *st, double h,
-                          const rsk_values *v, int64_t deadline, rsk_grid *out,
-                          rsk_task_info *info)
+static rk_status grid_run(eng_engine *e, const rsk_layout *layout, const rsk_states *st, double h,
+                          const rsk_values *v, int64_t deadline, rsk_grid *out, rsk_task_info *info)
 {
     memset(out, 0, sizeof *out);
     rsk_submit sub = {.deadline_ns = deadline};
     rsk_finish_opts o = {.deadline_ns = deadline};
     rsk_task *t;
-    rk_status rc = rsk_grid_submit(e, pf, st, h, v, true, &sub, out, &t);
+    rk_status rc = rsk_grid_submit(e, layout, st, h, v, true, &sub, out, &t);
     return rc != RK_OK ? rc : rsk_task_finish(t, &o, info);
 }
 
-static rk_status pnl_run(eng_engine *e, const rsk_layout *pf, const rsk_states *st, size_t first,
-                         const rsk_values *v, rsk_pnl *p)
+static rk_status pnl_run(eng_engine *e, const rsk_layout *layout, const rsk_states *st,
+                         size_t first, const rsk_values *v, rsk_pnl *p)
 {
     rsk_submit sub = {.deadline_ns = ENG_NO_DEADLINE};
     rsk_task *t;
-    rk_status rc = rsk_pnl_submit(e, pf, st, first, v, &sub, p, &t);
+    rk_status rc = rsk_pnl_submit(e, layout, st, first, v, &sub, p, &t);
     return rc != RK_OK ? rc : rsk_task_finish(t, NULL, NULL);
 }
 
@@ -116,13 +115,14 @@ typedef struct results {
 
 static void compute(const dat_dataset *ds, eng_engine *e, bool with_pnl, results *out)
 {
-    rsk_layout pf;
-    ck_assert_int_eq(rsk_layout_build(ds, e, &pf), RK_OK);
+    rsk_layout layout;
+    ck_assert_int_eq(rsk_layout_build(ds, e, &layout), RK_OK);
     rsk_states base, grid;
     ck_assert_int_eq(rsk_states_base(&ds->mkt, &base), RK_OK);
     ck_assert_int_eq(rsk_states_grid(&ds->mkt, BUMP, &grid), RK_OK);
-    ck_assert_int_eq(values_run(e, &pf, &base, 0, &out->v), RK_OK);
-    ck_assert_int_eq(grid_run(e, &pf, &grid, BUMP, &out->v, ENG_NO_DEADLINE, &out->g, NULL), RK_OK);
+    ck_assert_int_eq(values_run(e, &layout, &base, 0, &out->v), RK_OK);
+    ck_assert_int_eq(grid_run(e, &layout, &grid, BUMP, &out->v, ENG_NO_DEADLINE, &out->g, NULL),
+                     RK_OK);
     memset(&out->p, 0, sizeof out->p);
     if (with_pnl && ds->has_scenarios) {
         size_t n = ds->scen.n;
@@ -135,13 +135,13 @@ static void compute(const dat_dataset *ds, eng_engine *e, bool with_pnl, results
                                                     ds->scen.shock + s0 * ds->mkt.nfactors, b,
                                                     &st),
                              RK_OK);
-            ck_assert_int_eq(pnl_run(e, &pf, &st, s0, &out->v, &out->p), RK_OK);
+            ck_assert_int_eq(pnl_run(e, &layout, &st, s0, &out->v, &out->p), RK_OK);
             rsk_states_free(&st);
         }
     }
     rsk_states_free(&base);
     rsk_states_free(&grid);
-    rsk_layout_free(&pf);
+    rsk_layout_free(&layout);
 }
 
 static void results_free(results *r)
@@ -310,23 +310,23 @@ static void big_teardown(void)
 START_TEST(deadline_gives_partial_grid)
 {
     eng_engine *e = engine(2, NULL);
-    rsk_layout pf;
-    ck_assert_int_eq(rsk_layout_build(&big, e, &pf), RK_OK);
+    rsk_layout layout;
+    ck_assert_int_eq(rsk_layout_build(&big, e, &layout), RK_OK);
     rsk_states base, grid;
     ck_assert_int_eq(rsk_states_base(&big.mkt, &base), RK_OK);
     ck_assert_int_eq(rsk_states_grid(&big.mkt, BUMP, &grid), RK_OK);
     rsk_values v;
-    ck_assert_int_eq(values_run(e, &pf, &base, 0, &v), RK_OK);
+    ck_assert_int_eq(values_run(e, &layout, &base, 0, &v), RK_OK);
     /* The budget is a third of what the whole grid takes here and now, so that the deadline
      * falls inside the work however loaded the machine (or slow the build) is. */
     rsk_grid g;
     int64_t t0 = eng_now_ns();
-    ck_assert_int_eq(grid_run(e, &pf, &grid, BUMP, &v, ENG_NO_DEADLINE, &g, NULL), RK_OK);
+    ck_assert_int_eq(grid_run(e, &layout, &grid, BUMP, &v, ENG_NO_DEADLINE, &g, NULL), RK_OK);
     int64_t full = eng_now_ns() - t0;
     rsk_grid_free(&g);
     int64_t deadline = eng_now_ns() + full / 3;
     rsk_task_info info;
-    ck_assert_int_eq(grid_run(e, &pf, &grid, BUMP, &v, deadline, &g, &info), RK_OK);
+    ck_assert_int_eq(grid_run(e, &layout, &grid, BUMP, &v, deadline, &g, &info), RK_OK);
     double late_ms = (double)(eng_now_ns() - deadline) * 1e-6;
     ck_assert_msg(late_ms <= DEADLINE_SLACK_MS, "returned %.2f ms after the deadline", late_ms);
     size_t nb = g.nbooks;
@@ -347,7 +347,7 @@ START_TEST(deadline_gives_partial_grid)
     rsk_values_free(&v);
     rsk_states_free(&base);
     rsk_states_free(&grid);
-    rsk_layout_free(&pf);
+    rsk_layout_free(&layout);
     eng_destroy(e);
 }
 END_TEST
@@ -356,19 +356,19 @@ END_TEST
 static void assert_reuse_matches(const dat_dataset *ds)
 {
     eng_engine *e = engine(2, NULL);
-    rsk_layout pf;
-    ck_assert_int_eq(rsk_layout_build(ds, e, &pf), RK_OK);
+    rsk_layout layout;
+    ck_assert_int_eq(rsk_layout_build(ds, e, &layout), RK_OK);
     rsk_states base, grid;
     ck_assert_int_eq(rsk_states_base(&ds->mkt, &base), RK_OK);
     ck_assert_int_eq(rsk_states_grid(&ds->mkt, BUMP, &grid), RK_OK);
     rsk_values v;
-    ck_assert_int_eq(values_run(e, &pf, &base, 0, &v), RK_OK);
+    ck_assert_int_eq(values_run(e, &layout, &base, 0, &v), RK_OK);
     rsk_grid full, fast;
-    ck_assert_int_eq(grid_run(e, &pf, &grid, BUMP, &v, ENG_NO_DEADLINE, &full, NULL), RK_OK);
+    ck_assert_int_eq(grid_run(e, &layout, &grid, BUMP, &v, ENG_NO_DEADLINE, &full, NULL), RK_OK);
     memset(&fast, 0, sizeof fast);
     rsk_submit sub = {.deadline_ns = ENG_NO_DEADLINE, .reuse_unmoved = true};
     rsk_task *t;
-    ck_assert_int_eq(rsk_grid_submit(e, &pf, &grid, BUMP, &v, true, &sub, &fast, &t), RK_OK);
+    ck_assert_int_eq(rsk_grid_submit(e, &layout, &grid, BUMP, &v, true, &sub, &fast, &t), RK_OK);
     ck_assert_int_eq(rsk_task_finish(t, NULL, NULL), RK_OK);
     assert_same_grid(&full, &fast);
     /* and the fast path did skip work: some OK cells are exact zeros */
@@ -381,7 +381,7 @@ static void assert_reuse_matches(const dat_dataset *ds)
     rsk_values_free(&v);
     rsk_states_free(&base);
     rsk_states_free(&grid);
-    rsk_layout_free(&pf);
+    rsk_layout_free(&layout);
     eng_destroy(e);
 }
 
@@ -414,17 +414,17 @@ static void *cancel_later(void *arg)
 START_TEST(cancel_from_another_thread)
 {
     eng_engine *e = engine(2, NULL);
-    rsk_layout pf;
-    ck_assert_int_eq(rsk_layout_build(&big, e, &pf), RK_OK);
+    rsk_layout layout;
+    ck_assert_int_eq(rsk_layout_build(&big, e, &layout), RK_OK);
     rsk_states base, grid;
     ck_assert_int_eq(rsk_states_base(&big.mkt, &base), RK_OK);
     ck_assert_int_eq(rsk_states_grid(&big.mkt, BUMP, &grid), RK_OK);
     rsk_values v;
-    ck_assert_int_eq(values_run(e, &pf, &base, 0, &v), RK_OK);
+    ck_assert_int_eq(values_run(e, &layout, &base, 0, &v), RK_OK);
     rsk_grid g = {0};
     rsk_task *t;
     rsk_submit sub = {.deadline_ns = ENG_NO_DEADLINE};
-    ck_assert_int_eq(rsk_grid_submit(e, &pf, &grid, BUMP, &v, true, &sub, &g, &t), RK_OK);
+    ck_assert_int_eq(rsk_grid_submit(e, &layout, &grid, BUMP, &v, true, &sub, &g, &t), RK_OK);
     canceller c = {rsk_task_job(t), 3000};
     pthread_t th;
     ck_assert_int_eq(pthread_create(&th, NULL, cancel_later, &c), 0);
@@ -443,7 +443,7 @@ START_TEST(cancel_from_another_thread)
     rsk_values_free(&v);
     rsk_states_free(&base);
     rsk_states_free(&grid);
-    rsk_layout_free(&pf);
+    rsk_layout_free(&layout);
     eng_destroy(e);
 }
 END_TEST

@@ -13,22 +13,22 @@
 /* Everything the layout promises about ds, built with engine e (NULL: plain memory). */
 static void check_layout(const dat_dataset *ds, eng_engine *e)
 {
-    rsk_layout pf;
-    ck_assert_int_eq(rsk_layout_build(ds, e, &pf), RK_OK);
+    rsk_layout layout;
+    ck_assert_int_eq(rsk_layout_build(ds, e, &layout), RK_OK);
     const dat_positions *p = &ds->pos;
     const dat_market *m = &ds->mkt;
     size_t F = m->nfactors, nodes = e != NULL ? eng_node_count(e) : 1;
-    ck_assert_uint_eq(pf.nvalid, dat_valid_count(p));
+    ck_assert_uint_eq(layout.nvalid, dat_valid_count(p));
     size_t next_row = 0, valid = 0;
-    for (size_t ci = 0; ci < pf.nchunks; ci++) {
-        const rsk_chunk *c = &pf.chunks[ci];
+    for (size_t ci = 0; ci < layout.nchunks; ci++) {
+        const rsk_chunk *c = &layout.chunks[ci];
         ck_assert_uint_eq(c->row0, next_row); /* contiguous, in file order */
         ck_assert_uint_ge(c->nrows, 1);
         ck_assert_uint_le(c->nrows, RSK_CHUNK);
         next_row += c->nrows;
         ck_assert_uint_lt(c->node, nodes);
-        ck_assert_uint_eq(pf.chunk_node[ci], c->node);
-        ck_assert(pf.chunk_cost[ci] >= 0);
+        ck_assert_uint_eq(layout.chunk_node[ci], c->node);
+        ck_assert(layout.chunk_cost[ci] >= 0);
         /* rows -> slots: valid rows have one, invalid rows none */
         uint32_t slots = 0;
         for (uint32_t r = 0; r < c->nrows; r++) {
@@ -73,13 +73,13 @@ static void check_layout(const dat_dataset *ds, eng_engine *e)
                 for (int q = 0; q < 3; q++)
                     if (und[q] != DAT_NONE && und[q] < m->nund && m->beta[und[q] * F + j] != 0.0)
                         loads = true;
-                ck_assert_msg(rsk_slot_moves(&pf, c, s, j) == loads, "chunk %zu slot %u factor %zu",
-                              ci, s, j);
+                ck_assert_msg(rsk_slot_moves(&layout, c, s, j) == loads,
+                              "chunk %zu slot %u factor %zu", ci, s, j);
             }
     }
     ck_assert_uint_eq(next_row, p->n); /* every row, once */
-    ck_assert_uint_eq(valid, pf.nvalid);
-    rsk_layout_free(&pf);
+    ck_assert_uint_eq(valid, layout.nvalid);
+    rsk_layout_free(&layout);
 }
 
 START_TEST(sample_plain_and_on_nodes)
@@ -111,15 +111,15 @@ START_TEST(generated_w1_several_chunks)
     eng_engine *e = NULL;
     ck_assert_int_eq(eng_create(&cfg, &e, msg, sizeof msg), RK_OK);
     check_layout(&ds, e);
-    rsk_layout pf;
-    ck_assert_int_eq(rsk_layout_build(&ds, e, &pf), RK_OK);
-    ck_assert_uint_eq(pf.nchunks, (ds.pos.n + RSK_CHUNK - 1) / RSK_CHUNK);
+    rsk_layout layout;
+    ck_assert_int_eq(rsk_layout_build(&ds, e, &layout), RK_OK);
+    ck_assert_uint_eq(layout.nchunks, (ds.pos.n + RSK_CHUNK - 1) / RSK_CHUNK);
     size_t per_node[3] = {0, 0, 0};
-    for (size_t ci = 0; ci < pf.nchunks; ci++)
-        per_node[pf.chunks[ci].node]++;
+    for (size_t ci = 0; ci < layout.nchunks; ci++)
+        per_node[layout.chunks[ci].node]++;
     for (size_t n = 0; n < 3; n++)
         ck_assert_uint_ge(per_node[n], 1); /* spread over every node */
-    rsk_layout_free(&pf);
+    rsk_layout_free(&layout);
     eng_destroy(e);
     dat_free(&ds);
     rk_test_rmtree(dir);
