@@ -72,7 +72,17 @@ SANFLAGS := -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=unde
 OPT := -O1
 endif
 
+# Layering, enforced by the include paths: each folder of the library sees only the folders
+# below it, and the layers under the API see the public result codes (rk_status.h, copied into
+# a folder of its own) but not riskengine.h. A wrong include is a compile error.
+#   models/   nothing else         data/   models/         engine/   nothing else
+#   risk/     engine/, data/, models/                       api/      everything
+STATUS_INC := $(BUILD)/status
 INCLUDES := -Iapi -Iengine -Imodels -Idata -Irisk
+$(BUILD)/models/%.o: INCLUDES := -Imodels
+$(BUILD)/engine/%.o: INCLUDES := -Iengine -I$(STATUS_INC)
+$(BUILD)/data/%.o:   INCLUDES := -Idata -Imodels -I$(STATUS_INC)
+$(BUILD)/risk/%.o:   INCLUDES := -Irisk -Iengine -Idata -Imodels -I$(STATUS_INC)
 CPPFLAGS += -D_POSIX_C_SOURCE=200809L -MMD -MP $(INCLUDES)
 XCFLAGS  ?=
 # FILE_CFLAGS: flags one file needs (set per target below); separate from XCFLAGS so that a
@@ -131,7 +141,7 @@ PROGRAM    := $(BUILD)/riskengine
 all: lib $(PROGRAM)
 lib: $(STATIC_LIB) $(SHARED_LIB)
 
-$(BUILD)/%.o: %.c $(BUILD)/config.mk
+$(BUILD)/%.o: %.c $(BUILD)/config.mk | $(STATUS_INC)/rk_status.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
@@ -144,6 +154,10 @@ $(foreach l,$(ISA_LEVELS),$(eval $(call KERN_RULE,$(l))))
 ifneq ($(filter avx2,$(ISA_LEVELS)),)
 $(BUILD)/models/isa.o $(BUILD)/models/table.o: FILE_CFLAGS += -DMDL_HAVE_X86_KERNELS
 endif
+
+$(STATUS_INC)/rk_status.h: api/rk_status.h
+	@mkdir -p $(dir $@)
+	cp $< $@
 
 $(STATIC_LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -204,12 +218,15 @@ check-syms: $(SHARED_LIB)
 	if [ -n "$$bad" ]; then echo "non-rk_ symbols exported:"; echo "$$bad"; exit 1; fi; \
 	echo "check-syms: only rk_ symbols exported"
 
+# Made at every install: its prefix is that install's (a file kept from an install into another
+# prefix would point pkg-config at that one).
+.PHONY: $(BUILD)/riskengine.pc
 $(BUILD)/riskengine.pc: api/riskengine.pc.in
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
 install: all $(BUILD)/riskengine.pc
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
-	install -m 644 api/riskengine.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 api/riskengine.h api/rk_status.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(STATIC_LIB) $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(SHARED_LIB) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf libriskengine.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libriskengine.so.$(SOVERSION)
@@ -218,7 +235,8 @@ install: all $(BUILD)/riskengine.pc
 	install -m 755 $(PROGRAM) $(DESTDIR)$(PREFIX)/bin/
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/include/riskengine.h $(DESTDIR)$(PREFIX)/lib/libriskengine.* \
+	rm -f $(DESTDIR)$(PREFIX)/include/riskengine.h $(DESTDIR)$(PREFIX)/include/rk_status.h \
+	      $(DESTDIR)$(PREFIX)/lib/libriskengine.* \
 	      $(DESTDIR)$(PREFIX)/lib/pkgconfig/riskengine.pc $(DESTDIR)$(PREFIX)/bin/riskengine
 
 docs:

@@ -126,28 +126,6 @@ rk_status rk_dataset_add_factor(rk_dataset *d, const char *name, size_t *index)
     return RK_OK;
 }
 
-/* Finite, symmetric, positive definite (Cholesky). RK_OK, RK_INVALID_INPUT or RK_NO_MEMORY. */
-static rk_status check_cov(const double *cov, size_t F)
-{
-    for (size_t i = 0; i < F; i++)
-        for (size_t j = 0; j < F; j++)
-            if (!isfinite(cov[i * F + j]) || cov[i * F + j] != cov[j * F + i])
-                return RK_INVALID_INPUT;
-    if (F == 0)
-        return RK_OK;
-    double *L = malloc(F * F * sizeof *L);
-    if (L == NULL)
-        return RK_NO_MEMORY;
-    rk_status rc = rsk_cholesky(cov, F, L) == RK_OK ? RK_OK : RK_INVALID_INPUT;
-    free(L);
-    return rc;
-}
-
-rk_status rk_api_check_cov(const double *cov, size_t F)
-{
-    return check_cov(cov, F);
-}
-
 rk_status rk_dataset_set_covariance(rk_dataset *d, const double *cov, size_t nfactors)
 {
     if (d == NULL || (cov == NULL && nfactors > 0) || nfactors != d->ds.mkt.nfactors)
@@ -157,14 +135,16 @@ rk_status rk_dataset_set_covariance(rk_dataset *d, const double *cov, size_t nfa
     size_t F = nfactors;
     if (F != 0 && F > SIZE_MAX / sizeof(double) / F)
         return RK_BAD_ARGUMENT;
-    rk_status rc = check_cov(cov, F);
-    if (rc != RK_OK)
-        return rc;
     double *c = malloc((F > 0 ? F * F : 1) * sizeof *c);
     if (c == NULL)
         return RK_NO_MEMORY;
     if (F > 0)
         memcpy(c, cov, F * F * sizeof *c);
+    rk_status rc = dat_cov_check(c, F, NULL, NULL); /* the loader's rule: symmetrises c */
+    if (rc != RK_OK) {
+        free(c);
+        return rc;
+    }
     free(d->ds.mkt.cov);
     d->ds.mkt.cov = c;
     d->has_cov = true;

@@ -1,5 +1,5 @@
 /*
- * portfolio.c - rk_engine, rk_portfolio and the live market behind the public header.
+ * portfolio.c - rk_portfolio and the live market behind the public header.
  *
  * The market is a chain of immutable snapshots (underlying values and covariance) with a
  * version. An update copies the current snapshot into a spare one, changes the copy and
@@ -17,174 +17,9 @@
 
 #include "api_internal.h"
 
-/* ---- time ---- */
-
-int64_t rk_now_ns(void)
-{
-    return eng_now_ns();
-}
-
-int64_t rk_deadline_in(int64_t budget_ns)
-{
-    int64_t now = eng_now_ns();
-    if (budget_ns <= 0)
-        return now;
-    if (budget_ns >= RK_DEADLINE_NONE - now)
-        return RK_DEADLINE_NONE;
-    return now + budget_ns;
-}
-
-/* ---- engine ---- */
-
-void rk_engine_config_init(rk_engine_config *cfg)
-{
-    if (cfg == NULL)
-        return;
-    memset(cfg, 0, sizeof *cfg);
-}
-
-rk_status rk_engine_create(const rk_engine_config *cfg, rk_engine **out, char *msg,
-                           size_t msglen)
-{
-    if (msg != NULL && msglen > 0)
-        msg[0] = '\0';
-    if (out == NULL)
-        return RK_BAD_ARGUMENT;
-    *out = NULL;
-    rk_engine_config def;
-    rk_engine_config_init(&def);
-    if (cfg == NULL)
-        cfg = &def;
-    if (!(cfg->tile_target_us >= 0) || !isfinite(cfg->tile_target_us))
-        return RK_BAD_ARGUMENT;
-    mdl_isa isa = mdl_isa_auto();
-    if (cfg->isa != RK_ISA_AUTO) {
-        if (!rk_isa_supported(cfg->isa)) {
-            if (msg != NULL && msglen > 0)
-                snprintf(msg, msglen, "instruction-set level %s: %s", 
-                         rk_isa_name(cfg->isa) ? rk_isa_name(cfg->isa) : "(unknown)",
-                         rk_isa_name(cfg->isa) ? "not supported by this CPU" : "no such level");
-            return RK_BAD_ARGUMENT;
-        }
-        isa = (mdl_isa)(cfg->isa - RK_ISA_BASELINE);
-    }
-    rk_engine *e = calloc(1, sizeof *e);
-    if (e == NULL)
-        return RK_NO_MEMORY;
-    e->isa = isa;
-    eng_config ec = {
-        .threads = cfg->threads,
-        .no_pin = cfg->no_pin != 0,
-        .topology = cfg->topology,
-        .tile_target_us = cfg->tile_target_us,
-    };
-    rk_status rc = eng_create(&ec, &e->eng, msg, msglen);
-    if (rc != RK_OK) {
-        free(e);
-        return rc;
-    }
-    atomic_init(&e->submitted, 0);
-    atomic_init(&e->completed, 0);
-    atomic_init(&e->misses, 0);
-    atomic_init(&e->cancels, 0);
-    rsk_blas_init();
-    *out = e;
-    return RK_OK;
-}
-
-void rk_engine_destroy(rk_engine *e)
-{
-    if (e == NULL)
-        return;
-    eng_destroy(e->eng);
-    free(e);
-}
-
-size_t rk_engine_workers(const rk_engine *e)
-{
-    return e != NULL ? eng_worker_count(e->eng) : 0;
-}
-
-rk_isa rk_engine_isa(const rk_engine *e)
-{
-    return e != NULL ? (rk_isa)(e->isa + RK_ISA_BASELINE) : RK_ISA_AUTO;
-}
-
-const char *rk_isa_name(rk_isa isa)
-{
-    if (isa == RK_ISA_AUTO)
-        return "auto";
-    if (isa < RK_ISA_BASELINE || isa > RK_ISA_AVX512)
-        return NULL;
-    return mdl_isa_name((mdl_isa)(isa - RK_ISA_BASELINE));
-}
-
-int rk_isa_supported(rk_isa isa)
-{
-    if (isa == RK_ISA_AUTO)
-        return 1;
-    if (isa < RK_ISA_BASELINE || isa > RK_ISA_AVX512)
-        return 0;
-    return mdl_isa_supported((mdl_isa)(isa - RK_ISA_BASELINE));
-}
-
-rk_status rk_engine_stats_get(const rk_engine *e, rk_engine_stats *out)
-{
-    if (e == NULL || out == NULL)
-        return RK_BAD_ARGUMENT;
-    rk_engine *m = (rk_engine *)e;
-    eng_stats es;
-    eng_stats_get(e->eng, &es);
-    memset(out, 0, sizeof *out);
-    /* relaxed: statistics, see api_internal.h */
-    out->requests_submitted = atomic_load_explicit(&m->submitted, memory_order_relaxed);
-    out->requests_completed = atomic_load_explicit(&m->completed, memory_order_relaxed);
-    out->requests_in_flight = out->requests_submitted > out->requests_completed
-                                  ? out->requests_submitted - out->requests_completed
-                                  : 0;
-    out->deadline_misses = atomic_load_explicit(&m->misses, memory_order_relaxed);
-    out->cancels = atomic_load_explicit(&m->cancels, memory_order_relaxed);
-    out->tiles_done = es.tiles_done;
-    out->channel_max = es.channel_max;
-    out->workers = es.nworkers;
-    return RK_OK;
-}
-
-rk_status rk_engine_worker_stats_get(const rk_engine *e, size_t worker, rk_worker_stats *out)
-{
-    if (e == NULL || out == NULL)
-        return RK_BAD_ARGUMENT;
-    if (worker >= eng_worker_count(e->eng))
-        return RK_NOT_FOUND;
-    /* eng_worker_stats_get fills a prefix: take the first worker+1 on the stack in batches */
-    eng_worker_stats ws[64];
-    size_t base = worker - worker % 64;
-    size_t n = eng_worker_count(e->eng) - base;
-    if (n > 64)
-        n = 64;
-    if (base == 0) {
-        eng_worker_stats_get(e->eng, ws, n);
-    } else {
-        eng_worker_stats *all = malloc((base + n) * sizeof *all);
-        if (all == NULL)
-            return RK_NO_MEMORY;
-        eng_worker_stats_get(e->eng, all, base + n);
-        memcpy(ws, all + base, n * sizeof *ws);
-        free(all);
-    }
-    const eng_worker_stats *w = &ws[worker - base];
-    out->node = w->node;
-    out->bound = w->bound;
-    out->tiles = w->tiles;
-    out->steals = w->steals;
-    out->busy_ns = w->busy_ns;
-    out->heartbeat_ns = w->heartbeat_ns;
-    return RK_OK;
-}
-
 /* ---- market snapshots ---- */
 
-static void snap_free(rk_snap *s)
+static void snap_free(api_snap *s)
 {
     if (s == NULL)
         return;
@@ -193,9 +28,9 @@ static void snap_free(rk_snap *s)
     free(s);
 }
 
-static rk_snap *snap_new(size_t nund, size_t F)
+static api_snap *snap_new(size_t nund, size_t F)
 {
-    rk_snap *s = calloc(1, sizeof *s);
+    api_snap *s = calloc(1, sizeof *s);
     if (s == NULL)
         return NULL;
     s->values = malloc((nund ? nund : 1) * sizeof(double));
@@ -207,16 +42,16 @@ static rk_snap *snap_new(size_t nund, size_t F)
     return s;
 }
 
-rk_snap *rk_snap_pin(rk_portfolio *pf)
+api_snap *snap_pin(rk_portfolio *pf)
 {
     pthread_mutex_lock(&pf->mkt_mu);
-    rk_snap *s = pf->cur;
+    api_snap *s = pf->cur;
     s->refs++;
     pthread_mutex_unlock(&pf->mkt_mu);
     return s;
 }
 
-static void unpin_locked(rk_portfolio *pf, rk_snap *s)
+static void unpin_locked(rk_portfolio *pf, api_snap *s)
 {
     if (--s->refs == 0) {
         s->next = pf->spare;
@@ -224,7 +59,7 @@ static void unpin_locked(rk_portfolio *pf, rk_snap *s)
     }
 }
 
-void rk_snap_unpin(rk_portfolio *pf, rk_snap *s)
+void snap_unpin(rk_portfolio *pf, api_snap *s)
 {
     if (s == NULL)
         return;
@@ -234,10 +69,10 @@ void rk_snap_unpin(rk_portfolio *pf, rk_snap *s)
 }
 
 /* A spare snapshot, allocated when none is left. Market lock not held. */
-static rk_snap *snap_obtain(rk_portfolio *pf)
+static api_snap *snap_obtain(rk_portfolio *pf)
 {
     pthread_mutex_lock(&pf->mkt_mu);
-    rk_snap *s = pf->spare;
+    api_snap *s = pf->spare;
     if (s != NULL)
         pf->spare = s->next;
     pthread_mutex_unlock(&pf->mkt_mu);
@@ -248,13 +83,13 @@ static rk_snap *snap_obtain(rk_portfolio *pf)
 
 /* Copies the current snapshot into s, applies the change (values [first, first + n) and/or the
  * covariance), publishes s as current with the next version. */
-static void publish(rk_portfolio *pf, rk_snap *s, size_t first, size_t n, const double *values,
+static void publish(rk_portfolio *pf, api_snap *s, size_t first, size_t n, const double *values,
                     const double *cov)
 {
     const dat_market *m = &pf->ds->ds.mkt;
     size_t F = m->nfactors;
     pthread_mutex_lock(&pf->mkt_mu);
-    rk_snap *old = pf->cur;
+    api_snap *old = pf->cur;
     memcpy(s->values, old->values, m->nund * sizeof(double));
     memcpy(s->cov, old->cov, F * F * sizeof(double));
     if (values != NULL)
@@ -287,7 +122,7 @@ rk_status rk_portfolio_set_values(rk_portfolio *pf, size_t first, size_t n, cons
         if (!isfinite(v) || (!rate && !(v > 0)))
             return RK_BAD_ARGUMENT;
     }
-    rk_snap *s = snap_obtain(pf);
+    api_snap *s = snap_obtain(pf);
     if (s == NULL)
         return RK_NO_MEMORY;
     publish(pf, s, first, n, values, NULL);
@@ -307,20 +142,26 @@ rk_status rk_portfolio_set_covariance(rk_portfolio *pf, const double *cov, size_
 {
     if (pf == NULL || nfactors != pf->ds->ds.mkt.nfactors || (cov == NULL && nfactors > 0))
         return RK_BAD_ARGUMENT;
-    rk_status rc = rk_api_check_cov(cov, nfactors);
-    if (rc != RK_OK)
-        return rc;
-    rk_snap *s = snap_obtain(pf);
-    if (s == NULL)
+    size_t F = nfactors;
+    double *c = malloc((F > 0 ? 2 * F * F : 1) * sizeof *c); /* the matrix, then scratch */
+    if (c == NULL)
         return RK_NO_MEMORY;
-    publish(pf, s, 0, 0, NULL, nfactors > 0 ? cov : NULL);
-    return RK_OK;
+    if (F > 0)
+        memcpy(c, cov, F * F * sizeof *c);
+    rk_status rc = dat_cov_check(c, F, c + F * F, NULL); /* the loader's rule: symmetrises c */
+    api_snap *s = rc == RK_OK ? snap_obtain(pf) : NULL;
+    if (rc == RK_OK && s == NULL)
+        rc = RK_NO_MEMORY;
+    if (rc == RK_OK)
+        publish(pf, s, 0, 0, NULL, F > 0 ? c : NULL);
+    free(c);
+    return rc;
 }
 
 /* One factor is cached, for the latest generation asked for: market updates of values keep the
  * covariance's generation, so a stream of Monte Carlo requests between covariance updates
  * factors it once. The copy out costs F x F, far below the factorisation. */
-rk_status rk_snap_cholesky(rk_portfolio *pf, const rk_snap *s, double *L)
+rk_status snap_cholesky(rk_portfolio *pf, const api_snap *s, double *L)
 {
     size_t F = pf->ds->ds.mkt.nfactors;
     rk_status rc;
@@ -395,9 +236,9 @@ rk_status rk_portfolio_create(rk_engine *e, rk_dataset *ds, rk_portfolio **out)
     pf->cur->cov_gen = pf->cov_gen = 1;
     pf->cur->refs = 1;
     atomic_init(&pf->version_hint, 1);
-    rc = rsk_portfolio_build(&ds->ds, e->eng, &pf->pf);
+    rc = rsk_layout_build(&ds->ds, e->eng, &pf->layout);
     if (rc == RK_OK)
-        rc = rsk_portfolio_set_isa(&pf->pf, e->isa);
+        rc = rsk_layout_set_isa(&pf->layout, e->isa);
     if (rc != RK_OK)
         goto fail;
     *out = pf;
@@ -418,11 +259,11 @@ void rk_portfolio_destroy(rk_portfolio *pf)
 {
     if (pf == NULL)
         return;
-    rk_result_pool_fini(pf);
-    rsk_portfolio_free(&pf->pf);
+    result_pool_fini(pf);
+    rsk_layout_free(&pf->layout);
     snap_free(pf->cur);
     while (pf->spare != NULL) {
-        rk_snap *s = pf->spare;
+        api_snap *s = pf->spare;
         pf->spare = s->next;
         snap_free(s);
     }

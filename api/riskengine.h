@@ -31,7 +31,7 @@
  * Memory. Once warm (after the first few requests of a given shape), submitting, running,
  * waiting for, taking and destroying results of values/grid/parametric VaR requests, and
  * rk_portfolio_set_value(s), make no heap allocation on any thread: requests, results, market
- * snapshots and the engine's request records are recycled. Scenario requests (scenario VaR,
+ * snapshots and the engine's job records are recycled. Scenario requests (scenario VaR,
  * stress) allocate on first use and when their shape changes (scenario count, source); their
  * memory is bounded by the P&L they return (books x scenarios) plus one block of 64 scenarios'
  * market states, whatever the scenario count.
@@ -43,6 +43,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rk_status.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -51,50 +53,6 @@ extern "C" {
 #define RK_VERSION_MINOR 1
 #define RK_VERSION_PATCH 0
 #define RK_VERSION_STRING "0.1.0"
-
-#if defined(__GNUC__)
-#define RK_API __attribute__((visibility("default")))
-#else
-#define RK_API
-#endif
-
-/*
- * The one table of result codes. Each entry is (NAME, message). It generates the rk_status enum,
- * rk_status_name() and rk_strerror(). Codes keep their numbers across versions; new codes are
- * appended.
- */
-#define RK_STATUS_MAP(X)                                                                           \
-    X(OK, "success")                                                                               \
-    X(INVALID_INPUT, "invalid input")                                                              \
-    X(NUMERIC, "numerical failure (NaN, infinity or model failure)")                               \
-    X(DEADLINE, "deadline reached before the work was done")                                       \
-    X(CANCELLED, "cancelled before the work was done")                                             \
-    X(NO_MEMORY, "out of memory")                                                                  \
-    X(INTERNAL, "internal error")                                                                  \
-    X(IO, "input/output error")                                                                    \
-    X(BAD_ARGUMENT, "bad argument to an API call")                                                 \
-    X(NOT_FOUND, "unknown identifier")                                                             \
-    X(TIMEOUT, "timed out waiting")                                                                \
-    X(BUSY, "busy: the object is in use")                                                          \
-    X(UNSUPPORTED, "not supported in this build")
-
-typedef enum rk_status {
-#define RK_STATUS_ENUM_(name, msg) RK_##name,
-    RK_STATUS_MAP(RK_STATUS_ENUM_)
-#undef RK_STATUS_ENUM_
-    RK_STATUS_COUNT_
-} rk_status;
-
-/* The code's name without prefix ("OK", "DEADLINE"...); "UNKNOWN" for a value outside the table.
- * Returns a static string. Any thread. */
-RK_API const char *rk_status_name(rk_status code);
-
-/* A one-line English description of the code; static string. Any thread. */
-RK_API const char *rk_strerror(rk_status code);
-
-/* Parses a code's name as rk_status_name() prints it. Returns RK_OK and sets *out, or
- * RK_NOT_FOUND. Any thread. */
-RK_API rk_status rk_status_parse(const char *name, rk_status *out);
 
 /* The library's version as "MAJOR.MINOR.PATCH"; static string. Any thread. */
 RK_API const char *rk_version(void);
@@ -206,7 +164,7 @@ RK_API rk_status rk_engine_worker_stats_get(const rk_engine *e, size_t worker,
 
 /* ---- data sets ---- */
 
-/** Factors, covariance, underlyings and positions (SPEC §1, §2). */
+/** Factors, covariance, underlyings and positions (contract §1, §2). */
 typedef struct rk_dataset rk_dataset;
 
 /** Kinds of underlying. */
@@ -217,7 +175,7 @@ typedef enum rk_underlying_kind {
 } rk_underlying_kind;
 
 /** Loads the data set in folder dir (factors.csv, covariance.csv, underlyings.csv,
- * positions.csv; SPEC §5). Invalid positions are kept, marked INVALID_INPUT, each with one
+ * positions.csv; contract §5). Invalid positions are kept, marked INVALID_INPUT, each with one
  * error record (rk_dataset_error). Returns RK_OK and *out; RK_BAD_ARGUMENT for NULL dir or out;
  * RK_INVALID_INPUT or RK_IO for a file-level problem, with "file:line:col: reason" in msg (may
  * be NULL). Free with rk_dataset_destroy(). Any thread. */
@@ -244,7 +202,9 @@ RK_API void rk_dataset_destroy(rk_dataset *ds);
 RK_API rk_status rk_dataset_add_factor(rk_dataset *ds, const char *name, size_t *index);
 
 /** Sets the daily covariance: nfactors x nfactors, row-major; nfactors must equal the factor
- * count; the matrix must be finite, symmetric and positive definite (else RK_INVALID_INPUT). */
+ * count. The rule is covariance.csv's (else RK_INVALID_INPUT): every entry finite, every
+ * variance > 0, symmetric within |a_ij - a_ji| <= 1e-12 sqrt(a_ii a_jj) (the stored copy is
+ * the exactly symmetric average), positive definite. */
 RK_API rk_status rk_dataset_set_covariance(rk_dataset *ds, const double *cov, size_t nfactors);
 
 /** Appends underlying `name` (unique) of the given kind and base value with its loadings
@@ -255,7 +215,7 @@ RK_API rk_status rk_dataset_add_underlying(rk_dataset *ds, const char *name,
                                            const double *loadings, size_t nloadings,
                                            size_t *index);
 
-/** One position, as a row of positions.csv (SPEC §2). Initialise with rk_position_init(): it
+/** One position, as a row of positions.csv (contract §2). Initialise with rk_position_init(): it
  * sets every number to NaN ("empty cell"; dividend and coupon to 0) and every name to NULL. */
 typedef struct rk_position {
     const char *id;         /**< unique, required */
@@ -358,8 +318,9 @@ RK_API rk_status rk_portfolio_set_value(rk_portfolio *pf, size_t underlying, dou
 RK_API rk_status rk_portfolio_set_values(rk_portfolio *pf, size_t first, size_t n,
                                          const double *values);
 
-/** Replaces the covariance (as rk_dataset_set_covariance) in a new snapshot. RK_INVALID_INPUT
- * when not symmetric positive definite, RK_BAD_ARGUMENT for NULL or a wrong size, RK_NO_MEMORY.
+/** Replaces the covariance (same rule and symmetrised copy as rk_dataset_set_covariance) in a
+ * new snapshot. RK_INVALID_INPUT when the rule is not met, RK_BAD_ARGUMENT for NULL or a wrong
+ * size, RK_NO_MEMORY.
  * Allocates scratch for the check. Any thread. */
 RK_API rk_status rk_portfolio_set_covariance(rk_portfolio *pf, const double *cov,
                                              size_t nfactors);
@@ -540,7 +501,7 @@ RK_API rk_status rk_result_coverage(const rk_result *res, unsigned measure, size
  * Scenario measures. P&L cells are (position, scenario); per-book P&L sums the OK cells of each
  * scenario exactly and rounds once, so it does not depend on threads or deadlines (a deadline
  * only decides which cells are present). VaR and ES are computed over every scenario's P&L as
- * summed (SPEC §3: k = max(1, ceil(S (1 - alpha))) largest losses): with coverage below 1 they
+ * summed (contract §3: k = max(1, ceil(S (1 - alpha))) largest losses): with coverage below 1 they
  * describe the OK cells only. Codes as for the aggregates above; RK_NOT_FOUND when the measure
  * was not requested.
  */

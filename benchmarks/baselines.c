@@ -34,7 +34,7 @@ size_t bl_work_len(const dat_dataset *ds)
     return mdl_work_needed(steps);
 }
 
-/* Unit-price inputs of row i when the underlyings are worth x[] (SPEC §2). */
+/* Unit-price inputs of row i when the underlyings are worth x[] (contract §2). */
 static mdl_in row_inputs(const dat_positions *p, size_t i, const double *x)
 {
     mdl_in in = {.K = p->strike[i], .T = p->expiry[i], .q = p->dividend[i],

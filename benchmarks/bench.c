@@ -1,6 +1,6 @@
 /*
  * bench.c - the riskengine benchmark: how fast, how reliably on time and how well it scales,
- * measured side by side in one run on the W1 data set (SPEC §6), with the baselines beside it.
+ * measured side by side in one run on the W1 data set (contract §6), with the baselines beside it.
  *
  * Sections, in the order they run:
  *   kernels    ns per revaluation of every model kind (fast batch entry and scalar reference)
@@ -41,7 +41,7 @@
 #include "dataset.h"
 #include "engine.h"
 #include "model.h"
-#include "portfolio.h"
+#include "layout.h"
 #include "states.h"
 #include "w1_request.h"
 
@@ -610,18 +610,18 @@ static void empty_run(void *arg, const eng_tile *t, eng_worker *w, eng_tile_resu
     res->cells_ok = 0;
 }
 
-static double empty_request_ms(eng_engine *e, const eng_job *job, uint64_t *tiles)
+static double empty_request_ms(eng_engine *e, const eng_job_desc *job, uint64_t *tiles)
 {
     int64_t t0 = eng_now_ns();
-    eng_request *r;
+    eng_job *r;
     if (eng_submit(e, job, ENG_NO_DEADLINE, NULL, NULL, &r) != RK_OK)
         return NAN;
     eng_wait(r, ENG_NO_DEADLINE);
     double ms = (double)(eng_now_ns() - t0) * 1e-6;
-    eng_request_stats st;
-    eng_request_stats_get(r, &st);
+    eng_job_stats st;
+    eng_job_stats_get(r, &st);
     *tiles = st.tiles;
-    eng_request_free(r);
+    eng_job_free(r);
     return ms;
 }
 
@@ -635,13 +635,13 @@ static void run_dispatch(const opts *o, const dat_dataset *ds, w1_ctx *ctx)
         fprintf(stderr, "bench: engine: %s\n", msg);
         return;
     }
-    rsk_portfolio pf;
-    rsk_portfolio_build(ds, e, &pf);
+    rsk_layout pf;
+    rsk_layout_build(ds, e, &pf);
     /* The two requests of a W1 request with W1's own tiling (values: one column per tile;
      * grid: F columns), cost model and placement, and a run() that does nothing. */
-    eng_job values = {.nrows = (uint32_t)pf.nchunks, .ncols = 1, .row_node = pf.chunk_node,
+    eng_job_desc values = {.nrows = (uint32_t)pf.nchunks, .ncols = 1, .row_node = pf.chunk_node,
                       .row_cost = pf.chunk_cost, .max_tile_cols = 1, .run = empty_run};
-    eng_job grid = values;
+    eng_job_desc grid = values;
     grid.ncols = (uint32_t)ds->mkt.nfactors;
     grid.max_tile_cols = 0;
     size_t reps = o->reps * 4;
@@ -664,7 +664,7 @@ static void run_dispatch(const opts *o, const dat_dataset *ds, w1_ctx *ctx)
     metric("dispatch_share_pct", share);
     free(empty);
     free(full);
-    rsk_portfolio_free(&pf);
+    rsk_layout_free(&pf);
     eng_destroy(e);
 }
 

@@ -1,5 +1,5 @@
 #!/bin/sh
-# benchmarks/throughput.sh - W2 and W3 throughput through the riskengine program (SPEC §6).
+# benchmarks/throughput.sh - W2 and W3 throughput through the riskengine program (contract §6).
 #
 #   throughput.sh PROGRAM DATA_DIR OUT_DIR THREADS "w3" | "w2 w3"
 #

@@ -1,5 +1,5 @@
 /*
- * w1_request.h - the one door through which the latency benchmarks send a W1 request (SPEC §6:
+ * w1_request.h - the one door through which the latency benchmarks send a W1 request (contract §6:
  * the sensitivity grid of a 10,000-position book plus parametric VaR) and wait for it.
  *
  * Everything the latency, deadline and cancellation measurements time goes through these four

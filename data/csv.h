@@ -1,7 +1,7 @@
 /*
  * csv.h - the streaming CSV reader and the locale-independent number parsers every loader uses.
  *
- * Format (SPEC §5): UTF-8 (a leading byte-order mark is skipped), `,` separator, RFC 4180
+ * Format (contract §5): UTF-8 (a leading byte-order mark is skipped), `,` separator, RFC 4180
  * quoted fields ("a,b", "say ""hi"""), lines ending in LF or CRLF. A line whose first byte is
  * `#` is a comment; an empty line (or one of spaces and tabs only) is skipped. Unquoted fields
  * are trimmed of spaces and tabs at both ends; quoted fields are kept exactly. A quote inside an

@@ -1,10 +1,10 @@
 /*
  * dataset.h - a data set in memory: factors, covariance, underlyings, positions and (optional)
- * scenarios, as read from a folder of CSV files (SPEC §5) or built through the API.
+ * scenarios, as read from a folder of CSV files (contract §5) or built through the API.
  *
  * Positions are kept here in file order, structure of arrays, one array per input column, with
  * their validation status; the engine regroups the valid ones by instrument kind into node-local
- * chunks (engine/layout.h). A position that fails validation keeps its row here with status
+ * chunks (risk/layout.h). A position that fails validation keeps its row here with status
  * RK_INVALID_INPUT and one error record naming file, line and column; nothing else is lost.
  *
  * Ownership: a dat_dataset owns every array and string it points to; dat_free() releases them.
@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "riskengine.h"
+#include "rk_status.h"
 
 typedef enum dat_und_kind { DAT_UND_SPOT, DAT_UND_RATE, DAT_UND_VOL, DAT_UND_KIND_COUNT } dat_und_kind;
 
@@ -118,13 +118,35 @@ typedef struct dat_load_opts {
 rk_status dat_load(const char *dir, const dat_load_opts *opts, dat_dataset *ds, char *msg,
                    size_t msglen);
 
+/*
+ * The covariance rule (covariance.csv and both set_covariance calls of the API): every entry
+ * finite; every variance > 0; symmetric within |a_ij - a_ji| <= DAT_COV_SYM_RTOL *
+ * sqrt(a_ii a_jj), after which both entries become their average (the stored matrix is exactly
+ * symmetric); positive definite (LAPACK's Cholesky succeeds). dat_cov_check applies it to cov
+ * (F x F, row-major) in place. work: F x F doubles of scratch, or NULL to allocate them.
+ * Returns RK_OK, RK_INVALID_INPUT with the first problem in *why (may be NULL), RK_NO_MEMORY or
+ * RK_INTERNAL.
+ */
+#define DAT_COV_SYM_RTOL 1e-12
+typedef struct dat_cov_problem {
+    enum {
+        DAT_COV_OK,
+        DAT_COV_NOT_FINITE, /* an entry is NaN or infinite */
+        DAT_COV_VARIANCE,   /* a diagonal entry is not > 0 */
+        DAT_COV_ASYMMETRIC, /* a pair differs by more than the tolerance */
+        DAT_COV_NOT_PD      /* the Cholesky factorisation fails at a leading minor */
+    } what;
+    size_t i, j; /* the entry: (i, j) with i < j when asymmetric; (k, k) for the failing minor */
+} dat_cov_problem;
+rk_status dat_cov_check(double *cov, size_t F, double *work, dat_cov_problem *why);
+
 /* Releases everything *ds owns and zeroes it. Harmless on a zeroed data set. */
 void dat_free(dat_dataset *ds);
 
-/* Validates position i of ds (SPEC §2) against the market: sets pos.status[i] and, when invalid,
- * appends an error record. The loader calls it for every row; the API calls it for positions
- * built in memory. Returns RK_OK or RK_INVALID_INPUT (RK_NO_MEMORY if the record can't be
- * stored). */
+/* Validates position i of ds (contract §2) against the market: sets pos.status[i] and, when
+ * invalid, appends an error record. The loader calls it for every row; the API calls it for
+ * positions built in memory. Returns RK_OK or RK_INVALID_INPUT (RK_NO_MEMORY if the record
+ * can't be stored). */
 rk_status dat_validate_position(dat_dataset *ds, size_t i);
 
 /* Index of a factor / underlying / book by name, or DAT_NONE. */
@@ -134,7 +156,7 @@ uint32_t dat_und_index(const dat_market *m, const char *name);
 /* Counts of positions by status. */
 size_t dat_valid_count(const dat_positions *p);
 
-/* ---- the seeded generator (SPEC §6) ---- */
+/* ---- the seeded generator (contract §6) ---- */
 
 typedef struct dat_preset {
     const char *name;   /* "sample", "w1", "w2", "w3" */

@@ -1,5 +1,5 @@
 /*
- * generate.c - the seeded data set generator (SPEC §6): presets sample, w1, w2, w3.
+ * generate.c - the seeded data set generator (contract §6): presets sample, w1, w2, w3.
  *
  * The market model (data/README.md has the long version):
  *  - factors: a fixed list of 50 named factors (equity market, sectors, styles, regions, FX,

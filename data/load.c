@@ -1,5 +1,5 @@
 /*
- * load.c - reads a data set folder (SPEC §5) into a dat_dataset.
+ * load.c - reads a data set folder (contract §5) into a dat_dataset.
  *
  * Files are read in dependency order: factors.csv, covariance.csv, underlyings.csv,
  * scenarios.csv (optional), positions.csv. A file-level problem stops the load with one message
@@ -13,7 +13,6 @@
  * whole file) are the same for every share.
  */
 #include <errno.h>
-#include <lapacke.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -23,8 +22,6 @@
 #include "model.h"
 #include "validate.h"
 
-/* Covariance symmetry: |a_ij - a_ji| <= DAT_COV_SYM_RTOL * sqrt(a_ii * a_jj). */
-#define DAT_COV_SYM_RTOL 1e-12
 
 typedef struct loader {
     const char *dir;
@@ -263,44 +260,38 @@ static rk_status load_covariance(loader *ld)
                    "%zu rows, one per factor (%zu) expected", row, F);
         goto out;
     }
-    for (size_t i = 0; i < F; i++) {
-        double d = m->cov[i * F + i];
-        if (!(d > 0)) {
-            st = lfail(ld, RK_INVALID_INPUT, c.name, lines[i], i + 2,
-                       "variance of factor '%s' must be > 0 (got %.15g)", m->factor[i], d);
-            goto out;
-        }
-    }
-    for (size_t i = 0; i < F; i++) {
-        for (size_t j = i + 1; j < F; j++) {
-            double a = m->cov[i * F + j], b = m->cov[j * F + i];
-            double scale = sqrt(m->cov[i * F + i] * m->cov[j * F + j]);
-            if (fabs(a - b) > DAT_COV_SYM_RTOL * scale) {
-                st = lfail(ld, RK_INVALID_INPUT, c.name, lines[j], i + 2,
-                           "not symmetric: (%s,%s) = %.17g but (%s,%s) = %.17g (tolerance "
-                           "%g relative to sqrt(var_i var_j))",
-                           m->factor[j], m->factor[i], b, m->factor[i], m->factor[j], a,
-                           DAT_COV_SYM_RTOL);
-                goto out;
-            }
-            double s = 0.5 * (a + b);
-            m->cov[i * F + j] = m->cov[j * F + i] = s;
-        }
-    }
-    memcpy(work, m->cov, cells);
-    lapack_int info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (lapack_int)F, work, (lapack_int)F);
-    if (info > 0) {
-        size_t k = (size_t)info - 1;
-        st = lfail(ld, RK_INVALID_INPUT, c.name, lines[k], k + 2,
+    /* The one covariance rule (dataset.h); the offending entries are still as read. */
+    dat_cov_problem why;
+    st = dat_cov_check(m->cov, F, work, &why);
+    if (st == RK_OK)
+        goto out;
+    size_t i = why.i, j = why.j;
+    switch (why.what) {
+    case DAT_COV_NOT_FINITE:
+        st = lfail(ld, RK_INVALID_INPUT, c.name, lines[i], j + 2, "not a finite number (%g)",
+                   m->cov[i * F + j]);
+        break;
+    case DAT_COV_VARIANCE:
+        st = lfail(ld, RK_INVALID_INPUT, c.name, lines[i], i + 2,
+                   "variance of factor '%s' must be > 0 (got %.15g)", m->factor[i],
+                   m->cov[i * F + i]);
+        break;
+    case DAT_COV_ASYMMETRIC:
+        st = lfail(ld, RK_INVALID_INPUT, c.name, lines[j], i + 2,
+                   "not symmetric: (%s,%s) = %.17g but (%s,%s) = %.17g (tolerance "
+                   "%g relative to sqrt(var_i var_j))",
+                   m->factor[j], m->factor[i], m->cov[j * F + i], m->factor[i], m->factor[j],
+                   m->cov[i * F + j], DAT_COV_SYM_RTOL);
+        break;
+    case DAT_COV_NOT_PD:
+        st = lfail(ld, RK_INVALID_INPUT, c.name, lines[i], i + 2,
                    "not positive definite (Cholesky fails at factor '%s', leading minor %zu)",
-                   m->factor[k], k + 1);
-        goto out;
+                   m->factor[i], i + 1);
+        break;
+    default:
+        st = lfail(ld, st, c.name, 0, 0, "covariance check: %s", rk_strerror(st));
+        break;
     }
-    if (info < 0) {
-        st = lfail(ld, RK_INTERNAL, c.name, 0, 0, "LAPACKE_dpotrf argument %d", (int)-info);
-        goto out;
-    }
-    st = RK_OK;
 out:
     dat_csv_close(&c);
     free(lines);

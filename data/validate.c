@@ -1,5 +1,5 @@
 /*
- * validate.c - the position checks of SPEC §2 and the error record list.
+ * validate.c - the position checks of contract §2 and the error record list.
  *
  * One position gets at most one record: the first problem found, checking the columns in the
  * order instrument, book, quantity, underlying, strike, expiry, rate, vol, dividend, coupon,

@@ -1,5 +1,5 @@
 /*
- * validate.h - internal to data/: the position checks of SPEC §2 with the extra knowledge the
+ * validate.h - internal to data/: the position checks of contract §2 with the extra knowledge the
  * loader has about each cell (its raw text and why a number failed to parse), and the error
  * record list.
  *

@@ -9,7 +9,7 @@
  * for the next" would read the same), so a 1-slot channel (stress mode) has two slots and a
  * logical capacity of one, enforced against head.
  *
- * The consumer is whoever holds the owning request's lock (sched.c): the waiter, or a producer
+ * The consumer is whoever holds the owning job's lock (sched.c): the waiter, or a producer
  * that found the ring full and drains it itself, or the producer of the last record. Nobody ever
  * blocks on the ring: push fails when full and the caller helps drain.
  */
@@ -93,7 +93,7 @@ bool eng_channel_push(eng_channel *ch, const eng_record *rec)
 bool eng_channel_pop(eng_channel *ch, eng_record *out)
 {
     /* relaxed: head is written only by the consumer, and the consumer is serialised by the
-     * request lock, whose acquire orders this load after the previous consumer's store. */
+     * job lock, whose acquire orders this load after the previous consumer's store. */
     size_t pos = atomic_load_explicit(&ch->head, memory_order_relaxed);
     eng_slot *s = &ch->slots[pos % ch->nslots];
     /* acquire: pairs with the producer's release; the record is complete. */

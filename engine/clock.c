@@ -15,6 +15,14 @@ int64_t eng_now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + (int64_t)ts.tv_nsec;
 }
 
+struct timespec eng_timespec(int64_t ns)
+{
+    struct timespec ts;
+    ts.tv_sec = (time_t)(ns / 1000000000);
+    ts.tv_nsec = (long)(ns % 1000000000);
+    return ts;
+}
+
 _Noreturn void eng_panic_(const char *file, int line, const char *what)
 {
     fprintf(stderr, "riskengine: engine invariant broken at %s:%d: %s\n", file, line, what);

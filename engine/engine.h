@@ -6,12 +6,12 @@
  * is a chunk of positions owned by one NUMA node, a column is a market state (a bump, a
  * scenario). The engine cuts the rectangle into tiles sized by the job's cost estimates, hands
  * each tile to a worker of the node that owns its rows (stealing across nodes only when a node
- * runs dry), and gathers exactly one record per tile through the request's fan-in channel. The
+ * runs dry), and gathers exactly one record per tile through the job's fan-in channel. The
  * job's run() callback does the arithmetic and writes into the job's own buffers; the engine
  * only moves tiles and records.
  *
  * Cells the job never reached are the job's to mark: a job initialises its cell status to a
- * "pending" value, run() sets the cells it finishes, and after the request completes the caller
+ * "pending" value, run() sets the cells it finishes, and after the job completes the caller
  * gives every still-pending cell the code of its tile's record (DEADLINE, CANCELLED, ...).
  */
 #ifndef ENG_ENGINE_H
@@ -21,13 +21,17 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
-#include "riskengine.h"
+#include "rk_status.h"
 
 /* ---- time: CLOCK_MONOTONIC nanoseconds ---- */
 
 #define ENG_NO_DEADLINE INT64_MAX /* "never" */
 int64_t eng_now_ns(void);
+/* An eng_now_ns() time as a timespec, for pthread_cond_timedwait on a CLOCK_MONOTONIC
+ * condition variable. */
+struct timespec eng_timespec(int64_t ns);
 
 /* ---- the engine ---- */
 
@@ -39,7 +43,7 @@ typedef struct eng_config {
     const char *topology;    /* NULL: this machine; else an hwloc synthetic description
                                 ("node:2 core:4 pu:1") or the path of an hwloc XML file */
     double tile_target_us;   /* wanted cost of one tile; 0 = default (50 µs) */
-    size_t channel_capacity; /* fan-in channel slots per request; 0 = default */
+    size_t channel_capacity; /* fan-in channel slots per job; 0 = default */
     unsigned stress;         /* test builds: 1 = shrink channels to 1 slot and shuffle wake order */
 } eng_config;
 
@@ -49,8 +53,8 @@ typedef struct eng_config {
  * it is reported by eng_describe(). Any thread. */
 rk_status eng_create(const eng_config *cfg, eng_engine **out, char *msg, size_t msglen);
 
-/* Stops the workers (after every in-flight request has completed or been cancelled; call with no
- * request outstanding) and frees the engine. NULL is harmless. */
+/* Stops the workers (after every in-flight job has completed or been cancelled; call with no
+ * job outstanding) and frees the engine. NULL is harmless. */
 void eng_destroy(eng_engine *e);
 
 size_t eng_node_count(const eng_engine *e);
@@ -58,11 +62,40 @@ size_t eng_worker_count(const eng_engine *e);
 /* Workers in pool (node) n. */
 size_t eng_node_workers(const eng_engine *e, size_t node);
 
-/* Writes a human-readable description: topology source, nodes, cores, pools, per worker the
- * cpuset asked for and the binding actually obtained (or why it was refused). */
+/* The engine's placement, as data: where the topology came from, its cores and NUMA nodes, one
+ * entry per pool (node) and one per worker with the cpuset asked for and the binding actually
+ * obtained (or why it was refused). Formats are the caller's (the program writes it as JSON). */
+typedef struct eng_pool_info {
+    unsigned os_index; /* the NUMA node's OS index */
+    char nodeset[128]; /* hwloc list syntax, "-" when unknown */
+    size_t workers;
+} eng_pool_info;
+
+typedef struct eng_worker_info {
+    unsigned id, node;
+    unsigned core;     /* the core's hwloc logical index */
+    char cpuset[128];  /* hwloc list syntax, "-" when unknown */
+    bool bound;
+    char binding[96];  /* "bound", or "not bound: why" */
+} eng_worker_info;
+
+typedef struct eng_topology_info {
+    char source[160];   /* "this machine", "synthetic: ...", "xml: ..." */
+    bool this_system;   /* false: a loaded description, so nothing is bound */
+    size_t cores, nodes, workers;
+    bool pinning;
+    double quota_cpus;  /* cgroup CPU quota in CPUs, 0 when unlimited */
+    eng_pool_info *pools;     /* nodes entries */
+    eng_worker_info *worker;  /* workers entries */
+} eng_topology_info;
+
+/* Fills *out (allocating its arrays: free with eng_topology_info_free). RK_OK, RK_NO_MEMORY,
+ * RK_BAD_ARGUMENT. Any thread. */
+rk_status eng_topology_get(const eng_engine *e, eng_topology_info *out);
+void eng_topology_info_free(eng_topology_info *t);
+
+/* Writes the same as human-readable lines. */
 void eng_describe(const eng_engine *e, FILE *out);
-/* The same as one JSON object (no trailing newline). */
-void eng_describe_json(const eng_engine *e, FILE *out);
 
 /* Memory for node `node`'s share: bound to that node where the system allows (hwloc), plain
  * otherwise. Zero-filled. Free with eng_node_free(ptr, bytes). Any thread. */
@@ -74,13 +107,13 @@ void eng_node_free(eng_engine *e, void *ptr, size_t bytes);
 typedef struct eng_tile {
     uint32_t row0, row1; /* rows [row0, row1), all owned by one node */
     uint32_t col0, col1; /* columns [col0, col1) */
-    uint32_t index;      /* position of the tile in the request's record table */
+    uint32_t index;      /* position of the tile in the job's record table */
 } eng_tile;
 
 /* The context of the worker running a tile. */
 typedef struct eng_worker eng_worker;
 
-/* True when the tile should stop now: the request is cancelled or past its deadline. Cheap
+/* True when the tile should stop now: the job is cancelled or past its deadline. Cheap
  * (an atomic load and, every few calls, the clock); call it at least every ~50 µs of work,
  * inside long computations too. Owner worker only. */
 bool eng_should_stop(eng_worker *w);
@@ -90,7 +123,6 @@ rk_status eng_stop_code(eng_worker *w);
  * reused across tiles (no allocation per tile). Owner worker only. */
 void *eng_worker_scratch(eng_worker *w);
 unsigned eng_worker_id(const eng_worker *w);
-unsigned eng_worker_node(const eng_worker *w);
 
 /* What run() reports for its tile; the engine turns it into the tile's record. */
 typedef struct eng_tile_result {
@@ -100,17 +132,17 @@ typedef struct eng_tile_result {
     char message[96];  /* optional detail, "" when none */
 } eng_tile_result;
 
-typedef struct eng_job {
+typedef struct eng_job_desc {
     uint32_t nrows, ncols;
     const uint32_t *row_node; /* node owning each row; NULL = rows spread evenly in order */
     const double *row_cost;   /* estimated ns per cell for each row; NULL = uniform */
     uint32_t max_tile_cols;   /* upper bound on columns per tile; 0 = no bound */
     size_t scratch_bytes;     /* per-worker scratch run() needs */
-    /* Computes tile t. Runs on a worker thread; tiles of one request run concurrently, so run()
+    /* Computes tile t. Runs on a worker thread; tiles of one job run concurrently, so run()
      * writes only the cells of its tile. Must poll eng_should_stop(w). */
     void (*run)(void *arg, const eng_tile *t, eng_worker *w, eng_tile_result *res);
     void *arg;
-} eng_job;
+} eng_job_desc;
 
 /* One record per tile, delivered exactly once. */
 typedef struct eng_record {
@@ -121,56 +153,56 @@ typedef struct eng_record {
     char message[96];
 } eng_record;
 
-typedef struct eng_request eng_request;
+typedef struct eng_job eng_job;
 
 /* Completion callback: called exactly once, on the thread that delivers the last record (a
- * worker or the waiter), after every record is in. It must not block or free the request. */
-typedef void (*eng_done_fn)(eng_request *r, void *arg);
+ * worker or the waiter), after every record is in. It must not block or free the job. */
+typedef void (*eng_done_fn)(eng_job *r, void *arg);
 
-/* Submits a job. deadline is an absolute eng_now_ns() time or ENG_NO_DEADLINE; requests are
- * served earliest deadline first. The job and its buffers must stay valid until the request is
- * complete. Returns RK_OK and *out, RK_BAD_ARGUMENT, or RK_NO_MEMORY. Any thread. */
-rk_status eng_submit(eng_engine *e, const eng_job *job, int64_t deadline, eng_done_fn done,
-                     void *done_arg, eng_request **out);
+/* Submits a job. deadline is an absolute eng_now_ns() time or ENG_NO_DEADLINE; jobs are
+ * served earliest deadline first. The description and its buffers must stay valid until the
+ * job is complete. Returns RK_OK and *out, RK_BAD_ARGUMENT, or RK_NO_MEMORY. Any thread. */
+rk_status eng_submit(eng_engine *e, const eng_job_desc *job, int64_t deadline, eng_done_fn done,
+                     void *done_arg, eng_job **out);
 
 /* Waits until every record is in, or until the absolute time `until` (ENG_NO_DEADLINE: no
- * limit; 0: don't block). Past the request's deadline it claims every tile not yet started and
+ * limit; 0: don't block). Past the job's deadline it claims every tile not yet started and
  * records it DEADLINE, then waits only for tiles in flight, which stop at their next poll.
  * Returns RK_OK when complete, RK_TIMEOUT otherwise. Any thread; one waiter at a time. */
-rk_status eng_wait(eng_request *r, int64_t until);
+rk_status eng_wait(eng_job *r, int64_t until);
 
-/* Asks the request to stop: tiles not started are recorded CANCELLED, running tiles stop at
+/* Asks the job to stop: tiles not started are recorded CANCELLED, running tiles stop at
  * their next poll. Returns at once; harmless after completion. Any thread. */
-void eng_cancel(eng_request *r);
+void eng_cancel(eng_job *r);
 
-bool eng_request_done(const eng_request *r);
+bool eng_job_done(const eng_job *r);
 
 /* The records, ordered by tile index (valid once complete, and inside the completion
  * callback). The pointer lives as long as r. */
-const eng_record *eng_request_records(const eng_request *r, size_t *n);
+const eng_record *eng_job_records(const eng_job *r, size_t *n);
 
-typedef struct eng_request_stats {
+typedef struct eng_job_stats {
     uint64_t tiles, tiles_ok, cells, cells_ok;
     int64_t submitted_ns, first_tile_ns, completed_ns, deadline_ns;
     int64_t overshoot_ns; /* completed - deadline when completion came after the deadline, 0
                              otherwise */
     uint64_t steals;      /* tiles run by a worker of another node */
     uint64_t channel_max; /* highest channel occupancy seen */
-} eng_request_stats;
+} eng_job_stats;
 
-void eng_request_stats_get(const eng_request *r, eng_request_stats *out);
+void eng_job_stats_get(const eng_job *r, eng_job_stats *out);
 
-/* Makes sure the engine keeps at least n spare request objects (n <= 64), each able to hold
+/* Makes sure the engine keeps at least n spare job objects (n <= 64), each able to hold
  * jobs of up to `tiles` tiles, so that the next submits of such jobs allocate nothing (a
- * real-time caller reserves what its requests in flight need, once, when it sets them up).
+ * real-time caller reserves what its jobs in flight need, once, when it sets them up).
  * Returns RK_OK, RK_BAD_ARGUMENT (n too large) or RK_NO_MEMORY. Any thread. */
 rk_status eng_reserve(eng_engine *e, size_t n, size_t tiles);
 
 /* Cancels if still running, waits for completion, frees. NULL is harmless. */
-void eng_request_free(eng_request *r);
+void eng_job_free(eng_job *r);
 
 /* Synchronous convenience: submit, wait, collect stats. The caller frees *out_req. */
-rk_status eng_run(eng_engine *e, const eng_job *job, int64_t deadline, eng_request **out_req);
+rk_status eng_run(eng_engine *e, const eng_job_desc *job, int64_t deadline, eng_job **out_req);
 
 /* ---- statistics ---- */
 
@@ -184,9 +216,9 @@ typedef struct eng_worker_stats {
 } eng_worker_stats;
 
 typedef struct eng_stats {
-    uint64_t requests_submitted, requests_done, requests_in_flight;
+    uint64_t jobs_submitted, jobs_done, jobs_in_flight;
     uint64_t tiles_done, deadline_misses, cancels;
-    uint64_t channel_max; /* highest fan-in channel occupancy of any completed request */
+    uint64_t channel_max; /* highest fan-in channel occupancy of any completed job */
     size_t nworkers;
 } eng_stats;
 

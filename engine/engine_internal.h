@@ -1,12 +1,13 @@
 /*
- * internal.h - the engine's private structures, shared by topology.c, pool.c, channel.c and
- * sched.c. Nothing here is API: engine.h is the interface, sched.c's top comment the design.
+ * engine_internal.h - the engine's private structures, shared by topology.c, pool.c,
+ * channel.c and sched.c. Nothing here is API: engine.h is the interface, sched.c's top comment
+ * the design.
  *
  * Every field says what protects it:
  *   [imm]    set before the object is shared, read-only afterwards
- *   [owner]  only the owning thread (worker thread, or the request's current consumer)
+ *   [owner]  only the owning thread (worker thread, or the job's current consumer)
  *   [emu]    eng_engine.mu
- *   [rmu]    eng_request.mu
+ *   [rmu]    eng_job.mu
  *   [atomic] an atomic; its memory orders are noted where it is used
  */
 #ifndef ENG_INTERNAL_H
@@ -59,7 +60,7 @@ void eng_topo_assign(const eng_topo *t, size_t n, size_t *core_of_worker);
 
 /* ---- workers and the engine (pool.c) ---- */
 
-typedef struct eng_request eng_request;
+typedef struct eng_job eng_job;
 
 struct eng_worker {
     eng_engine *eng;          /* [imm] */
@@ -79,7 +80,7 @@ struct eng_worker {
     size_t scratch_next_bytes;/* [emu] */
 
     /* The tile being run, for eng_should_stop. */
-    eng_request *running;     /* [owner] */
+    eng_job *running;     /* [owner] */
     unsigned polls;           /* [owner] */
 
     /* Sleeping: a worker sleeps on its own condition variable so that eng_submit can choose
@@ -110,8 +111,8 @@ struct eng_engine {
     size_t nworkers;          /* [imm] */
     eng_worker *workers;      /* [imm] array; fields as marked in eng_worker */
 
-    pthread_mutex_t mu;       /* protects the request list, sleeping workers, shutdown */
-    eng_request *head;        /* [emu] in-flight requests in EDF order (deadline, then seq) */
+    pthread_mutex_t mu;       /* protects the job list, sleeping workers, shutdown */
+    eng_job *head;        /* [emu] in-flight jobs in EDF order (deadline, then seq) */
     uint64_t next_seq;        /* [emu] submission counter: FIFO among equal deadlines */
     _Atomic uint64_t gen;     /* [atomic, written under emu] bumped by every submit */
     bool shutdown;            /* [emu] */
@@ -123,14 +124,14 @@ struct eng_engine {
     size_t started;           /* [start_mu] */
 
     _Atomic uint64_t st_submitted, st_done, st_tiles, st_misses, st_cancels; /* relaxed */
-    _Atomic uint64_t st_channel_max; /* relaxed: highest fan-in occupancy of any request */
-    eng_request *spare;       /* [emu] cache of freed requests, linked through their `next` */
+    _Atomic uint64_t st_channel_max; /* relaxed: highest fan-in occupancy of any job */
+    eng_job *spare;       /* [emu] cache of freed jobs, linked through their `next` */
     size_t nspare;            /* [emu] */
 };
 
-/* Spare requests kept for reuse (sched.c); the memory of a few hundred tiles each. */
+/* Spare jobs kept for reuse (sched.c); the memory of a few hundred tiles each. */
 #define ENG_REQUEST_CACHE 64
-/* Frees the cache of spare requests (sched.c); from eng_destroy, after the workers left. */
+/* Frees the cache of spare jobs (sched.c); from eng_destroy, after the workers left. */
 void eng_sched_fini(eng_engine *e);
 /* Binds the calling worker thread and reports to eng_create's start handshake (pool.c). */
 void eng_worker_bind(eng_worker *w);
@@ -143,7 +144,7 @@ void eng_scratch_free(eng_engine *e, void *p, size_t bytes);
 /* ---- the fan-in channel (channel.c) ---- */
 
 /* A bounded multi-producer single-consumer ring of records. Any thread may push; only the
- * holder of the owning request's lock may pop (that lock makes the consumer single). */
+ * holder of the owning job's lock may pop (that lock makes the consumer single). */
 typedef struct eng_slot {
     _Atomic size_t seq;       /* [atomic] the slot's turn: pos when free, pos+1 when full */
     eng_record rec;           /* written by the producer owning the turn, read by the consumer */
@@ -160,7 +161,7 @@ typedef struct eng_channel {
 
 rk_status eng_channel_init(eng_channel *ch, size_t cap);
 void eng_channel_fini(eng_channel *ch);
-/* Empties the ring for reuse by a new request, keeping its slots. No producer or consumer may be
+/* Empties the ring for reuse by a new job, keeping its slots. No producer or consumer may be
  * active. */
 void eng_channel_reset(eng_channel *ch);
 /* Returns false when the ring is full. Any thread. */

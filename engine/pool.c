@@ -231,7 +231,7 @@ void eng_destroy(eng_engine *e)
 {
     if (e == NULL)
         return;
-    /* Workers leave once shutdown is set and no request is in flight (sched.c). */
+    /* Workers leave once shutdown is set and no job is in flight (sched.c). */
     pthread_mutex_lock(&e->mu);
     e->shutdown = true;
     for (size_t i = 0; i < e->nworkers; i++) {
@@ -280,11 +280,6 @@ unsigned eng_worker_id(const eng_worker *w)
     return w->id;
 }
 
-unsigned eng_worker_node(const eng_worker *w)
-{
-    return w->node;
-}
-
 void *eng_worker_scratch(eng_worker *w)
 {
     return w->scratch;
@@ -296,77 +291,75 @@ static void cpuset_str(hwloc_const_bitmap_t set, char *buf, size_t len)
         snprintf(buf, len, "-");
 }
 
+rk_status eng_topology_get(const eng_engine *e, eng_topology_info *out)
+{
+    if (out == NULL)
+        return RK_BAD_ARGUMENT;
+    memset(out, 0, sizeof *out);
+    if (e == NULL)
+        return RK_BAD_ARGUMENT;
+    snprintf(out->source, sizeof out->source, "%s", e->topo.source);
+    out->this_system = e->topo.this_system;
+    out->cores = e->topo.ncores;
+    out->nodes = e->nnodes;
+    out->workers = e->nworkers;
+    out->pinning = e->pin;
+    out->quota_cpus = e->topo.quota_cpus;
+    out->pools = calloc(e->nnodes ? e->nnodes : 1, sizeof *out->pools);
+    out->worker = calloc(e->nworkers ? e->nworkers : 1, sizeof *out->worker);
+    if (out->pools == NULL || out->worker == NULL) {
+        eng_topology_info_free(out);
+        return RK_NO_MEMORY;
+    }
+    for (size_t n = 0; n < e->nnodes; n++) {
+        eng_pool_info *p = &out->pools[n];
+        p->os_index = e->nodes[n].os_index;
+        p->workers = e->nodes[n].nworkers;
+        cpuset_str(e->nodes[n].nodeset, p->nodeset, sizeof p->nodeset);
+    }
+    for (size_t i = 0; i < e->nworkers; i++) {
+        const eng_worker *w = &e->workers[i];
+        eng_worker_info *wi = &out->worker[i];
+        wi->id = w->id;
+        wi->node = w->node;
+        wi->core = e->topo.cores[w->core]->logical_index;
+        cpuset_str(e->topo.cores[w->core]->cpuset, wi->cpuset, sizeof wi->cpuset);
+        wi->bound = w->bound;
+        snprintf(wi->binding, sizeof wi->binding, "%s", w->bind_msg);
+    }
+    return RK_OK;
+}
+
+void eng_topology_info_free(eng_topology_info *t)
+{
+    if (t == NULL)
+        return;
+    free(t->pools);
+    free(t->worker);
+    t->pools = NULL;
+    t->worker = NULL;
+}
+
 void eng_describe(const eng_engine *e, FILE *out)
 {
-    if (e == NULL || out == NULL)
+    eng_topology_info t;
+    if (out == NULL || eng_topology_get(e, &t) != RK_OK)
         return;
-    fprintf(out, "topology: %s%s\n", e->topo.source,
-            e->topo.this_system ? "" : " (not this system: no binding)");
-    fprintf(out, "cores: %zu, NUMA nodes: %zu, workers: %zu, pinning: %s\n", e->topo.ncores,
-            e->nnodes, e->nworkers, e->pin ? "on" : "off");
-    if (e->topo.quota_cpus > 0)
-        fprintf(out, "cgroup CPU quota: %.2f CPUs\n", e->topo.quota_cpus);
-    for (size_t n = 0; n < e->nnodes; n++) {
-        char set[128];
-        cpuset_str(e->nodes[n].nodeset, set, sizeof set);
+    fprintf(out, "topology: %s%s\n", t.source,
+            t.this_system ? "" : " (not this system: no binding)");
+    fprintf(out, "cores: %zu, NUMA nodes: %zu, workers: %zu, pinning: %s\n", t.cores, t.nodes,
+            t.workers, t.pinning ? "on" : "off");
+    if (t.quota_cpus > 0)
+        fprintf(out, "cgroup CPU quota: %.2f CPUs\n", t.quota_cpus);
+    for (size_t n = 0; n < t.nodes; n++)
         fprintf(out, "pool %zu: NUMA node P#%u (nodeset %s), %zu workers\n", n,
-                e->nodes[n].os_index, set, e->nodes[n].nworkers);
+                t.pools[n].os_index, t.pools[n].nodeset, t.pools[n].workers);
+    for (size_t i = 0; i < t.workers; i++) {
+        const eng_worker_info *w = &t.worker[i];
+        fprintf(out, "worker %u: node %u, core L#%u, cpuset %s, %s\n", w->id, w->node, w->core,
+                w->cpuset, w->binding);
     }
-    for (size_t i = 0; i < e->nworkers; i++) {
-        const eng_worker *w = &e->workers[i];
-        char set[128];
-        cpuset_str(e->topo.cores[w->core]->cpuset, set, sizeof set);
-        fprintf(out, "worker %u: node %u, core L#%u, cpuset %s, %s\n", w->id, w->node,
-                e->topo.cores[w->core]->logical_index, set, w->bind_msg);
-    }
-}
-
-static void json_str(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            fprintf(out, "\\%c", ch);
-        else if (ch < 0x20)
-            fprintf(out, "\\u%04x", ch);
-        else
-            fputc(ch, out);
-    }
-    fputc('"', out);
-}
-
-void eng_describe_json(const eng_engine *e, FILE *out)
-{
-    if (e == NULL || out == NULL)
-        return;
-    fprintf(out, "{\"source\":");
-    json_str(out, e->topo.source);
-    fprintf(out, ",\"this_system\":%s,\"cores\":%zu,\"nodes\":%zu,\"workers\":%zu,"
-                 "\"pinning\":%s,\"cgroup_quota_cpus\":%.3f,\"pools\":[",
-            e->topo.this_system ? "true" : "false", e->topo.ncores, e->nnodes, e->nworkers,
-            e->pin ? "true" : "false", e->topo.quota_cpus);
-    for (size_t n = 0; n < e->nnodes; n++) {
-        char set[128];
-        cpuset_str(e->nodes[n].nodeset, set, sizeof set);
-        fprintf(out, "%s{\"node\":%zu,\"os_index\":%u,\"nodeset\":", n ? "," : "", n,
-                e->nodes[n].os_index);
-        json_str(out, set);
-        fprintf(out, ",\"workers\":%zu}", e->nodes[n].nworkers);
-    }
-    fprintf(out, "],\"worker_list\":[");
-    for (size_t i = 0; i < e->nworkers; i++) {
-        const eng_worker *w = &e->workers[i];
-        char set[128];
-        cpuset_str(e->topo.cores[w->core]->cpuset, set, sizeof set);
-        fprintf(out, "%s{\"id\":%u,\"node\":%u,\"core\":%u,\"cpuset\":", i ? "," : "", w->id,
-                w->node, e->topo.cores[w->core]->logical_index);
-        json_str(out, set);
-        fprintf(out, ",\"bound\":%s,\"binding\":", w->bound ? "true" : "false");
-        json_str(out, w->bind_msg);
-        fputc('}', out);
-    }
-    fprintf(out, "]}");
+    eng_topology_info_free(&t);
 }
 
 /* ---- statistics ---- */
@@ -379,10 +372,10 @@ void eng_stats_get(const eng_engine *e, eng_stats *out)
     if (e == NULL)
         return;
     eng_engine *m = (eng_engine *)e; /* atomics are read with relaxed loads only */
-    out->requests_submitted = atomic_load_explicit(&m->st_submitted, memory_order_relaxed);
-    out->requests_done = atomic_load_explicit(&m->st_done, memory_order_relaxed);
-    out->requests_in_flight =
-        out->requests_submitted > out->requests_done ? out->requests_submitted - out->requests_done
+    out->jobs_submitted = atomic_load_explicit(&m->st_submitted, memory_order_relaxed);
+    out->jobs_done = atomic_load_explicit(&m->st_done, memory_order_relaxed);
+    out->jobs_in_flight =
+        out->jobs_submitted > out->jobs_done ? out->jobs_submitted - out->jobs_done
                                                      : 0;
     out->tiles_done = atomic_load_explicit(&m->st_tiles, memory_order_relaxed);
     out->deadline_misses = atomic_load_explicit(&m->st_misses, memory_order_relaxed);

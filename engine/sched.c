@@ -1,37 +1,37 @@
 /*
- * sched.c - the scheduler: requests cut into tiles, lock-free claiming, earliest-deadline-first
+ * sched.c - the scheduler: jobs cut into tiles, lock-free claiming, earliest-deadline-first
  * service, stealing across nodes, the fan-in of records, deadlines and cancellation.
  *
  * Concepts
  * --------
  * node     A NUMA node of the topology (topology.c); a machine without one counts as one node.
  * worker   A thread pinned to one core (pool.c). It belongs to the pool of its core's node.
- * pool     The workers of one node. Pools share nothing but the engine's request list.
- * request  One submitted job: its tiles, one claim index per node, a fan-in channel, a record
+ * pool     The workers of one node. Pools share nothing but the engine's job list.
+ * job  One submitted job: its tiles, one claim index per node, a fan-in channel, a record
  *          table, a lock and a condition variable for its waiter.
  * tile     A rectangle of the job: whole rows of one node x a run of columns, sized at submit
  *          so that its estimated cost (row_cost x columns) is about tile_target_us. Tiles are
  *          numbered by row, then column; the number is the record's slot in the table.
  *
- * A request keeps, per node, the list of that node's tile numbers (in tile order) and an
+ * A job keeps, per node, the list of that node's tile numbers (in tile order) and an
  * atomic claim index. A worker claims tile i of node n's list by fetch_add on the index: no
- * lock, no CAS loop, each tile claimed exactly once. Requests are kept in one list ordered by
+ * lock, no CAS loop, each tile claimed exactly once. Jobs are kept in one list ordered by
  * (deadline, submission number); ENG_NO_DEADLINE sorts last, FIFO among equal deadlines.
  *
- * Picking work (worker, under the engine lock): the first request in EDF order whose own-node
- * list is not exhausted; failing that, the first request in EDF order with any other node's
+ * Picking work (worker, under the engine lock): the first job in EDF order whose own-node
+ * list is not exhausted; failing that, the first job in EDF order with any other node's
  * list not exhausted (a steal, nodes visited from the worker's own node upwards). The worker
- * takes a reference on the request, drops the lock and claims tiles from that one list until it
+ * takes a reference on the job, drops the lock and claims tiles from that one list until it
  * is exhausted or the engine's generation changed (every submit bumps it), then picks again.
- * Hence: claiming is lock-free, the lock is taken once per (worker, request, list) rather than
- * per tile, and a new earlier-deadline request is served from the next tile boundary on.
+ * Hence: claiming is lock-free, the lock is taken once per (worker, job, list) rather than
+ * per tile, and a new earlier-deadline job is served from the next tile boundary on.
  *
  * Sleeping: a worker that found nothing spins a bounded while (ENG_SPIN_ROUNDS loads of the
  * generation, none in stress mode), then re-picks under the lock and, still finding nothing,
  * sleeps on its own condition variable in that same critical section. eng_submit links the
- * request and wakes sleepers in the same critical section, so a wake-up cannot be lost. Each
+ * job and wakes sleepers in the same critical section, so a wake-up cannot be lost. Each
  * worker has its own condition variable so that submit wakes only as many workers as the
- * request has tiles, those of the owning nodes first (stress mode: in shuffled order).
+ * job has tiles, those of the owning nodes first (stress mode: in shuffled order).
  *
  * Designs rejected
  * ----------------
@@ -40,10 +40,10 @@
  *   and a global queue has no notion of node affinity.
  * - Work-stealing deques per worker (Chase-Lev): built for tasks that spawn tasks. Our tiles are
  *   all known at submit; dealing them to per-worker deques fixes the split early and makes
- *   deadline expiry and cancellation walk every deque. One claim index per (request, node)
+ *   deadline expiry and cancellation walk every deque. One claim index per (job, node)
  *   gives the same locality with one atomic, and expiry is one exchange per node.
- * - A heap allocation per tile or per record: tiles live in one array per request, records in
- *   a ring and a table allocated at submit; the per-tile path allocates nothing. A freed request
+ * - A heap allocation per tile or per record: tiles live in one array per job, records in
+ *   a ring and a table allocated at submit; the per-tile path allocates nothing. A freed job
  *   goes back to a small per-engine cache with its arrays, so that once warm, submitting makes
  *   no heap allocation either (the API's real-time path relies on it).
  * - Signalling the waiter for every record: a context switch per tile. The waiter is woken when
@@ -53,8 +53,8 @@
  *
  * Races and their ordering
  * ------------------------
- * Submit vs. pick. Submit fills the request, then under the engine lock links it, bumps gen and
- * wakes sleepers. A worker reads the request only after finding it in the list under the same
+ * Submit vs. pick. Submit fills the job, then under the engine lock links it, bumps gen and
+ * wakes sleepers. A worker reads the job only after finding it in the list under the same
  * lock, so all of its immutable fields are visible (the lock orders them).
  *
  * Claim vs. claim vs. expiry. Workers fetch_add the claim index; eng_wait (past the deadline)
@@ -65,33 +65,33 @@
  *
  * Producer vs. producer vs. consumer (the fan-in). Every record owner pushes its record into
  * the channel (channel.c) and then increments `produced` (acq_rel). The channel's consumer is
- * whoever holds the request lock and drains it into the table:
+ * whoever holds the job lock and drains it into the table:
  *   1. the waiter, when woken;
  *   2. a producer that found the ring full: it locks, drains, unlocks and pushes again;
  *   3. the producer whose increment made `produced` equal the tile count: every other push
  *      happened before its increment (release on each increment, acquire on the last), so its
  *      drain finds every record.
- * Case 3 makes completion independent of any waiter: the request completes even if nobody
+ * Case 3 makes completion independent of any waiter: the job completes even if nobody
  * ever calls eng_wait. Each drain counts deliveries under the lock; the drain that makes the
- * count reach the tile count sets `completing` and its thread finishes the request. That drain
+ * count reach the tile count sets `completing` and its thread finishes the job. That drain
  * may come before the last producer's increment (the record is visible once published): the
  * late producer's own drain then finds `completing` set and does nothing; it still holds its
- * reference, so the request outlives it.
+ * reference, so the job outlives it.
  *
  * Completion. The finishing thread (a worker, the waiter or a canceller, always holding a
- * reference): records the completion time and overshoot; unlinks the request under the engine
- * lock; calls the completion callback, outside every lock; then sets `done` under the request
+ * reference): records the completion time and overshoot; unlinks the job under the engine
+ * lock; calls the completion callback, outside every lock; then sets `done` under the job
  * lock and broadcasts. eng_wait returns only when it sees `done` under that lock, so the
- * callback has returned before the caller can free the request, and the request is unlinked
+ * callback has returned before the caller can free the job, and the job is unlinked
  * before any owner can drop it.
  *
- * Lifetime. A request is reference counted: one reference for the owner (dropped by
- * eng_request_free after completion), one per worker serving it (taken under the engine lock
+ * Lifetime. A job is reference counted: one reference for the owner (dropped by
+ * eng_job_free after completion), one per worker serving it (taken under the engine lock
  * while linked), one for the duration of eng_wait / eng_cancel. The last drop frees it; a
- * worker may thus still hold a completed request, touching only its claim indices (which are
+ * worker may thus still hold a completed job, touching only its claim indices (which are
  * exhausted) before dropping it.
  *
- * Locks: the engine lock (eng_engine.mu) and a request's lock (eng_request.mu) are never held
+ * Locks: the engine lock (eng_engine.mu) and a job's lock (eng_job.mu) are never held
  * together. Neither is held while a tile runs or while the callback runs.
  *
  * Memory orders (each atomic):
@@ -99,7 +99,7 @@
  *                   immutable and was published by the engine lock.
  *   stop            relaxed: a hint polled by run(); no data travels with it.
  *   produced        acq_rel fetch_add: the last producer's drain sees every push (see above).
- *   done            release store under the request lock / acquire load in eng_request_done.
+ *   done            release store under the job lock / acquire load in eng_job_done.
  *   refs            acq_rel fetch_sub: the freeing thread sees every other holder's writes;
  *                   relaxed fetch_add (the adder already holds a reference or the engine lock).
  *   gen             written under the engine lock; relaxed loads outside it are hints only,
@@ -119,9 +119,9 @@ typedef struct eng_claim {
     _Alignas(ENG_CACHE_LINE) _Atomic size_t next; /* [atomic] next list position to claim */
 } eng_claim;
 
-struct eng_request {
+struct eng_job {
     eng_engine *eng;          /* [imm] */
-    eng_job job;              /* [imm] copy; row_node/row_cost are used only during submit */
+    eng_job_desc job;              /* [imm] copy; row_node/row_cost are used only during submit */
     int64_t deadline;         /* [imm] absolute, or ENG_NO_DEADLINE */
     uint64_t seq;             /* [imm] submission number, EDF tie-break */
     eng_done_fn done_fn;      /* [imm] */
@@ -142,24 +142,24 @@ struct eng_request {
     _Atomic bool done;        /* [atomic, written under rmu] the callback has returned */
 
     eng_channel ch;           /* pushes: any thread; pops: holder of mu */
-    pthread_mutex_t mu;       /* the request lock (rmu) */
+    pthread_mutex_t mu;       /* the job lock (rmu) */
     pthread_cond_t cv;        /* [rmu] the waiter sleeps here (CLOCK_MONOTONIC) */
     eng_record *records;      /* [rmu] table by tile number; read-only once complete */
     unsigned char *seen;      /* [rmu] one byte per tile: delivered already */
     size_t delivered;         /* [rmu] */
     bool completing;          /* [rmu] the last record is in; a thread is finishing */
     bool expired;             /* [rmu] the unstarted tiles were expired (by eng_wait, or by the
-                                 first worker to see the request stopped) */
+                                 first worker to see the job stopped) */
     uint64_t tiles_ok, cells_ok; /* [rmu] */
     int64_t submitted_ns;     /* [imm] */
     int64_t completed_ns;     /* [rmu] set with completing */
 
-    eng_request *prev, *next; /* [emu] the engine's in-flight list, or (next) the engine's
-                                 cache of spare requests */
+    eng_job *prev, *next; /* [emu] the engine's in-flight list, or (next) the engine's
+                                 cache of spare jobs */
     bool linked;              /* [emu] */
 
-    /* Capacities kept when the request is recycled (see req_obtain). [owner]: the submitting
-     * thread while it fills the request, nobody afterwards until the last reference drops. */
+    /* Capacities kept when the job is recycled (see req_obtain). [owner]: the submitting
+     * thread while it fills the job, nobody afterwards until the last reference drops. */
     size_t tiles_cap;         /* eng_tile / tile_node slots allocated */
     size_t records_cap;       /* records / seen / node_tiles slots allocated */
     size_t *fill;             /* nnodes counters for the counting sort at submit */
@@ -167,7 +167,7 @@ struct eng_request {
 
 /* ---- small helpers ---- */
 
-static void set_stop(eng_request *r, int code)
+static void set_stop(eng_job *r, int code)
 {
     int expected = 0;
     /* relaxed: see the header comment; the first reason wins. */
@@ -175,13 +175,13 @@ static void set_stop(eng_request *r, int code)
                                             memory_order_relaxed);
 }
 
-static bool past_deadline(const eng_request *r, int64_t now)
+static bool past_deadline(const eng_job *r, int64_t now)
 {
     return r->deadline != ENG_NO_DEADLINE && now >= r->deadline;
 }
 
-/* Frees a request's memory for good. No reference left; no lock held. */
-static void req_free_memory(eng_request *r)
+/* Frees a job's memory for good. No reference left; no lock held. */
+static void req_free_memory(eng_job *r)
 {
     eng_channel_fini(&r->ch);
     pthread_mutex_destroy(&r->mu);
@@ -198,12 +198,12 @@ static void req_free_memory(eng_request *r)
 }
 
 /*
- * The last reference dropped: the request goes back to the engine's cache of spare requests
+ * The last reference dropped: the job goes back to the engine's cache of spare jobs
  * (up to ENG_REQUEST_CACHE of them), keeping its arrays, channel, lock and condition variable,
- * so that a steady stream of similar requests makes no heap allocation (the API's real-time
- * path). The cache is under the engine lock; no request lock is held here.
+ * so that a steady stream of similar jobs makes no heap allocation (the API's real-time
+ * path). The cache is under the engine lock; no job lock is held here.
  */
-static void req_destroy(eng_request *r)
+static void req_destroy(eng_job *r)
 {
     eng_engine *e = r->eng;
     pthread_mutex_lock(&e->mu);
@@ -218,12 +218,12 @@ static void req_destroy(eng_request *r)
         req_free_memory(r);
 }
 
-/* A request to fill: a spare one from the cache, reset, or a new one. NULL when out of
+/* A job to fill: a spare one from the cache, reset, or a new one. NULL when out of
  * memory. Any thread, no lock held. */
-static eng_request *req_obtain(eng_engine *e)
+static eng_job *req_obtain(eng_engine *e)
 {
     pthread_mutex_lock(&e->mu);
-    eng_request *r = e->spare;
+    eng_job *r = e->spare;
     if (r != NULL) {
         e->spare = r->next;
         e->nspare--;
@@ -231,7 +231,7 @@ static eng_request *req_obtain(eng_engine *e)
     pthread_mutex_unlock(&e->mu);
     if (r != NULL) {
         /* Keep the memory, reset everything else (the atomics are re-initialised at submit). */
-        eng_request keep = *r;
+        eng_job keep = *r;
         memset(r, 0, sizeof *r);
         r->eng = e;
         r->tiles = keep.tiles;
@@ -276,8 +276,8 @@ static eng_request *req_obtain(eng_engine *e)
     return r;
 }
 
-/* Grows a request's tile and record arrays to hold cap tiles. Owner only (no lock). */
-static bool req_grow(eng_request *r, size_t cap)
+/* Grows a job's tile and record arrays to hold cap tiles. Owner only (no lock). */
+static bool req_grow(eng_job *r, size_t cap)
 {
     if (cap > UINT32_MAX)
         return false;
@@ -318,14 +318,14 @@ rk_status eng_reserve(eng_engine *e, size_t n, size_t tiles)
      * submit meanwhile finds the cache short and allocates: that is the warm-up this call
      * exists to end. */
     pthread_mutex_lock(&e->mu);
-    eng_request *list = e->spare;
+    eng_job *list = e->spare;
     size_t have = e->nspare;
     e->spare = NULL;
     e->nspare = 0;
     pthread_mutex_unlock(&e->mu);
     rk_status st = RK_OK;
     for (; have < n; have++) {
-        eng_request *r = req_obtain(e);
+        eng_job *r = req_obtain(e);
         if (r == NULL) {
             st = RK_NO_MEMORY;
             break;
@@ -333,11 +333,11 @@ rk_status eng_reserve(eng_engine *e, size_t n, size_t tiles)
         r->next = list;
         list = r;
     }
-    for (eng_request *r = list; r != NULL; r = r->next)
+    for (eng_job *r = list; r != NULL; r = r->next)
         if (!req_grow(r, tiles))
             st = RK_NO_MEMORY;
     while (list != NULL) {
-        eng_request *r = list;
+        eng_job *r = list;
         list = r->next;
         req_destroy(r);
     }
@@ -347,19 +347,19 @@ rk_status eng_reserve(eng_engine *e, size_t n, size_t tiles)
 void eng_sched_fini(eng_engine *e)
 {
     while (e->spare != NULL) {
-        eng_request *r = e->spare;
+        eng_job *r = e->spare;
         e->spare = r->next;
         req_free_memory(r);
     }
     e->nspare = 0;
 }
 
-static void req_ref(eng_request *r)
+static void req_ref(eng_job *r)
 {
     atomic_fetch_add_explicit(&r->refs, 1, memory_order_relaxed);
 }
 
-static void req_unref(eng_request *r)
+static void req_unref(eng_job *r)
 {
     if (atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) == 1)
         req_destroy(r);
@@ -378,8 +378,8 @@ static uint64_t rng_next(uint64_t *s)
 /* ---- fan-in ---- */
 
 /* Moves every published record from the ring into the table. Returns true when this call
- * delivered the last record: the caller must then call finish(). Request lock held. */
-static bool drain_locked(eng_request *r)
+ * delivered the last record: the caller must then call finish(). Job lock held. */
+static bool drain_locked(eng_job *r)
 {
     eng_record rec;
     while (eng_channel_pop(&r->ch, &rec)) {
@@ -407,8 +407,8 @@ static bool drain_locked(eng_request *r)
 }
 
 /* The last record is in: statistics, unlink, callback, then `done`. Caller holds a reference
- * and no lock. Runs exactly once per request (guarded by `completing`). */
-static void finish(eng_request *r)
+ * and no lock. Runs exactly once per job (guarded by `completing`). */
+static void finish(eng_job *r)
 {
     eng_engine *e = r->eng;
     if (r->deadline != ENG_NO_DEADLINE && r->completed_ns > r->deadline)
@@ -448,7 +448,7 @@ static void finish(eng_request *r)
     pthread_mutex_unlock(&r->mu);
 }
 
-static void collect(eng_request *r)
+static void collect(eng_job *r)
 {
     pthread_mutex_lock(&r->mu);
     bool fin = drain_locked(r);
@@ -459,7 +459,7 @@ static void collect(eng_request *r)
 
 /* Hands over the one record owed for a claimed tile. Never blocks on a full ring: the producer
  * drains it itself. Caller holds a reference. */
-static void deliver(eng_request *r, const eng_record *rec)
+static void deliver(eng_job *r, const eng_record *rec)
 {
     while (!eng_channel_push(&r->ch, rec)) {
         pthread_mutex_lock(&r->mu);
@@ -489,7 +489,7 @@ static void deliver(eng_request *r, const eng_record *rec)
 /* Claims every tile not yet started and records it `code`. The records go straight into the
  * table in one critical section (no trip through the ring: thousands of expired tiles cost one
  * lock, not thousands of pushes). Caller holds a reference and no lock. */
-static void expire(eng_request *r, int code)
+static void expire(eng_job *r, int code)
 {
     set_stop(r, code);
     /* relaxed: the winner is what tiles report */
@@ -587,7 +587,7 @@ static bool tile_push(tile_vec *tv, uint32_t r0, uint32_t r1, uint32_t c0, uint3
 /* Cuts the job into tiles: whole rows of one node; per row, columns so that the estimated cost
  * is about the target (at least 1, at most max_tile_cols); consecutive rows of one node whose
  * whole width fits in one tile are grouped while the group stays under the target. */
-static rk_status cut_tiles(const eng_engine *e, const eng_job *job, tile_vec *tv)
+static rk_status cut_tiles(const eng_engine *e, const eng_job_desc *job, tile_vec *tv)
 {
     double target_ns = e->cfg.tile_target_us * 1000.0;
     uint32_t maxc = job->ncols;
@@ -640,7 +640,7 @@ static rk_status cut_tiles(const eng_engine *e, const eng_job *job, tile_vec *tv
 
 /* ---- submit ---- */
 
-static rk_status check_job(const eng_engine *e, const eng_job *job)
+static rk_status check_job(const eng_engine *e, const eng_job_desc *job)
 {
     if (job->run == NULL)
         return RK_BAD_ARGUMENT;
@@ -674,9 +674,9 @@ static rk_status grow_scratch_locked(eng_engine *e, size_t need)
     return RK_OK;
 }
 
-/* Wakes up to `want` sleeping workers, those of the request's nodes first (stress mode:
+/* Wakes up to `want` sleeping workers, those of the job's nodes first (stress mode:
  * shuffled). Engine lock held. */
-static void wake_locked(eng_engine *e, const eng_request *r, size_t want)
+static void wake_locked(eng_engine *e, const eng_job *r, size_t want)
 {
     size_t nsleep = 0;
     unsigned order[ENG_MAX_WORKERS];
@@ -705,8 +705,8 @@ static void wake_locked(eng_engine *e, const eng_request *r, size_t want)
     }
 }
 
-rk_status eng_submit(eng_engine *e, const eng_job *job, int64_t deadline, eng_done_fn done,
-                     void *done_arg, eng_request **out)
+rk_status eng_submit(eng_engine *e, const eng_job_desc *job, int64_t deadline, eng_done_fn done,
+                     void *done_arg, eng_job **out)
 {
     if (out != NULL)
         *out = NULL;
@@ -716,12 +716,12 @@ rk_status eng_submit(eng_engine *e, const eng_job *job, int64_t deadline, eng_do
     if (st != RK_OK)
         return st;
 
-    eng_request *r = req_obtain(e);
+    eng_job *r = req_obtain(e);
     if (r == NULL)
         return RK_NO_MEMORY;
     tile_vec tv = {r->tiles, r->tile_node, 0, r->tiles_cap};
     st = cut_tiles(e, job, &tv);
-    r->tiles = tv.v; /* grown or not, the arrays stay with the request */
+    r->tiles = tv.v; /* grown or not, the arrays stay with the job */
     r->tile_node = tv.node;
     r->tiles_cap = tv.cap;
     if (st == RK_OK && tv.n > r->records_cap) {
@@ -783,8 +783,8 @@ rk_status eng_submit(eng_engine *e, const eng_job *job, int64_t deadline, eng_do
     r->seq = e->next_seq++;
     atomic_fetch_add_explicit(&e->st_submitted, 1, memory_order_relaxed);
     if (r->ntiles > 0) {
-        /* EDF insert: after every request with an earlier or equal deadline (FIFO). */
-        eng_request *prev = NULL, *cur = e->head;
+        /* EDF insert: after every job with an earlier or equal deadline (FIFO). */
+        eng_job *prev = NULL, *cur = e->head;
         while (cur != NULL && cur->deadline <= deadline) {
             prev = cur;
             cur = cur->next;
@@ -818,7 +818,7 @@ rk_status eng_submit(eng_engine *e, const eng_job *job, int64_t deadline, eng_do
 /* ---- the worker ---- */
 
 /* The tile is claimed: run it (or record why not) and deliver its record. */
-static void run_tile(eng_worker *w, eng_request *r, uint32_t t, bool steal)
+static void run_tile(eng_worker *w, eng_job *r, uint32_t t, bool steal)
 {
     int64_t t0 = eng_now_ns();
     atomic_store_explicit(&w->st_heartbeat, t0, memory_order_relaxed);
@@ -860,9 +860,9 @@ static void run_tile(eng_worker *w, eng_request *r, uint32_t t, bool steal)
     deliver(r, &rec);
     /* Stopped (deadline or cancel) and nobody has expired the rest yet: claim every tile not
      * started in one batch, as eng_wait would, rather than letting the workers record them one
-     * by one through the ring. This is what bounds the overshoot when nobody waits (requests
+     * by one through the ring. This is what bounds the overshoot when nobody waits (jobs
      * completed by callbacks). relaxed: `stop` only says a stop happened; `expired` decides,
-     * under the request lock, which one thread expires. */
+     * under the job lock, which one thread expires. */
     int code = atomic_load_explicit(&r->stop, memory_order_relaxed);
     if (code != 0) {
         pthread_mutex_lock(&r->mu);
@@ -875,14 +875,14 @@ static void run_tile(eng_worker *w, eng_request *r, uint32_t t, bool steal)
 }
 
 /* Claims and runs tiles of node `node`'s list until it is exhausted or a submit happened. */
-static void serve(eng_worker *w, eng_request *r, size_t node)
+static void serve(eng_worker *w, eng_job *r, size_t node)
 {
     eng_engine *e = w->eng;
     bool steal = node != w->node;
     size_t base = r->node_off[node], end = r->node_off[node + 1] - base;
     for (;;) {
         if (atomic_load_explicit(&e->gen, memory_order_relaxed) != w->seen_gen)
-            return; /* a new request may come first (EDF) */
+            return; /* a new job may come first (EDF) */
         if (e->cfg.stress && (rng_next(&w->rng) & 3) == 0)
             sched_yield();
         size_t i = atomic_fetch_add_explicit(&r->claim[node].next, 1, memory_order_relaxed);
@@ -892,23 +892,23 @@ static void serve(eng_worker *w, eng_request *r, size_t node)
     }
 }
 
-static bool has_work(const eng_request *r, size_t node)
+static bool has_work(const eng_job *r, size_t node)
 {
     size_t end = r->node_off[node + 1] - r->node_off[node];
     return atomic_load_explicit(&r->claim[node].next, memory_order_relaxed) < end;
 }
 
 /* EDF pick: own node first, then a steal. Engine lock held. */
-static eng_request *pick_locked(eng_worker *w, size_t *node)
+static eng_job *pick_locked(eng_worker *w, size_t *node)
 {
     eng_engine *e = w->eng;
-    for (eng_request *r = e->head; r != NULL; r = r->next) {
+    for (eng_job *r = e->head; r != NULL; r = r->next) {
         if (has_work(r, w->node)) {
             *node = w->node;
             return r;
         }
     }
-    for (eng_request *r = e->head; r != NULL; r = r->next) {
+    for (eng_job *r = e->head; r != NULL; r = r->next) {
         for (size_t k = 1; k < e->nnodes; k++) {
             size_t n = (w->node + k) % e->nnodes;
             if (has_work(r, n)) {
@@ -941,7 +941,7 @@ void *eng_worker_main(void *arg)
         }
         size_t node = 0;
         w->seen_gen = atomic_load_explicit(&e->gen, memory_order_relaxed);
-        eng_request *r = pick_locked(w, &node);
+        eng_job *r = pick_locked(w, &node);
         if (r != NULL)
             req_ref(r);
         if (r != NULL || old_scratch != NULL) {
@@ -984,7 +984,7 @@ void *eng_worker_main(void *arg)
 
 bool eng_should_stop(eng_worker *w)
 {
-    eng_request *r = w->running;
+    eng_job *r = w->running;
     if (r == NULL)
         return false;
     if (atomic_load_explicit(&r->stop, memory_order_relaxed) != 0)
@@ -999,7 +999,7 @@ bool eng_should_stop(eng_worker *w)
 
 rk_status eng_stop_code(eng_worker *w)
 {
-    eng_request *r = w->running;
+    eng_job *r = w->running;
     if (r == NULL)
         return RK_OK;
     int s = atomic_load_explicit(&r->stop, memory_order_relaxed);
@@ -1010,15 +1010,7 @@ rk_status eng_stop_code(eng_worker *w)
 
 /* ---- the caller's side ---- */
 
-static struct timespec to_timespec(int64_t ns)
-{
-    struct timespec ts;
-    ts.tv_sec = (time_t)(ns / 1000000000);
-    ts.tv_nsec = (long)(ns % 1000000000);
-    return ts;
-}
-
-rk_status eng_wait(eng_request *r, int64_t until)
+rk_status eng_wait(eng_job *r, int64_t until)
 {
     if (r == NULL)
         return RK_BAD_ARGUMENT;
@@ -1052,7 +1044,7 @@ rk_status eng_wait(eng_request *r, int64_t until)
         if (wake == ENG_NO_DEADLINE) {
             pthread_cond_wait(&r->cv, &r->mu);
         } else {
-            struct timespec ts = to_timespec(wake);
+            struct timespec ts = eng_timespec(wake);
             pthread_cond_timedwait(&r->cv, &r->mu, &ts);
         }
     }
@@ -1061,7 +1053,7 @@ rk_status eng_wait(eng_request *r, int64_t until)
     return st;
 }
 
-void eng_cancel(eng_request *r)
+void eng_cancel(eng_job *r)
 {
     if (r == NULL || atomic_load_explicit(&r->done, memory_order_acquire))
         return;
@@ -1074,26 +1066,26 @@ void eng_cancel(eng_request *r)
     req_unref(r);
 }
 
-bool eng_request_done(const eng_request *r)
+bool eng_job_done(const eng_job *r)
 {
-    return r != NULL && atomic_load_explicit(&((eng_request *)r)->done, memory_order_acquire);
+    return r != NULL && atomic_load_explicit(&((eng_job *)r)->done, memory_order_acquire);
 }
 
-const eng_record *eng_request_records(const eng_request *r, size_t *n)
+const eng_record *eng_job_records(const eng_job *r, size_t *n)
 {
     if (n != NULL)
         *n = r != NULL ? r->ntiles : 0;
     return r != NULL ? r->records : NULL;
 }
 
-void eng_request_stats_get(const eng_request *r, eng_request_stats *out)
+void eng_job_stats_get(const eng_job *r, eng_job_stats *out)
 {
     if (out == NULL)
         return;
     memset(out, 0, sizeof *out);
     if (r == NULL)
         return;
-    eng_request *m = (eng_request *)r; /* the lock and the atomics */
+    eng_job *m = (eng_job *)r; /* the lock and the atomics */
     pthread_mutex_lock(&m->mu);
     out->tiles = r->ntiles;
     out->tiles_ok = r->tiles_ok;
@@ -1112,7 +1104,7 @@ void eng_request_stats_get(const eng_request *r, eng_request_stats *out)
     pthread_mutex_unlock(&m->mu);
 }
 
-void eng_request_free(eng_request *r)
+void eng_job_free(eng_job *r)
 {
     if (r == NULL)
         return;
@@ -1121,13 +1113,13 @@ void eng_request_free(eng_request *r)
     req_unref(r);
 }
 
-rk_status eng_run(eng_engine *e, const eng_job *job, int64_t deadline, eng_request **out_req)
+rk_status eng_run(eng_engine *e, const eng_job_desc *job, int64_t deadline, eng_job **out_req)
 {
     if (out_req != NULL)
         *out_req = NULL;
     if (out_req == NULL)
         return RK_BAD_ARGUMENT;
-    eng_request *r;
+    eng_job *r;
     rk_status st = eng_submit(e, job, deadline, NULL, NULL, &r);
     if (st != RK_OK)
         return st;

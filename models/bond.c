@@ -1,5 +1,5 @@
 /*
- * bond.c - the SPEC bond: coupons c/f paid at t_k = T - k/f > 0 (k = 0, 1, 2, ...) and the
+ * bond.c - the contract's bond: coupons c/f paid at t_k = T - k/f > 0 (k = 0, 1, 2, ...) and the
  * principal at T, discounted at the continuously compounded yield y:
  *   price = sum_k (c/f) e^{-y t_k} + e^{-y T}.
  * mdl_bond is the reference and sums the cash flows one by one, exactly as written.

@@ -1,5 +1,5 @@
 /*
- * bs2002.c - the Bjerksund-Stensland (2002) approximation of the american call (SPEC §2);
+ * bs2002.c - the Bjerksund-Stensland (2002) approximation of the american call (contract §2);
  * the american put comes from the put-call transformation P(S,K,T,r,q,s) = C(K,S,T,q,r,s)
  * (done by the caller, table.c).
  *
@@ -187,7 +187,7 @@ double mdl_bs2002_call(double S, double K, double T, double r, double sigma, dou
     /* The formula is the value of one particular exercise strategy, a lower bound on the
      * american price. Deep in the money its flat boundary can be worth slightly less than
      * never exercising (S=130, K=100, T=0.25, r=q=5%, s=35%: 30.159 against a european 30.204).
-     * SPEC §2 prices with the approximation itself, so the formula's value is returned as is. */
+     * The contract (§2) prices with the approximation itself: the formula's value is returned. */
     return price;
 
 undefined:

@@ -1,5 +1,5 @@
 /*
- * crr.c - the Cox-Ross-Rubinstein binomial tree (SPEC §2): n steps of dt = T/n, up factor
+ * crr.c - the Cox-Ross-Rubinstein binomial tree (contract §2): n steps of dt = T/n, up factor
  * u = e^{sigma sqrt(dt)}, d = 1/u, risk-neutral up probability p = (e^{(r-q) dt} - d)/(u - d),
  * discount e^{-r dt} per step; american trees compare with immediate exercise at every node.
  *

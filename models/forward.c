@@ -1,5 +1,5 @@
 /*
- * forward.c - linear instruments: a forward contract S e^{-qT} - K e^{-rT} (SPEC §2) and the
+ * forward.c - linear instruments: a forward contract S e^{-qT} - K e^{-rT} (contract §2) and the
  * spot position, whose unit price is the spot itself (priced in table.c).
  */
 #include <math.h>

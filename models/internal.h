@@ -80,7 +80,7 @@ mdl_crr_fn mdl_crr_for(mdl_isa isa);
 /* Number of cash-flow times T - k/f > 0 (k = 0, 1, ...) exactly as evaluated in floating
  * point, as a double. T > 0, f > 0. */
 double mdl_bond_count(double T, double freq);
-/* The SPEC bond price through the geometric series (see bond.c). */
+/* The contract's bond price through the geometric series (see bond.c). */
 double mdl_bond_closed(double y, double T, double coupon, double freq);
 
 #endif /* MDL_INTERNAL_H */

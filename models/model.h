@@ -44,7 +44,7 @@ const char *mdl_kind_name(mdl_kind k);
 /* Parses an instrument name; false when unknown. */
 bool mdl_kind_parse(const char *name, mdl_kind *out);
 
-/* Default number of CRR steps used when Bjerksund-Stensland 2002 is undefined (SPEC §2). */
+/* Default number of CRR steps used when Bjerksund-Stensland 2002 is undefined (contract §2). */
 #define MDL_FALLBACK_STEPS 200u
 
 /* Per-price flags reported by a model (bit set). */

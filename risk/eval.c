@@ -47,9 +47,9 @@ typedef struct scratch {
 struct rsk_task {
     rsk_workspace *ws; /* where the task goes back when released; NULL: freed */
     job_kind kind;
-    eng_job ej;
-    eng_request *req;
-    const rsk_portfolio *pf;
+    eng_job_desc ej;
+    eng_job *req;
+    const rsk_layout *layout;
     const rsk_states *st;
     size_t nbooks, nfactors, ncols;
     size_t tree_len;             /* doubles of tree work in scratch */
@@ -112,10 +112,10 @@ static void gather(const rsk_chunk *c, mdl_kind k, uint32_t a, uint32_t b, const
  * Prices every slot of chunk c in state x: v[s] = quantity x unit price (NaN when not finite),
  * flags[s] from the model. Returns false when the request asked to stop (v is then incomplete).
  */
-static bool price_chunk(const rsk_portfolio *pf, const rsk_chunk *c, const double *x, scratch *sc,
-                        size_t tree_len, eng_worker *w, double *v, uint8_t *flags)
+static bool price_chunk(const rsk_layout *layout, const rsk_chunk *c, const double *x,
+                        scratch *sc, size_t tree_len, eng_worker *w, double *v, uint8_t *flags)
 {
-    const mdl_entry *tab = pf->models;
+    const mdl_entry *tab = layout->models;
     mdl_work work = {sc->tail + 0, tree_len};
     mdl_poll poll = {poll_stop, w};
     for (unsigned k = 0; k < MDL_KIND_COUNT; k++) {
@@ -194,11 +194,11 @@ static void compact(const rsk_chunk *c, scratch *sc, uint32_t m, uint32_t at)
  * pricing its unchanged inputs would give, bit for bit (a model is a pure function of its
  * inputs, lane for lane). vp and vm receive the values of every slot.
  */
-static bool price_moved(const rsk_portfolio *pf, const rsk_chunk *c, size_t j, const double *xp,
+static bool price_moved(const rsk_layout *layout, const rsk_chunk *c, size_t j, const double *xp,
                         const double *xm, const double *v0, scratch *sc, size_t tree_len,
                         eng_worker *w, double *vp, double *vm)
 {
-    const mdl_entry *tab = pf->models;
+    const mdl_entry *tab = layout->models;
     mdl_work work = {sc->tail + 0, tree_len};
     mdl_poll poll = {poll_stop, w};
     for (uint32_t s = 0; s < c->nslots; s++)
@@ -206,7 +206,7 @@ static bool price_moved(const rsk_portfolio *pf, const rsk_chunk *c, size_t j, c
     for (unsigned k = 0; k < MDL_KIND_COUNT; k++) {
         uint32_t a = c->seg[k], b = c->seg[k + 1], m = 0;
         for (uint32_t s = a; s < b; s++)
-            if (rsk_slot_moves(pf, c, s, j))
+            if (rsk_slot_moves(layout, c, s, j))
                 sc->cidx[m++] = (uint16_t)s;
         if (m == 0)
             continue;
@@ -280,8 +280,8 @@ static void values_tile(rsk_task *t, const eng_tile *tl, eng_worker *w, eng_tile
     scratch *sc = worker_scratch(w);
     const double *x = t->st->x + t->state * t->st->nund;
     for (uint32_t ci = tl->row0; ci < tl->row1; ci++) {
-        const rsk_chunk *c = &t->pf->chunks[ci];
-        if (!price_chunk(t->pf, c, x, sc, t->tree_len, w, sc->va, sc->fa)) {
+        const rsk_chunk *c = &t->layout->chunks[ci];
+        if (!price_chunk(t->layout, c, x, sc, t->tree_len, w, sc->va, sc->fa)) {
             res->code = eng_stop_code(w);
             return;
         }
@@ -309,45 +309,51 @@ static void grid_cell(rsk_grid *g, size_t cell, uint8_t code, double d, double g
 }
 
 /* Marks columns [j0, j1) of chunk c as not computed (code) for every row. */
-static void grid_mark(rsk_task *t, const rsk_chunk *c, uint32_t j0, uint32_t j1, uint8_t code)
+static void grid_mark_cells(const rsk_layout *layout, rsk_grid *g, const rsk_chunk *c, uint32_t j0,
+                            uint32_t j1, uint8_t code)
 {
-    const dat_positions *pos = &t->pf->ds->pos;
+    const dat_positions *pos = &layout->ds->pos;
     for (uint32_t r = 0; r < c->nrows; r++) {
         size_t row = (size_t)c->row0 + r;
         /* a position invalid at load keeps its own code in every cell */
         uint8_t own = pos->status[row] != RK_OK ? pos->status[row] : code;
         for (uint32_t j = j0; j < j1; j++)
-            grid_cell(t->grid, row * t->nfactors + j, own, NAN, NAN);
+            grid_cell(g, row * g->nfactors + j, own, NAN, NAN);
     }
+}
+
+static void grid_mark(rsk_task *t, const rsk_chunk *c, uint32_t j0, uint32_t j1, uint8_t code)
+{
+    grid_mark_cells(t->layout, t->grid, c, j0, j1, code);
 }
 
 /* A stopped tile marks what it did not reach: the rest of the current chunk, then whole
  * chunks. */
 static void grid_stop(rsk_task *t, const eng_tile *tl, uint32_t ci, uint32_t j, uint8_t code)
 {
-    grid_mark(t, &t->pf->chunks[ci], j, tl->col1, code);
+    grid_mark(t, &t->layout->chunks[ci], j, tl->col1, code);
     for (uint32_t cj = ci + 1; cj < tl->row1; cj++)
-        grid_mark(t, &t->pf->chunks[cj], tl->col0, tl->col1, code);
+        grid_mark(t, &t->layout->chunks[cj], tl->col0, tl->col1, code);
 }
 
 static void grid_tile(rsk_task *t, const eng_tile *tl, eng_worker *w, eng_tile_result *res)
 {
-    const dat_positions *pos = &t->pf->ds->pos;
+    const dat_positions *pos = &t->layout->ds->pos;
     scratch *sc = worker_scratch(w);
     size_t F = t->nfactors, nb = t->nbooks, U = t->st->nund;
     const double h2 = 2.0 * t->h, hh = t->h * t->h;
     const double *v0 = t->base->value;
     const uint8_t *v0s = t->base->status;
     for (uint32_t ci = tl->row0; ci < tl->row1; ci++) {
-        const rsk_chunk *c = &t->pf->chunks[ci];
+        const rsk_chunk *c = &t->layout->chunks[ci];
         for (uint32_t j = tl->col0; j < tl->col1; j++) {
             const double *xp = t->st->x + rsk_grid_state(j, +1) * U;
             const double *xm = t->st->x + rsk_grid_state(j, -1) * U;
             bool done =
                 t->reuse_unmoved
-                    ? price_moved(t->pf, c, j, xp, xm, v0, sc, t->tree_len, w, sc->va, sc->vb)
-                    : price_chunk(t->pf, c, xp, sc, t->tree_len, w, sc->va, sc->fa) &&
-                          price_chunk(t->pf, c, xm, sc, t->tree_len, w, sc->vb, sc->fb);
+                    ? price_moved(t->layout, c, j, xp, xm, v0, sc, t->tree_len, w, sc->va, sc->vb)
+                    : price_chunk(t->layout, c, xp, sc, t->tree_len, w, sc->va, sc->fa) &&
+                          price_chunk(t->layout, c, xm, sc, t->tree_len, w, sc->vb, sc->fb);
             if (!done) {
                 res->code = eng_stop_code(w);
                 grid_stop(t, tl, ci, j, (uint8_t)res->code);
@@ -369,7 +375,7 @@ static void grid_tile(rsk_task *t, const eng_tile *tl, eng_worker *w, eng_tile_r
                     grid_cell(t->grid, cell, v0s[row], NAN, NAN);
                     continue;
                 }
-                if (t->reuse_unmoved && !rsk_slot_moves(t->pf, c, s, j)) {
+                if (t->reuse_unmoved && !rsk_slot_moves(t->layout, c, s, j)) {
                     /* vp = vm = v0 exactly, so the formulas below give +0 and +0 */
                     grid_cell(t->grid, cell, RK_OK, 0.0, 0.0);
                     cnt[c->book[s]]++;
@@ -417,10 +423,10 @@ static void pnl_tile(rsk_task *t, const eng_tile *tl, eng_worker *w, eng_tile_re
     const uint8_t *v0s = t->base->status;
     rsk_pnl *p = t->pnl;
     for (uint32_t ci = tl->row0; ci < tl->row1; ci++) {
-        const rsk_chunk *c = &t->pf->chunks[ci];
+        const rsk_chunk *c = &t->layout->chunks[ci];
         for (uint32_t s = tl->col0; s < tl->col1; s++) {
             const double *x = t->st->x + (size_t)s * U;
-            if (!price_chunk(t->pf, c, x, sc, t->tree_len, w, sc->va, sc->fa)) {
+            if (!price_chunk(t->layout, c, x, sc, t->tree_len, w, sc->va, sc->fa)) {
                 res->code = eng_stop_code(w);
                 return;
             }
@@ -482,7 +488,7 @@ static void task_free_memory(rsk_task *t)
 
 /* A task for a job: the workspace's spare one when there is one (keeping its accumulators), a
  * new one otherwise. */
-static rk_status task_new(eng_engine *e, rsk_workspace *ws, job_kind kind, const rsk_portfolio *pf,
+static rk_status task_new(eng_engine *e, rsk_workspace *ws, job_kind kind, const rsk_layout *layout,
                           const rsk_states *st, size_t ncols, uint32_t max_tile_cols,
                           rsk_task **out)
 {
@@ -501,17 +507,17 @@ static rk_status task_new(eng_engine *e, rsk_workspace *ws, job_kind kind, const
     }
     t->ws = ws;
     t->kind = kind;
-    t->pf = pf;
+    t->layout = layout;
     t->st = st;
-    t->nbooks = pf->ds->pos.nbooks;
-    t->nfactors = pf->ds->mkt.nfactors;
+    t->nbooks = layout->ds->pos.nbooks;
+    t->nfactors = layout->ds->mkt.nfactors;
     t->ncols = ncols;
-    t->tree_len = pf->max_steps > 0 ? mdl_work_needed(pf->max_steps) : 0;
+    t->tree_len = layout->max_steps > 0 ? mdl_work_needed(layout->max_steps) : 0;
     atomic_init(&t->cells_done, 0);
-    t->ej.nrows = (uint32_t)pf->nchunks;
+    t->ej.nrows = (uint32_t)layout->nchunks;
     t->ej.ncols = (uint32_t)ncols;
-    t->ej.row_node = pf->chunk_node;
-    t->ej.row_cost = pf->chunk_cost;
+    t->ej.row_node = layout->chunk_node;
+    t->ej.row_cost = layout->chunk_cost;
     t->ej.max_tile_cols = max_tile_cols;
     t->ej.scratch_bytes = sizeof(scratch) + t->tree_len * sizeof(double);
     if (kind != JOB_VALUES) {
@@ -538,12 +544,12 @@ static rk_status task_new(eng_engine *e, rsk_workspace *ws, job_kind kind, const
     return RK_OK;
 }
 
-/* Frees the engine request and the task, or hands the task back to its workspace. */
+/* Frees the engine job and the task, or hands the task back to its workspace. */
 static void task_free(rsk_task *t)
 {
     if (t == NULL)
         return;
-    eng_request_free(t->req);
+    eng_job_free(t->req);
     t->req = NULL;
     if (t->ws != NULL && t->ws->spare == NULL) {
         t->ws->spare = t;
@@ -568,7 +574,18 @@ static rk_status task_submit(eng_engine *e, rsk_task *t, const rsk_submit *sub)
     return eng_submit(e, &t->ej, sub->deadline_ns, sub->done, sub->done_arg, &t->req);
 }
 
-eng_request *rsk_task_request(rsk_task *t)
+uint64_t rsk_task_cells_done(const rsk_task *t)
+{
+    /* relaxed: a progress figure */
+    return atomic_load_explicit(&t->cells_done, memory_order_relaxed);
+}
+
+uint64_t rsk_task_cells_total(const rsk_task *t)
+{
+    return (uint64_t)t->layout->nvalid * t->ncols;
+}
+
+eng_job *rsk_task_job(rsk_task *t)
 {
     return t != NULL ? t->req : NULL;
 }
@@ -583,10 +600,10 @@ void rsk_requested_cells(const dat_positions *pos, size_t nbooks, uint64_t cols,
     }
 }
 
-rk_status rsk_values_submit(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st,
+rk_status rsk_values_submit(eng_engine *e, const rsk_layout *layout, const rsk_states *st,
                             size_t state, const rsk_submit *sub, rsk_values *out, rsk_task **tp)
 {
-    const dat_positions *pos = &pf->ds->pos;
+    const dat_positions *pos = &layout->ds->pos;
     size_t n = pos->n ? pos->n : 1;
     if (out->value == NULL || out->n != pos->n) {
         rsk_values_free(out);
@@ -606,7 +623,7 @@ rk_status rsk_values_submit(eng_engine *e, const rsk_portfolio *pf, const rsk_st
         out->status[i] = pos->status[i] == RK_OK ? RSK_PENDING : pos->status[i];
     }
     rsk_task *t;
-    rk_status rc = task_new(e, sub->ws, JOB_VALUES, pf, st, 1, 1, &t);
+    rk_status rc = task_new(e, sub->ws, JOB_VALUES, layout, st, 1, 1, &t);
     if (rc != RK_OK)
         return rc;
     t->state = state;
@@ -620,22 +637,10 @@ rk_status rsk_values_submit(eng_engine *e, const rsk_portfolio *pf, const rsk_st
     return RK_OK;
 }
 
-rk_status rsk_values_start(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st,
-                           size_t state, int64_t deadline_ns, rsk_values *out, rsk_task **tp)
+rk_status rsk_grid_prepare(const rsk_layout *layout, double h, bool keep_cells, rsk_grid *out)
 {
-    memset(out, 0, sizeof *out);
-    rsk_submit sub = {.deadline_ns = deadline_ns};
-    rk_status rc = rsk_values_submit(e, pf, st, state, &sub, out, tp);
-    if (rc != RK_OK)
-        rsk_values_free(out);
-    return rc;
-}
-
-/* Sizes g for the data set, reusing its arrays when they already fit. */
-static rk_status grid_prepare(const rsk_portfolio *pf, double h, bool keep_cells, rsk_grid *out)
-{
-    const dat_positions *pos = &pf->ds->pos;
-    size_t F = pf->ds->mkt.nfactors, nb = pos->nbooks, n = pos->n;
+    const dat_positions *pos = &layout->ds->pos;
+    size_t F = layout->ds->mkt.nfactors, nb = pos->nbooks, n = pos->n;
     size_t cells = n * F;
     if (F != 0 && cells / F != n)
         return RK_NO_MEMORY;
@@ -670,15 +675,15 @@ static rk_status grid_prepare(const rsk_portfolio *pf, double h, bool keep_cells
     return RK_OK;
 }
 
-rk_status rsk_grid_submit(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, double h,
+rk_status rsk_grid_submit(eng_engine *e, const rsk_layout *layout, const rsk_states *st, double h,
                           const rsk_values *v, bool keep_cells, const rsk_submit *sub,
                           rsk_grid *out, rsk_task **tp)
 {
-    rk_status rc = grid_prepare(pf, h, keep_cells, out);
+    rk_status rc = rsk_grid_prepare(layout, h, keep_cells, out);
     if (rc != RK_OK)
         return rc;
     rsk_task *t = NULL;
-    rc = task_new(e, sub->ws, JOB_GRID, pf, st, pf->ds->mkt.nfactors, 0, &t);
+    rc = task_new(e, sub->ws, JOB_GRID, layout, st, layout->ds->mkt.nfactors, 0, &t);
     if (rc != RK_OK)
         return rc;
     t->h = h;
@@ -694,16 +699,10 @@ rk_status rsk_grid_submit(eng_engine *e, const rsk_portfolio *pf, const rsk_stat
     return RK_OK;
 }
 
-rk_status rsk_grid_start(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, double h,
-                         const rsk_values *v, bool keep_cells, int64_t deadline_ns, rsk_grid *out,
-                         rsk_task **tp)
+void rsk_grid_skip(const rsk_layout *layout, rk_status code, rsk_grid *g)
 {
-    memset(out, 0, sizeof *out);
-    rsk_submit sub = {.deadline_ns = deadline_ns};
-    rk_status rc = rsk_grid_submit(e, pf, st, h, v, keep_cells, &sub, out, tp);
-    if (rc != RK_OK)
-        rsk_grid_free(out);
-    return rc;
+    for (size_t ci = 0; ci < layout->nchunks; ci++)
+        grid_mark_cells(layout, g, &layout->chunks[ci], 0, (uint32_t)g->nfactors, (uint8_t)code);
 }
 
 rk_status rsk_pnl_init(rsk_pnl *p, size_t nrows, size_t nbooks, size_t nscen)
@@ -732,20 +731,21 @@ rk_status rsk_pnl_init(rsk_pnl *p, size_t nrows, size_t nbooks, size_t nscen)
     return RK_OK;
 }
 
-rk_status rsk_pnl_submit(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, size_t first,
-                         const rsk_values *v, const rsk_submit *sub, rsk_pnl *p, rsk_task **tp)
+rk_status rsk_pnl_submit(eng_engine *e, const rsk_layout *layout, const rsk_states *st,
+                         size_t first, const rsk_values *v, const rsk_submit *sub, rsk_pnl *p,
+                         rsk_task **tp)
 {
-    size_t nb = pf->ds->pos.nbooks;
-    if (first + st->n > p->nscen || p->nbooks != nb || p->nrows != pf->ds->pos.n)
+    size_t nb = layout->ds->pos.nbooks;
+    if (first + st->n > p->nscen || p->nbooks != nb || p->nrows != layout->ds->pos.n)
         return RK_BAD_ARGUMENT;
     rsk_task *t;
-    rk_status rc = task_new(e, sub->ws, JOB_PNL, pf, st, st->n, 0, &t);
+    rk_status rc = task_new(e, sub->ws, JOB_PNL, layout, st, st->n, 0, &t);
     if (rc != RK_OK)
         return rc;
     t->first = first;
     t->base = v;
     t->pnl = p;
-    size_t cells = (pf->nchunks ? pf->nchunks : 1) * (st->n ? st->n : 1);
+    size_t cells = (layout->nchunks ? layout->nchunks : 1) * (st->n ? st->n : 1);
     if (cells > t->donecap) {
         free(t->chunk_done);
         t->chunk_done = calloc(cells, 1);
@@ -764,13 +764,6 @@ rk_status rsk_pnl_submit(eng_engine *e, const rsk_portfolio *pf, const rsk_state
     }
     *tp = t;
     return RK_OK;
-}
-
-rk_status rsk_pnl_start(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, size_t first,
-                        const rsk_values *v, int64_t deadline_ns, rsk_pnl *p, rsk_task **tp)
-{
-    rsk_submit sub = {.deadline_ns = deadline_ns};
-    return rsk_pnl_submit(e, pf, st, first, v, &sub, p, tp);
 }
 
 rk_status rsk_pnl_reuse(rsk_pnl *p, size_t nrows, size_t nbooks, size_t nscen)
@@ -794,12 +787,12 @@ rk_status rsk_pnl_reuse(rsk_pnl *p, size_t nrows, size_t nbooks, size_t nscen)
     return RK_OK;
 }
 
-void rsk_pnl_skip(const rsk_portfolio *pf, size_t nscen, rk_status code, rsk_pnl *p)
+void rsk_pnl_skip(const rsk_layout *layout, size_t nscen, rk_status code, rsk_pnl *p)
 {
     if (nscen == 0)
         return;
-    for (size_t ci = 0; ci < pf->nchunks; ci++) {
-        const rsk_chunk *c = &pf->chunks[ci];
+    for (size_t ci = 0; ci < layout->nchunks; ci++) {
+        const rsk_chunk *c = &layout->chunks[ci];
         for (uint32_t sl = 0; sl < c->nslots; sl++) {
             size_t row = (size_t)c->row0 + c->row[sl];
             p->nmissing[row] += (uint32_t)nscen;
@@ -810,13 +803,13 @@ void rsk_pnl_skip(const rsk_portfolio *pf, size_t nscen, rk_status code, rsk_pnl
 
 /* ---- finishing: wait, give pending cells their codes, reduce ---- */
 
-static rk_status wait_with_progress(rsk_task *t, const rsk_run_opts *o)
+static rk_status wait_with_progress(rsk_task *t, const rsk_finish_opts *o)
 {
     if (t->req == NULL)
         return RK_OK;
     if (o == NULL || o->progress == NULL)
         return eng_wait(t->req, ENG_NO_DEADLINE);
-    uint64_t total = (uint64_t)t->pf->nvalid * t->ncols;
+    uint64_t total = (uint64_t)t->layout->nvalid * t->ncols;
     for (;;) {
         rk_status rc = eng_wait(t->req, eng_now_ns() + 200000000);
         o->progress(o->progress_arg, atomic_load_explicit(&t->cells_done, memory_order_relaxed),
@@ -842,7 +835,7 @@ static void finish_values(rsk_task *t, const eng_record *rec, size_t nrec)
         if (rec[i].code == RK_OK)
             continue;
         for (uint32_t ci = rec[i].tile.row0; ci < rec[i].tile.row1; ci++) {
-            const rsk_chunk *c = &t->pf->chunks[ci];
+            const rsk_chunk *c = &t->layout->chunks[ci];
             for (uint32_t r = 0; r < c->nrows; r++)
                 if (v->status[c->row0 + r] == RSK_PENDING)
                     v->status[c->row0 + r] = (uint8_t)rec[i].code;
@@ -865,7 +858,7 @@ static void finish_grid(rsk_task *t, const eng_record *rec, size_t nrec)
         if (rec[i].code == RK_OK || rec[i].worker != UINT32_MAX)
             continue;
         for (uint32_t ci = rec[i].tile.row0; ci < rec[i].tile.row1; ci++)
-            grid_mark(t, &t->pf->chunks[ci], rec[i].tile.col0, rec[i].tile.col1,
+            grid_mark(t, &t->layout->chunks[ci], rec[i].tile.col0, rec[i].tile.col1,
                       (uint8_t)rec[i].code);
     }
     /* Exposures: the workers' exact sums added, then rounded once. */
@@ -891,7 +884,7 @@ static void finish_pnl(rsk_task *t, const eng_record *rec, size_t nrec)
         if (rec[i].code == RK_OK)
             continue;
         for (uint32_t ci = rec[i].tile.row0; ci < rec[i].tile.row1; ci++) {
-            const rsk_chunk *c = &t->pf->chunks[ci];
+            const rsk_chunk *c = &t->layout->chunks[ci];
             for (uint32_t s = rec[i].tile.col0; s < rec[i].tile.col1; s++) {
                 if (t->chunk_done[(size_t)ci * ns + s])
                     continue;
@@ -920,10 +913,10 @@ static void finish_pnl(rsk_task *t, const eng_record *rec, size_t nrec)
         }
 }
 
-void rsk_task_reduce(rsk_task *t, rsk_run_info *info)
+void rsk_task_reduce(rsk_task *t, rsk_task_info *info)
 {
     size_t nrec = 0;
-    const eng_record *rec = t->req != NULL ? eng_request_records(t->req, &nrec) : NULL;
+    const eng_record *rec = t->req != NULL ? eng_job_records(t->req, &nrec) : NULL;
     switch (t->kind) {
     case JOB_VALUES:
         finish_values(t, rec, nrec);
@@ -938,7 +931,7 @@ void rsk_task_reduce(rsk_task *t, rsk_run_info *info)
     if (info != NULL) {
         memset(info, 0, sizeof *info);
         if (t->req != NULL)
-            eng_request_stats_get(t->req, &info->stats);
+            eng_job_stats_get(t->req, &info->stats);
         info->stop_code = first_stop(rec, nrec);
     }
 }
@@ -948,7 +941,7 @@ void rsk_task_release(rsk_task *t)
     task_free(t);
 }
 
-rk_status rsk_task_finish(rsk_task *t, const rsk_run_opts *o, rsk_run_info *info)
+rk_status rsk_task_finish(rsk_task *t, const rsk_finish_opts *o, rsk_task_info *info)
 {
     rk_status rc = wait_with_progress(t, o);
     if (rc != RK_OK) {
@@ -958,35 +951,6 @@ rk_status rsk_task_finish(rsk_task *t, const rsk_run_opts *o, rsk_run_info *info
     rsk_task_reduce(t, info);
     task_free(t);
     return RK_OK;
-}
-
-/* ---- synchronous forms ---- */
-
-rk_status rsk_values_run(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, size_t state,
-                         const rsk_run_opts *o, rsk_values *out, rsk_run_info *info)
-{
-    rsk_task *t;
-    rk_status rc =
-        rsk_values_start(e, pf, st, state, o ? o->deadline_ns : ENG_NO_DEADLINE, out, &t);
-    return rc != RK_OK ? rc : rsk_task_finish(t, o, info);
-}
-
-rk_status rsk_grid_run(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, double h,
-                       const rsk_values *v, const rsk_run_opts *o, rsk_grid *out,
-                       rsk_run_info *info)
-{
-    rsk_task *t;
-    rk_status rc =
-        rsk_grid_start(e, pf, st, h, v, true, o ? o->deadline_ns : ENG_NO_DEADLINE, out, &t);
-    return rc != RK_OK ? rc : rsk_task_finish(t, o, info);
-}
-
-rk_status rsk_pnl_run(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, size_t first,
-                      const rsk_values *v, const rsk_run_opts *o, rsk_pnl *p, rsk_run_info *info)
-{
-    rsk_task *t;
-    rk_status rc = rsk_pnl_start(e, pf, st, first, v, o ? o->deadline_ns : ENG_NO_DEADLINE, p, &t);
-    return rc != RK_OK ? rc : rsk_task_finish(t, o, info);
 }
 
 /* ---- freeing ---- */

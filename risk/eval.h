@@ -14,8 +14,9 @@
  * cells are summed; coverage = OK cells / requested cells, per book and in total, where
  * requested counts every position of the book, valid or not.
  *
- * Threading: a job's buffers are written by tiles (each cell by exactly one tile); the run
- * functions below submit, wait and then reduce on the calling thread.
+ * Threading: a job's buffers are written by tiles (each cell by exactly one tile); the task is
+ * reduced by one thread once complete (rsk_task_finish, or rsk_task_reduce in the engine's
+ * completion callback). flow.h chains these jobs into the measures a caller asks for.
  */
 #ifndef RSK_EVAL_H
 #define RSK_EVAL_H
@@ -25,47 +26,50 @@
 #include <stdint.h>
 
 #include "engine.h"
-#include "portfolio.h"
+#include "layout.h"
 #include "states.h"
 #include "xsum.h"
 
 #define RSK_PENDING 0xFFu /* cell status before its tile reaches it */
 
 /* Options shared by every evaluation. */
-typedef struct rsk_run_opts {
+typedef struct rsk_finish_opts {
     int64_t deadline_ns; /* absolute eng_now_ns() time, or ENG_NO_DEADLINE */
     /* Called now and then by the thread waiting in rsk_task_finish(), with cells done so far. */
     void (*progress)(void *arg, uint64_t cells_done, uint64_t cells_total);
     void *progress_arg;
-} rsk_run_opts;
+} rsk_finish_opts;
 
 /* Timings and engine figures of one evaluation. */
-typedef struct rsk_run_info {
-    eng_request_stats stats;
+typedef struct rsk_task_info {
+    eng_job_stats stats;
     rk_status stop_code; /* RK_OK, or the code of the first tile that did not finish */
-} rsk_run_info;
+} rsk_task_info;
 
 /*
- * A submitted evaluation. The *_start functions submit it to the engine and return at once; the
- * request may be cancelled from any thread through eng_cancel(rsk_task_request(t)).
+ * A submitted evaluation. The *_submit functions submit it to the engine and return at once; the
+ * request may be cancelled from any thread through eng_cancel(rsk_task_job(t)).
  * rsk_task_finish() waits for it (honouring its deadline), gives every cell its code, performs
  * the deterministic reductions into the output and frees the task. Every started task must be
  * finished exactly once, by one thread.
  */
 typedef struct rsk_task rsk_task;
-eng_request *rsk_task_request(rsk_task *t);
-rk_status rsk_task_finish(rsk_task *t, const rsk_run_opts *o, rsk_run_info *info);
+eng_job *rsk_task_job(rsk_task *t);
+rk_status rsk_task_finish(rsk_task *t, const rsk_finish_opts *o, rsk_task_info *info);
 
 /*
  * The pieces of rsk_task_finish, for callers that are told of completion by the engine's
  * callback rather than waiting (the public API's asynchronous requests):
  * rsk_task_reduce() gives every cell its code and performs the reductions of a complete task;
  * it may run inside the task's completion callback (records are readable there).
- * rsk_task_release() frees the engine request and the task (or hands the task back to its
+ * rsk_task_release() frees the engine job and the task (or hands the task back to its
  * workspace); never inside the completion callback. Each task is released exactly once.
  */
-void rsk_task_reduce(rsk_task *t, rsk_run_info *info);
+void rsk_task_reduce(rsk_task *t, rsk_task_info *info);
 void rsk_task_release(rsk_task *t);
+/* Cells done so far (a rough count, any thread while the task lives) and in all. */
+uint64_t rsk_task_cells_done(const rsk_task *t);
+uint64_t rsk_task_cells_total(const rsk_task *t);
 
 /*
  * Reusable memory for repeated evaluations, so that a steady stream of requests makes no heap
@@ -102,16 +106,12 @@ typedef struct rsk_values {
     uint64_t ok;     /* rows OK */
 } rsk_values;
 
-/* Base values of every row in state `state` of st (normally st has the base in state 0).
- * Invalid rows get INVALID_INPUT. */
-rk_status rsk_values_start(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st,
-                           size_t state, int64_t deadline_ns, rsk_values *out, rsk_task **t);
-rk_status rsk_values_run(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, size_t state,
-                         const rsk_run_opts *o, rsk_values *out, rsk_run_info *info);
 void rsk_values_free(rsk_values *v);
-/* As rsk_values_start, but out is reused when it already holds arrays for this data set (from an
- * earlier run; zero-initialise it before the first). Nothing is allocated once warm. */
-rk_status rsk_values_submit(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st,
+/* Base values of every row in state `state` of st (normally st has the base in state 0), through
+ * sub; invalid rows get INVALID_INPUT. out is reused when it already holds arrays for this data
+ * set (from an earlier run; zero-initialise it before the first). Nothing is allocated once
+ * warm. */
+rk_status rsk_values_submit(eng_engine *e, const rsk_layout *layout, const rsk_states *st,
                             size_t state, const rsk_submit *sub, rsk_values *out, rsk_task **t);
 
 /* ---- sensitivity grid ---- */
@@ -129,18 +129,17 @@ typedef struct rsk_grid {
     uint64_t *req_cells;   /* nbooks + 1 */
 } rsk_grid;
 
-/* Full-revaluation grid (SPEC §3) using base values v (from rsk_values_run on the same data).
- * st must be rsk_states_grid(h). rsk_grid_run keeps every cell; rsk_grid_start may keep only
- * the exposures and statuses (keep_cells false), which is what a nightly batch needs. */
-rk_status rsk_grid_start(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, double h,
-                         const rsk_values *v, bool keep_cells, int64_t deadline_ns, rsk_grid *out,
-                         rsk_task **t);
-rk_status rsk_grid_run(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, double h,
-                       const rsk_values *v, const rsk_run_opts *o, rsk_grid *out,
-                       rsk_run_info *info);
 void rsk_grid_free(rsk_grid *g);
-/* As rsk_grid_start, reusing out's arrays when they fit (see rsk_values_submit). */
-rk_status rsk_grid_submit(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, double h,
+/* Sizes out for the data set and clears its sums, reusing its arrays when they fit. */
+rk_status rsk_grid_prepare(const rsk_layout *layout, double h, bool keep_cells, rsk_grid *out);
+/* A grid that will not be computed (deadline, cancel, an earlier stage cut short): every cell
+ * gets `code` (a position invalid at load keeps its own), as if no tile had run. g must have
+ * been prepared. */
+void rsk_grid_skip(const rsk_layout *layout, rk_status code, rsk_grid *g);
+/* Full-revaluation grid (contract §3) using base values v (from the values of the same data).
+ * st must be rsk_states_grid(h). keep_cells false keeps only the exposures and statuses (what
+ * VaR needs). Reuses out's arrays when they fit (see rsk_values_submit). */
+rk_status rsk_grid_submit(eng_engine *e, const rsk_layout *layout, const rsk_states *st, double h,
                           const rsk_values *v, bool keep_cells, const rsk_submit *sub,
                           rsk_grid *out, rsk_task **t);
 
@@ -159,24 +158,21 @@ typedef struct rsk_pnl {
     uint8_t *miss_code;           /* per row: code of the missing cells */
 } rsk_pnl;
 
-/* Allocates a P&L accumulator for nscen scenarios; blocks are added with rsk_pnl_run. */
+/* Allocates a P&L accumulator for nscen scenarios; blocks are added with rsk_pnl_submit. */
 rk_status rsk_pnl_init(rsk_pnl *p, size_t nrows, size_t nbooks, size_t nscen);
-/* Revalues every valid position in the states of st (scenarios [first, first + st->n) of the
- * accumulator) against the base values v, and adds the results into p. */
-rk_status rsk_pnl_start(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, size_t first,
-                        const rsk_values *v, int64_t deadline_ns, rsk_pnl *p, rsk_task **t);
-rk_status rsk_pnl_run(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, size_t first,
-                      const rsk_values *v, const rsk_run_opts *o, rsk_pnl *p, rsk_run_info *info);
 void rsk_pnl_free(rsk_pnl *p);
-/* As rsk_pnl_start, through sub (workspace, completion callback): a task reused from the
- * workspace keeps its accumulators, so blocks of one size allocate nothing once warm. */
-rk_status rsk_pnl_submit(eng_engine *e, const rsk_portfolio *pf, const rsk_states *st, size_t first,
-                         const rsk_values *v, const rsk_submit *sub, rsk_pnl *p, rsk_task **t);
+/* Revalues every valid position in the states of st (scenarios [first, first + st->n) of the
+ * accumulator) against the base values v, and adds the results into p, through sub: a task
+ * reused from the workspace keeps its accumulators, so blocks of one size allocate nothing
+ * once warm. */
+rk_status rsk_pnl_submit(eng_engine *e, const rsk_layout *layout, const rsk_states *st,
+                         size_t first, const rsk_values *v, const rsk_submit *sub, rsk_pnl *p,
+                         rsk_task **t);
 /* rsk_pnl_init, or, when p already has this shape, clears it in place (no allocation). */
 rk_status rsk_pnl_reuse(rsk_pnl *p, size_t nrows, size_t nbooks, size_t nscen);
 /* Records `nscen` scenarios of p that were never submitted (deadline, cancel, an earlier stage
  * cut short) as missing with `code` for every valid row, as a block that never ran would. */
-void rsk_pnl_skip(const rsk_portfolio *pf, size_t nscen, rk_status code, rsk_pnl *p);
+void rsk_pnl_skip(const rsk_layout *layout, size_t nscen, rk_status code, rsk_pnl *p);
 
 /* Requested cells per book for a measure with `cols` cells per position (books + TOTAL). */
 void rsk_requested_cells(const dat_positions *pos, size_t nbooks, uint64_t cols, uint64_t *req);

@@ -1,5 +1,5 @@
 /*
- * measures.h - risk measures over engine results (SPEC §3): parametric (delta-normal) VaR with
+ * measures.h - risk measures over engine results (contract §3): parametric (delta-normal) VaR with
  * Euler contributions, VaR and ES from scenario P&L, and Monte Carlo scenario generation.
  *
  * Linear algebra goes through OpenBLAS/LAPACKE (dsymv, dgemm, dpotrf), single-threaded (see
@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "riskengine.h"
+#include "rk_status.h"
 
 /* Inverse standard normal CDF, relative error ~1e-15 on (0, 1); NaN outside. */
 double rsk_norm_inv(double p);
@@ -22,7 +22,7 @@ double rsk_norm_inv(double p);
  * 0.99 give 10). alpha in (0, 1). */
 size_t rsk_tail_count(size_t nscen, double alpha);
 
-/* VaR and ES from n P&L values (losses are -pnl; SPEC §3). var_alpha/es_alpha in (0,1).
+/* VaR and ES from n P&L values (losses are -pnl; contract §3). var_alpha/es_alpha in (0,1).
  * work must hold n doubles. Returns RK_BAD_ARGUMENT when n == 0 or an alpha is out of range. */
 rk_status rsk_var_es(const double *pnl, size_t n, double var_alpha, double es_alpha, double *work,
                      double *var, double *es);

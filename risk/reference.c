@@ -9,7 +9,7 @@
 #include "reference.h"
 #include "xsum.h"
 
-/* x' for underlying u moved by `move` = beta_u . df (SPEC §1). */
+/* x' for underlying u moved by `move` = beta_u . df (contract §1). */
 static double shock_one(const dat_market *m, size_t u, double move)
 {
     if (m->und_kind[u] == DAT_UND_RATE)

@@ -1,5 +1,5 @@
 /*
- * reference.h - the reference evaluator: SPEC §3 computed the plainest way, one position at a
+ * reference.h - the reference evaluator: contract §3 computed the plainest way, one position at a
  * time, single-threaded, with the models' scalar reference functions.
  *
  * It is the oracle the engine is tested against, so it shares nothing with the engine's path

@@ -2,7 +2,7 @@
  * states.h - market states: the value of every underlying after a factor shock.
  *
  * A state is what a revaluation sees: for every underlying u, x_u' = x_u * exp(beta_u . df) for
- * spot and vol underlyings, x_u' = x_u + beta_u . df for rates (SPEC §1). The grid uses 1 + 2F
+ * spot and vol underlyings, x_u' = x_u + beta_u . df for rates (contract §1). The grid uses 1 + 2F
  * states (base, then +h and -h on each factor); scenario P&L uses one state per scenario.
  *
  * Determinism: the products beta_u . df for scenario shocks go through one dgemm per block of

@@ -12,9 +12,10 @@
 #include "dataset.h"
 #include "dist.h"
 #include "engine.h"
-#include "eval.h"
+#include "flow.h" /* the measures: tasks (eval.h) chained into runs */
 #include "json.h"
-#include "portfolio.h"
+#include "layout.h"
+#include "riskengine.h"
 
 /* Exit statuses: 0 success (also with per-position errors), 1 the run could not be done,
  * 2 bad command line. */
@@ -61,7 +62,7 @@ typedef struct cli_run {
     const char *command;
     dat_dataset ds;
     eng_engine *eng;
-    rsk_portfolio pf;
+    rsk_layout layout;
     int64_t t0, deadline_ns;
     cli_phase phases[16];
     size_t nphases;
@@ -76,9 +77,6 @@ typedef struct cli_run {
     uint64_t errors_by_code[RK_STATUS_COUNT_];
     double worst_overshoot_ms;
     bool deadline_hit;
-    /* Market states prepared with the layout, before the budget starts: the base market and,
-     * for commands with a grid, the 1 + 2F bumped markets. */
-    rsk_states base_states, grid_states;
 } cli_run;
 
 /* Loads the data set (this rank's share of the positions), creates the engine and the
@@ -113,6 +111,8 @@ bool cli_rows_close(cli_run *r, cli_rows *rows, const char *name);
 
 void cli_phase_begin(cli_run *r);
 void cli_phase_end(cli_run *r, const char *name);
+/* A phase timed elsewhere (a stage of a flow). */
+void cli_phase_add(cli_run *r, const char *name, double seconds);
 
 /* Appends an error row (factor, scenario may be NULL = empty). */
 void cli_error_row(cli_run *r, size_t row, const char *factor, const char *scenario, rk_status code,
@@ -127,8 +127,8 @@ FILE *cli_out_open(cli_run *r, const char *name);
 /* Closes a file opened by cli_out_open; false (with a message) when a write failed. */
 bool cli_out_close(cli_run *r, FILE *f, const char *name);
 
-/* Engine statistics of a request into the run's totals (overshoot, deadline). */
-void cli_note_request(cli_run *r, const rsk_run_info *info);
+/* Engine statistics of an engine job into the run's totals (overshoot, deadline). */
+void cli_note_request(cli_run *r, const rsk_task_info *info);
 
 /* summary.json: the common head (command, inputs, counts, topology, phases, errors by code,
  * peak memory, deadline). `extra` is called between head and tail to add fields. Collective;
@@ -136,7 +136,7 @@ void cli_note_request(cli_run *r, const rsk_run_info *info);
 bool cli_write_summary(cli_run *r, void (*extra)(json_writer *w, void *arg), void *arg);
 
 /* Progress: a bar with rate and ETA on a terminal, a plain line every few seconds otherwise,
- * nothing with --quiet. Pass as rsk_run_opts.progress with a cli_progress as argument. */
+ * nothing with --quiet. Pass as rsk_finish_opts.progress with a cli_progress as argument. */
 typedef struct cli_progress {
     const char *label;
     bool quiet, tty;
@@ -153,9 +153,31 @@ void cli_csv_field(FILE *f, const char *s);
 /* Number formatting used by every CSV: shortest text that reads back to the same double. */
 void cli_fmt_double(char *buf, size_t len, double x);
 
+/* The measures of spec (compute.c): a flow over this rank's share (the path the library's
+ * requests take), the shares' exact sums combined, then the measures from them, and the error
+ * rows of every stage. chol: the covariance's Cholesky factor, with RSK_DO_MC. set_phase names
+ * the summary.json phase of each scenario set, in the run's order (Monte Carlo first).
+ * Partial results (deadline) are results; prints the reason and returns false when the run
+ * could not be done. Collective. Free run with rsk_run_free. */
+bool cli_compute(cli_run *r, const rsk_run_spec *spec, const double *chol,
+                 const char *const set_phase[2], rsk_run *run);
+/* The flow alone, on this rank's share, in market mkt (the data set's, or another with its
+ * structure): no combination, no measures, no error rows. cli_compute's first step; also the
+ * batch's values in its worst scenario. Collective (the outcome is agreed). */
+bool cli_flow_run(cli_run *r, const rsk_run_spec *spec, const dat_market *mkt,
+                  const double *chol, bool progress, rsk_run *run);
+/* One step of that combination, for the reference evaluator's outputs too. Collective. */
+void cli_combine_values(cli_run *r, const rsk_values *v);
+void cli_combine_grid(rsk_grid *g);
+/* errors.csv rows of the grid (cmd_eval.c) and of a scenario set. */
+void cli_grid_errors(cli_run *r, const rsk_grid *g, const rsk_values *v);
+void cli_scen_errors(cli_run *r, const rsk_scen_set *s);
+/* Scenario i's name: the file's, or mc_000001... */
+void cli_scen_name(const cli_run *r, const rsk_scen_set *s, size_t i, char *buf, size_t len);
+/* OUT/scenarios.csv with set s's shocks, replayable with --method historical. Collective. */
+bool cli_scen_export(cli_run *r, const rsk_run *run, const rsk_scen_set *s);
+
 /* Shared steps of the evaluation commands (cmd_eval.c). */
-bool cli_compute_values(cli_run *r, rsk_values *v);
-bool cli_compute_grid(cli_run *r, const rsk_values *v, bool keep_cells, rsk_grid *g);
 bool cli_write_values(cli_run *r, const rsk_values *v);
 struct rsk_parametric;
 bool cli_write_parametric(cli_run *r, FILE *f, const rsk_grid *g, const struct rsk_parametric *pv);

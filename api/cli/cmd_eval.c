@@ -12,7 +12,6 @@
 #include "cli.h"
 #include "measures.h"
 #include "reference.h"
-#include "states.h"
 
 #define COMMON_OPTS "data out threads topology no-pin deadline-ms quiet reference isa"
 #define GRID_OPTS "bump confidence es-confidence horizon reuse-unmoved"
@@ -108,33 +107,30 @@ bool cli_write_values(cli_run *r, const rsk_values *v)
     return cli_rows_close(r, &rows, "values.csv");
 }
 
-/* Base values through the engine or the reference. */
-
-bool cli_compute_values(cli_run *r, rsk_values *v)
+/* Base values (and the grid, with `grid`) by the single-threaded reference evaluator: the
+ * phases, sums and error rows that cli_compute gives the engine's. */
+static bool reference_run(cli_run *r, bool grid, rsk_values *v, rsk_grid *g)
 {
     cli_phase_begin(r);
-    rk_status rc;
-    if (r->opt.reference) {
-        rc = rsk_ref_values(&r->ds, v);
-    } else {
-        cli_progress pr;
-        cli_progress_init(&pr, "values", r->opt.quiet);
-        rsk_run_opts o = {
-            .deadline_ns = r->deadline_ns, .progress = cli_progress_cb, .progress_arg = &pr};
-        rsk_run_info info;
-        rc = rsk_values_run(r->eng, &r->pf, &r->base_states, 0, &o, v, &info);
-        cli_progress_done(&pr);
-        if (rc == RK_OK)
-            cli_note_request(r, &info);
-    }
+    rk_status rc = rsk_ref_values(&r->ds, v);
     if (rc != RK_OK)
         dist_fail(r->command, "values: %s", rk_strerror(rc));
     if (!cli_ok(r, rc == RK_OK))
         return false;
-    r->values_ok_all = v->ok;
-    dist_sum_u64(&r->values_ok_all, 1);
+    cli_combine_values(r, v);
     cli_phase_end(r, "values");
     cli_error_values(r, v);
+    if (!grid)
+        return true;
+    cli_phase_begin(r);
+    rc = rsk_ref_grid(&r->ds, r->opt.bump, v, g);
+    if (rc != RK_OK)
+        dist_fail(r->command, "grid: %s", rk_strerror(rc));
+    if (!cli_ok(r, rc == RK_OK))
+        return false;
+    cli_combine_grid(g);
+    cli_phase_end(r, "grid");
+    cli_grid_errors(r, g, v);
     return true;
 }
 
@@ -160,14 +156,17 @@ int cmd_values(int argc, char **argv)
     if (!cli_parse(argc, argv, "values", COMMON_OPTS, values_help, &o))
         return CLI_USAGE;
     cli_run r;
-    rsk_values v = {0};
+    rsk_values ref = {0};
+    rsk_run run = {0};
     int status = CLI_FAIL;
     if (!cli_run_open(&r, &o, "values", !o.reference))
         goto done;
-    if (!cli_compute_values(&r, &v))
+    rsk_run_spec spec = {.stages = RSK_DO_VALUES};
+    if (o.reference ? !reference_run(&r, false, &ref, NULL)
+                    : !cli_compute(&r, &spec, NULL, NULL, &run))
         goto done;
     cli_phase_begin(&r);
-    if (!cli_write_values(&r, &v))
+    if (!cli_write_values(&r, o.reference ? &ref : &run.values))
         goto done;
     cli_phase_end(&r, "write");
     values_summary vs = {&r};
@@ -178,7 +177,8 @@ int cmd_values(int argc, char **argv)
                 r.values_ok_all, r.npos_all, o.out);
     status = CLI_OK;
 done:
-    rsk_values_free(&v);
+    rsk_values_free(&ref);
+    rsk_run_free(&run);
     cli_run_close(&r);
     return status;
 }
@@ -187,7 +187,7 @@ done:
 
 /* errors.csv rows for the grid: a position whose cells all share one code gets one row (none
  * when that code was already reported with its base value); otherwise one row per cell. */
-static void grid_errors(cli_run *r, const rsk_grid *g, const rsk_values *v)
+void cli_grid_errors(cli_run *r, const rsk_grid *g, const rsk_values *v)
 {
     size_t F = g->nfactors;
     for (size_t i = 0; i < g->n; i++) {
@@ -316,46 +316,6 @@ static void grid_extra(json_writer *w, void *arg)
     }
 }
 
-bool cli_compute_grid(cli_run *r, const rsk_values *v, bool keep_cells, rsk_grid *g)
-{
-    cli_phase_begin(r);
-    rk_status rc;
-    if (r->opt.reference) {
-        rc = rsk_ref_grid(&r->ds, r->opt.bump, v, g);
-    } else {
-        cli_progress pr;
-        cli_progress_init(&pr, "grid", r->opt.quiet);
-        rsk_run_opts o = {
-            .deadline_ns = r->deadline_ns, .progress = cli_progress_cb, .progress_arg = &pr};
-        rsk_run_info info;
-        rsk_task *t;
-        rsk_submit sub = {.deadline_ns = r->deadline_ns, .reuse_unmoved = r->opt.reuse_unmoved};
-        memset(g, 0, sizeof *g);
-        rc = rsk_grid_submit(r->eng, &r->pf, &r->grid_states, r->opt.bump, v, keep_cells, &sub,
-                             g, &t);
-        if (rc == RK_OK)
-            rc = rsk_task_finish(t, &o, &info);
-        cli_progress_done(&pr);
-        if (rc == RK_OK)
-            cli_note_request(r, &info);
-    }
-    if (rc != RK_OK)
-        dist_fail(r->command, "grid: %s", rk_strerror(rc));
-    if (!cli_ok(r, rc == RK_OK))
-        return false;
-    /* Exposures and counts over every share: exact sums, so the rounded exposures are the
-     * single-process ones bit for bit. */
-    size_t nx = (g->nbooks + 1) * g->nfactors;
-    dist_sum_xsum(g->xexposure, nx);
-    for (size_t k = 0; k < nx; k++)
-        g->exposure[k] = rsk_xsum_value(g->xexposure[k]);
-    dist_sum_u64(g->ok_cells, g->nbooks + 1);
-    dist_sum_u64(g->req_cells, g->nbooks + 1);
-    cli_phase_end(r, "grid");
-    grid_errors(r, g, v);
-    return true;
-}
-
 int cmd_grid(int argc, char **argv)
 {
     cli_opts o;
@@ -367,46 +327,67 @@ int cmd_grid(int argc, char **argv)
         return CLI_USAGE;
     }
     cli_run r;
-    rsk_values v = {0};
-    rsk_grid g = {0};
-    rsk_parametric pv = {0};
+    rsk_values ref_v = {0};
+    rsk_grid ref_g = {0};
+    rsk_parametric ref_pv = {0};
+    rsk_run run = {0};
+    const rsk_values *vp = &run.values;
+    const rsk_grid *gp = &run.grid;
+    const rsk_parametric *pvp = &run.pv;
     int status = CLI_FAIL;
     if (!cli_run_open(&r, &o, "grid", !o.reference))
         goto done;
-    if (!cli_compute_values(&r, &v) || !cli_compute_grid(&r, &v, true, &g))
-        goto done;
-    cli_phase_begin(&r);
-    rk_status rc = rsk_parametric_var(g.exposure, g.nbooks, r.ds.mkt.cov, g.nfactors, o.confidence,
-                                      o.horizon, &pv);
-    if (rc != RK_OK)
-        dist_fail("grid", "parametric VaR: %s", rk_strerror(rc));
-    if (!cli_ok(&r, rc == RK_OK))
-        goto done;
-    cli_phase_end(&r, "parametric_var");
+    if (o.reference) {
+        if (!reference_run(&r, true, &ref_v, &ref_g))
+            goto done;
+        cli_phase_begin(&r);
+        rk_status rc = rsk_parametric_var(ref_g.exposure, ref_g.nbooks, r.ds.mkt.cov,
+                                          ref_g.nfactors, o.confidence, o.horizon, &ref_pv);
+        if (rc != RK_OK)
+            dist_fail("grid", "parametric VaR: %s", rk_strerror(rc));
+        if (!cli_ok(&r, rc == RK_OK))
+            goto done;
+        cli_phase_end(&r, "parametric_var");
+        vp = &ref_v;
+        gp = &ref_g;
+        pvp = &ref_pv;
+    } else {
+        rsk_run_spec spec = {.stages = RSK_DO_PARAMETRIC,
+                             .bump = o.bump,
+                             .confidence = o.confidence,
+                             .es_confidence = o.es_confidence,
+                             .horizon = o.horizon,
+                             .reuse_unmoved = o.reuse_unmoved,
+                             .keep_cells = true};
+        if (!cli_compute(&r, &spec, NULL, NULL, &run))
+            goto done;
+    }
     cli_phase_begin(&r);
     FILE *vf = cli_out_open(&r, "var.csv");
     bool wrote = vf != NULL;
     if (wrote) {
         fputs("book,method,scenarios,var,es,coverage,contribution\n", vf);
-        cli_write_parametric(&r, vf, &g, &pv);
+        cli_write_parametric(&r, vf, gp, pvp);
         wrote = cli_out_close(&r, vf, "var.csv");
     }
-    wrote = wrote && write_exposures(&r, &g);
-    if (!cli_ok(&r, wrote) || !cli_write_values(&r, &v) || !write_sensitivities(&r, &g))
+    wrote = wrote && write_exposures(&r, gp);
+    if (!cli_ok(&r, wrote) || !cli_write_values(&r, vp) || !write_sensitivities(&r, gp))
         goto done;
     cli_phase_end(&r, "write");
-    grid_summary gs = {&r, &v, &g, &pv};
+    grid_summary gs = {&r, vp, gp, pvp};
     if (!cli_write_summary(&r, grid_extra, &gs))
         goto done;
     if (!r.opt.quiet)
         fprintf(stderr,
                 "grid: %" PRIu64 " of %" PRIu64 " cells OK, parametric VaR(%.3g) %.6g -> %s\n",
-                g.ok_cells[g.nbooks], g.req_cells[g.nbooks], o.confidence, pv.var[g.nbooks], o.out);
+                gp->ok_cells[gp->nbooks], gp->req_cells[gp->nbooks], o.confidence,
+                pvp->var[gp->nbooks], o.out);
     status = CLI_OK;
 done:
-    rsk_parametric_free(&pv);
-    rsk_grid_free(&g);
-    rsk_values_free(&v);
+    rsk_parametric_free(&ref_pv);
+    rsk_grid_free(&ref_g);
+    rsk_values_free(&ref_v);
+    rsk_run_free(&run);
     cli_run_close(&r);
     return status;
 }

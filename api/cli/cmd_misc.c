@@ -1,5 +1,5 @@
 /*
- * cmd_misc.c - `riskengine generate` (seeded data sets, SPEC §6) and `riskengine topology`
+ * cmd_misc.c - `riskengine generate` (seeded data sets, contract §6) and `riskengine topology`
  * (what the engine sees and what it could bind).
  */
 #include <inttypes.h>
@@ -110,19 +110,26 @@ int cmd_topology(int argc, char **argv)
         fprintf(stderr, "riskengine topology: %s\n", msg[0] ? msg : rk_strerror(rc));
         return CLI_FAIL;
     }
-    /* The pricing kernels' levels: which this CPU can run, and which "auto" picks. */
-    if (json) {
-        fputs("{\"isa\": {\"auto\": \"", stdout);
-        fputs(mdl_isa_name(mdl_isa_auto()), stdout);
-        fputs("\", \"best\": \"", stdout);
-        fputs(mdl_isa_name(mdl_isa_best()), stdout);
-        fputs("\", \"supported\": [", stdout);
-        for (int i = 0, listed = 0; i < (int)MDL_ISA_COUNT; i++)
+    /* The machine as the engine plans it, and the pricing kernels' levels: which this CPU
+     * can run, and which "auto" picks. */
+    eng_topology_info topo;
+    if (json && eng_topology_get(e, &topo) == RK_OK) {
+        json_writer w;
+        json_init(&w, stdout);
+        json_object_begin(&w, NULL);
+        json_object_begin(&w, "isa");
+        json_string(&w, "auto", mdl_isa_name(mdl_isa_auto()));
+        json_string(&w, "best", mdl_isa_name(mdl_isa_best()));
+        json_array_begin(&w, "supported");
+        for (int i = 0; i < (int)MDL_ISA_COUNT; i++)
             if (mdl_isa_supported((mdl_isa)i))
-                printf("%s\"%s\"", listed++ ? ", " : "", mdl_isa_name((mdl_isa)i));
-        fputs("]}, \"engine\": ", stdout);
-        eng_describe_json(e, stdout);
-        fputs("}\n", stdout);
+                json_string(&w, NULL, mdl_isa_name((mdl_isa)i));
+        json_array_end(&w);
+        json_object_end(&w);
+        json_topology(&w, "engine", &topo);
+        json_object_end(&w);
+        fputc('\n', stdout);
+        eng_topology_info_free(&topo);
     } else {
         eng_describe(e, stdout);
         printf("pricing kernels: %s (auto); this CPU runs", mdl_isa_name(mdl_isa_auto()));

@@ -12,7 +12,6 @@
 #include "cli.h"
 #include "measures.h"
 #include "report.h"
-#include "scenarios.h"
 #include "states.h"
 
 #define RUN_OPTS "data out threads topology no-pin deadline-ms quiet isa"
@@ -83,16 +82,13 @@ static const char *book_label(const cli_run *r, size_t b)
 }
 
 /* var.csv rows for a scenario method. */
-static bool write_scen_var(cli_run *r, FILE *f, const char *method, const rsk_pnl *p, rep_var *rv)
+static bool write_scen_var(cli_run *r, FILE *f, const char *method, const rsk_scen_set *s,
+                           rep_var *rv)
 {
+    const rsk_pnl *p = &s->pnl;
     char var[40], es[40], cov[40];
     for (size_t b = 0; b <= p->nbooks; b++) {
-        double v = NAN, e = NAN;
-        if (p->nscen > 0 &&
-            cli_scen_var(p, b, r->opt.confidence, r->opt.es_confidence, &v, &e) != RK_OK) {
-            dist_fail(r->command, "%s VaR: out of memory", method);
-            return false;
-        }
+        double v = s->var[b], e = s->es[b];
         double c = p->req_cells[b] ? (double)p->ok_cells[b] / (double)p->req_cells[b] : 1.0;
         cli_fmt_double(var, sizeof var, v);
         cli_fmt_double(es, sizeof es, e);
@@ -111,19 +107,20 @@ static bool write_scen_var(cli_run *r, FILE *f, const char *method, const rsk_pn
     return true;
 }
 
-static bool write_stress(cli_run *r, const cli_scenarios *sc, const rsk_pnl *p)
+static bool write_stress(cli_run *r, const rsk_scen_set *s)
 {
+    const rsk_pnl *p = &s->pnl;
     FILE *f = cli_out_open(r, "stress.csv");
     if (f == NULL)
         return false;
     fputs("scenario,book,pnl,coverage\n", f);
     char name[64], pnl[40], cov[40];
-    for (size_t s = 0; s < p->nscen; s++) {
-        cli_scen_name(sc, r, s, name, sizeof name);
+    for (size_t i = 0; i < p->nscen; i++) {
+        cli_scen_name(r, s, i, name, sizeof name);
         for (size_t b = 0; b <= p->nbooks; b++) {
             uint64_t req = p->req_cells[b] / (p->nscen ? p->nscen : 1);
-            double c = req ? (double)p->ok_scen[b * p->nscen + s] / (double)req : 1.0;
-            cli_fmt_double(pnl, sizeof pnl, p->pnl[b * p->nscen + s]);
+            double c = req ? (double)p->ok_scen[b * p->nscen + i] / (double)req : 1.0;
+            cli_fmt_double(pnl, sizeof pnl, p->pnl[b * p->nscen + i]);
             cli_fmt_double(cov, sizeof cov, c);
             cli_csv_field(f, name);
             fputc(',', f);
@@ -195,49 +192,47 @@ static void risk_extra(json_writer *w, void *arg)
     json_uint(w, "revaluations_requested", revals);
 }
 
-static bool parametric_rows(cli_run *r, FILE *vf, rsk_values *v, rsk_grid *g, rsk_parametric *pv,
-                            bool keep_cells)
+/* The run's specification from the measure options. */
+static rsk_run_spec measure_spec(const cli_opts *o, unsigned stages)
 {
-    if (!cli_compute_grid(r, v, keep_cells, g))
-        return false;
-    cli_phase_begin(r);
-    rk_status rc = rsk_parametric_var(g->exposure, g->nbooks, r->ds.mkt.cov, g->nfactors,
-                                      r->opt.confidence, r->opt.horizon, pv);
-    if (rc != RK_OK)
-        dist_fail(r->command, "parametric VaR: %s", rk_strerror(rc));
-    if (!cli_ok(r, rc == RK_OK))
-        return false;
-    cli_phase_end(r, "parametric_var");
-    bool ok = cli_write_parametric(r, vf, g, pv);
-    if (!ok)
-        dist_fail(r->command, "writing var.csv failed");
-    return cli_ok(r, ok);
+    return (rsk_run_spec){.stages = stages,
+                          .bump = o->bump,
+                          .confidence = o->confidence,
+                          .es_confidence = o->es_confidence,
+                          .horizon = o->horizon,
+                          .reuse_unmoved = o->reuse_unmoved,
+                          .mc_scenarios = o->scenarios,
+                          .seed = o->seed,
+                          .mc_var = true,
+                          .file_var = true};
 }
 
-static bool scenario_rows(cli_run *r, FILE *vf, const cli_scenarios *sc, const rsk_values *v,
-                          const char *method, rsk_pnl *p, rep_var *rv)
+/* The Cholesky factor of the covariance for Monte Carlo (F x F; free it), or NULL with the
+ * reason printed. Collective. */
+static double *cholesky(cli_run *r, const char *why)
 {
-    FILE *ex = NULL;
-    bool want = r->opt.write_scenarios && sc->kind == CLI_SCEN_MC;
-    if (want)
-        ex = cli_out_open(r, "scenarios.csv");
-    if (!cli_ok(r, !want || ex != NULL))
-        return false;
-    cli_phase_begin(r);
-    bool ok = cli_scen_pnl(r, sc, v, ex, method, p); /* agreed */
-    if (ex != NULL) {
-        bool closed = cli_out_close(r, ex, "scenarios.csv");
-        if (ok && !cli_ok(r, closed))
-            return false;
+    size_t F = r->ds.mkt.nfactors;
+    double *L = malloc((F * F > 0 ? F * F : 1) * sizeof(double));
+    rk_status rc = L != NULL ? rsk_cholesky(r->ds.mkt.cov, F, L) : RK_NO_MEMORY;
+    if (rc != RK_OK)
+        dist_fail(r->command, "%s: %s", why, rk_strerror(rc));
+    if (!cli_ok(r, rc == RK_OK)) {
+        free(L);
+        return NULL;
     }
-    if (!ok)
-        return false;
-    cli_phase_end(r, strcmp(method, "mc") == 0 ? "mc_pnl" : "historical_pnl");
-    cli_scen_errors(r, sc, p);
-    if (p->nscen == 0)
-        return true;
-    return cli_ok(r, write_scen_var(r, vf, method, p, rv));
+    return L;
 }
+
+/* var.csv rows (and, with --write-scenarios, the export) of a scenario set. */
+static bool scenario_rows(cli_run *r, FILE *vf, const rsk_run *run, const rsk_scen_set *s,
+                          rep_var *rv)
+{
+    if (r->opt.write_scenarios && s->mc && !cli_scen_export(r, run, s))
+        return false;
+    return cli_ok(r, write_scen_var(r, vf, s->mc ? "mc" : "historical", s, rv));
+}
+
+static const char *const var_phases[2] = {"mc_pnl", "historical_pnl"};
 
 int cmd_var(int argc, char **argv)
 {
@@ -253,11 +248,8 @@ int cmd_var(int argc, char **argv)
         return CLI_USAGE;
     }
     cli_run r;
-    rsk_values v = {0};
-    rsk_grid g = {0};
-    rsk_parametric pv = {0};
-    rsk_pnl p = {0};
-    cli_scenarios sc = {0};
+    rsk_run run = {0};
+    double *L = NULL;
     risk_results rr = {.r = &r};
     FILE *vf = NULL;
     int status = CLI_FAIL;
@@ -269,36 +261,35 @@ int cmd_var(int argc, char **argv)
                     o.data);
         goto done;
     }
-    if (!cli_compute_values(&r, &v))
+    if (mc && (L = cholesky(&r, "Cholesky of the covariance")) == NULL)
         goto done;
-    rr.v = &v;
+    rsk_run_spec spec =
+        measure_spec(&o, param ? RSK_DO_PARAMETRIC : mc ? RSK_DO_MC : RSK_DO_FILE);
+    if (!cli_compute(&r, &spec, L, mc ? var_phases : var_phases + 1, &run))
+        goto done;
+    rr.v = &run.values;
     vf = cli_out_open(&r, "var.csv");
     if (!cli_ok(&r, vf != NULL))
         goto done;
     fputs("book,method,scenarios,var,es,coverage,contribution\n", vf);
     if (param) {
-        if (!parametric_rows(&r, vf, &v, &g, &pv, false))
+        bool ok = cli_write_parametric(&r, vf, &run.grid, &run.pv);
+        if (!ok)
+            dist_fail(r.command, "writing var.csv failed");
+        if (!cli_ok(&r, ok))
             goto done;
-        rr.g = &g;
-        rr.pv = &pv;
+        rr.g = &run.grid;
+        rr.pv = &run.pv;
     } else {
-        rk_status rc = RK_OK;
-        if (mc)
-            rc = cli_scen_mc(&sc, &r, o.scenarios, o.seed, o.horizon);
-        else
-            cli_scen_file(&sc, &r);
-        if (rc != RK_OK)
-            dist_fail("var", "Cholesky of the covariance: %s", rk_strerror(rc));
-        if (!cli_ok(&r, rc == RK_OK))
-            goto done;
+        const rsk_scen_set *s = &run.sets[0];
         rep_var rv = {0};
-        if (!scenario_rows(&r, vf, &sc, &v, mc ? "mc" : "historical", &p, &rv))
+        if (!scenario_rows(&r, vf, &run, s, &rv))
             goto done;
         if (mc) {
-            rr.mc = &p;
+            rr.mc = &s->pnl;
             rr.mc_var = rv;
         } else {
-            rr.hist = &p;
+            rr.hist = &s->pnl;
             rr.hist_var = rv;
         }
     }
@@ -310,11 +301,8 @@ int cmd_var(int argc, char **argv)
 done:
     if (vf != NULL)
         fclose(vf);
-    cli_scen_free(&sc);
-    rsk_pnl_free(&p);
-    rsk_parametric_free(&pv);
-    rsk_grid_free(&g);
-    rsk_values_free(&v);
+    free(L);
+    rsk_run_free(&run);
     cli_run_close(&r);
     return status;
 }
@@ -325,9 +313,7 @@ int cmd_stress(int argc, char **argv)
     if (!cli_parse(argc, argv, "stress", RUN_OPTS, stress_help, &o))
         return CLI_USAGE;
     cli_run r;
-    rsk_values v = {0};
-    rsk_pnl p = {0};
-    cli_scenarios sc;
+    rsk_run run = {0};
     risk_results rr = {.r = &r};
     int status = CLI_FAIL;
     if (!cli_run_open(&r, &o, "stress", true))
@@ -337,21 +323,16 @@ int cmd_stress(int argc, char **argv)
             fprintf(stderr, "riskengine stress: %s/scenarios.csv is required\n", o.data);
         goto done;
     }
-    cli_scen_file(&sc, &r);
-    if (!cli_compute_values(&r, &v))
+    static const char *const stress_phase[2] = {"stress_pnl", NULL};
+    rsk_run_spec spec = {.stages = RSK_DO_FILE};
+    if (!cli_compute(&r, &spec, NULL, stress_phase, &run))
         goto done;
-    rr.v = &v;
-    cli_phase_begin(&r);
-    if (!cli_scen_pnl(&r, &sc, &v, NULL, "stress", &p))
-        goto done;
-    cli_phase_end(&r, "stress_pnl");
-    cli_scen_errors(&r, &sc, &p);
-    if (!cli_ok(&r, write_stress(&r, &sc, &p)) || !cli_write_summary(&r, risk_extra, &rr))
+    rr.v = &run.values;
+    if (!cli_ok(&r, write_stress(&r, &run.sets[0])) || !cli_write_summary(&r, risk_extra, &rr))
         goto done;
     status = CLI_OK;
 done:
-    rsk_pnl_free(&p);
-    rsk_values_free(&v);
+    rsk_run_free(&run);
     cli_run_close(&r);
     return status;
 }
@@ -367,36 +348,46 @@ static size_t worst_scenario(const rsk_pnl *p)
     return w;
 }
 
-/* Per-position P&L in one scenario, for the report's "who lost most": each rank revalues its
- * share, rank 0 keeps the largest losses over all shares. Collective. */
-static bool worst_positions(cli_run *r, const cli_scenarios *sc, size_t s, const rsk_values *v,
+/* Per-position P&L in one scenario, for the report's "who lost most": each rank values its
+ * share in the scenario's market (through the flow, as every other number), rank 0 keeps the
+ * largest losses over all shares. Collective. */
+static bool worst_positions(cli_run *r, const rsk_run *run, const rsk_scen_set *set, size_t s,
                             rep_input *rep)
 {
+    const rsk_values *v = &run->values;
     size_t F = r->ds.mkt.nfactors;
     double *shock = malloc((F ? F : 1) * sizeof(double));
+    double *work = malloc((F ? F : 1) * sizeof(double));
     double *pnl = malloc((v->n ? v->n : 1) * sizeof(double));
     rsk_states st = {0};
-    rsk_values vs = {0};
+    rsk_run in_scen = {0};
     rk_status rc = RK_NO_MEMORY;
-    if (shock != NULL && pnl != NULL && (rc = cli_scen_shock(sc, r, s, shock)) == RK_OK &&
-        (rc = rsk_states_from_shocks(&r->ds.mkt, shock, 1, &st)) == RK_OK) {
-        rsk_run_opts o = {.deadline_ns = r->deadline_ns};
-        rsk_run_info info;
-        rc = rsk_values_run(r->eng, &r->pf, &st, 0, &o, &vs, &info);
+    if (shock != NULL && work != NULL && pnl != NULL) {
+        rsk_run_shocks(run, set, s, 1, work, shock);
+        rc = rsk_states_from_shocks(&r->ds.mkt, shock, 1, &st);
     }
     if (rc != RK_OK)
         dist_fail(r->command, "worst scenario: %s", rk_strerror(rc));
     bool ok = cli_ok(r, rc == RK_OK);
     if (ok) {
+        dat_market moved = r->ds.mkt; /* the scenario's underlying values, the same structure */
+        moved.und_value = st.x;
+        rsk_run_spec spec = {.stages = RSK_DO_VALUES};
+        ok = cli_flow_run(r, &spec, &moved, NULL, false, &in_scen);
+    }
+    if (ok) {
+        const rsk_values *vs = &in_scen.values;
         for (size_t i = 0; i < v->n; i++)
-            pnl[i] = (v->status[i] == RK_OK && vs.status[i] == RK_OK) ? vs.value[i] - v->value[i]
-                                                                      : NAN;
+            pnl[i] = (v->status[i] == RK_OK && vs->status[i] == RK_OK)
+                         ? vs->value[i] - v->value[i]
+                         : NAN;
         ok = rep_collect_losers(r, pnl, rep);
     }
     free(shock);
+    free(work);
     free(pnl);
     rsk_states_free(&st);
-    rsk_values_free(&vs);
+    rsk_run_free(&in_scen);
     return ok;
 }
 
@@ -408,11 +399,8 @@ int cmd_batch(int argc, char **argv)
     if (!check_measure_opts(&o, "batch"))
         return CLI_USAGE;
     cli_run r;
-    rsk_values v = {0};
-    rsk_grid g = {0};
-    rsk_parametric pv = {0};
-    rsk_pnl mc = {0}, hist = {0};
-    cli_scenarios scm = {0}, sch = {0};
+    rsk_run run = {0};
+    double *L = NULL;
     risk_results rr = {.r = &r};
     rep_input rep = {0};
     FILE *vf = NULL;
@@ -424,11 +412,21 @@ int cmd_batch(int argc, char **argv)
                 "batch: %zu positions (%zu valid), %zu underlyings, %zu factors, %zu books%s\n",
                 r.npos_all, r.nvalid_all, r.ds.mkt.nund, r.ds.mkt.nfactors, r.ds.pos.nbooks,
                 dist_size() > 1 ? ", over MPI ranks" : "");
-    if (!cli_compute_values(&r, &v))
+    if ((L = cholesky(&r, "the covariance has no Cholesky factor")) == NULL)
         goto done;
-    rr.v = &v;
+    rsk_run_spec spec = measure_spec(
+        &o, RSK_DO_PARAMETRIC | RSK_DO_MC | (r.ds.has_scenarios ? RSK_DO_FILE : 0u));
+    if (!cli_compute(&r, &spec, L, var_phases, &run))
+        goto done;
+    const rsk_values *v = &run.values;
+    const rsk_grid *g = &run.grid;
+    const rsk_scen_set *mc = &run.sets[run.mc_set];
+    const rsk_scen_set *hist = run.file_set >= 0 ? &run.sets[run.file_set] : NULL;
+    rr.v = v;
+    rr.g = g;
+    rr.pv = &run.pv;
     cli_phase_begin(&r);
-    if (!cli_write_values(&r, &v))
+    if (!cli_write_values(&r, v))
         goto done;
     cli_phase_end(&r, "write_values");
 
@@ -436,24 +434,16 @@ int cmd_batch(int argc, char **argv)
     if (!cli_ok(&r, vf != NULL))
         goto done;
     fputs("book,method,scenarios,var,es,coverage,contribution\n", vf);
-    if (!parametric_rows(&r, vf, &v, &g, &pv, false))
+    bool wrote = cli_write_parametric(&r, vf, g, &run.pv);
+    if (!wrote)
+        dist_fail(r.command, "writing var.csv failed");
+    if (!cli_ok(&r, wrote) || !scenario_rows(&r, vf, &run, mc, &rr.mc_var))
         goto done;
-    rr.g = &g;
-    rr.pv = &pv;
-
-    bool chol = cli_scen_mc(&scm, &r, o.scenarios, o.seed, o.horizon) == RK_OK;
-    if (!chol)
-        dist_fail("batch", "the covariance has no Cholesky factor");
-    if (!cli_ok(&r, chol))
-        goto done;
-    if (!scenario_rows(&r, vf, &scm, &v, "mc", &mc, &rr.mc_var))
-        goto done;
-    rr.mc = &mc;
-    if (r.ds.has_scenarios) {
-        cli_scen_file(&sch, &r);
-        if (!scenario_rows(&r, vf, &sch, &v, "historical", &hist, &rr.hist_var))
+    rr.mc = &mc->pnl;
+    if (hist != NULL) {
+        if (!scenario_rows(&r, vf, &run, hist, &rr.hist_var))
             goto done;
-        rr.hist = &hist;
+        rr.hist = &hist->pnl;
     }
     bool closed = cli_out_close(&r, vf, "var.csv");
     vf = NULL;
@@ -466,31 +456,33 @@ int cmd_batch(int argc, char **argv)
         goto done;
     fputs("book,factor,exposure,coverage\n", ef);
     char num[40], cov[40];
-    for (size_t b = 0; b <= g.nbooks; b++) {
-        double c = g.req_cells[b] ? (double)g.ok_cells[b] / (double)g.req_cells[b] : 1.0;
+    for (size_t b = 0; b <= g->nbooks; b++) {
+        double c = g->req_cells[b] ? (double)g->ok_cells[b] / (double)g->req_cells[b] : 1.0;
         cli_fmt_double(cov, sizeof cov, c);
-        for (size_t j = 0; j < g.nfactors; j++) {
-            cli_fmt_double(num, sizeof num, g.exposure[b * g.nfactors + j]);
+        for (size_t j = 0; j < g->nfactors; j++) {
+            cli_fmt_double(num, sizeof num, g->exposure[b * g->nfactors + j]);
             fprintf(ef, "%s,%s,%s,%s\n", book_label(&r, b), r.ds.mkt.factor[j], num, cov);
         }
     }
     closed = cli_out_close(&r, ef, "exposures.csv");
-    if (!cli_ok(&r, closed && (rr.hist == NULL || write_stress(&r, &sch, &hist))))
+    if (!cli_ok(&r, closed && (hist == NULL || write_stress(&r, hist))))
         goto done;
 
     /* The report: pictures and tables a risk manager reads first. */
-    rr.worst_scen = mc.nscen > 0 ? worst_scenario(&mc) : 0;
+    rr.worst_scen = mc->n > 0 ? worst_scenario(&mc->pnl) : 0;
     rep.run = &r;
-    rep.values = &v;
-    rep.grid = &g;
-    rep.parametric = &pv;
-    rep.mc = &mc;
+    rep.values = v;
+    rep.grid = g;
+    rep.parametric = &run.pv;
+    rep.mc = &mc->pnl;
     rep.mc_var = rr.mc_var;
     rep.hist = rr.hist;
     rep.hist_var = rr.hist_var;
+    rep.mc_set = mc;
+    rep.hist_set = hist;
     rep.worst_scen = rr.worst_scen;
-    cli_scen_name(&scm, &r, rr.worst_scen, rep.worst_name, sizeof rep.worst_name);
-    if (mc.nscen > 0 && !worst_positions(&r, &scm, rr.worst_scen, &v, &rep))
+    cli_scen_name(&r, mc, rr.worst_scen, rep.worst_name, sizeof rep.worst_name);
+    if (mc->n > 0 && !worst_positions(&r, &run, mc, rr.worst_scen, &rep))
         goto done;
     cli_phase_end(&r, "reports_data");
     cli_phase_begin(&r);
@@ -503,7 +495,7 @@ int cmd_batch(int argc, char **argv)
     if (!cli_write_summary(&r, risk_extra, &rr))
         goto done;
     if (!r.opt.quiet) {
-        fprintf(stderr, "batch: VaR %.4g parametric, %.4g mc (ES %.4g)", pv.var[pv.nbooks],
+        fprintf(stderr, "batch: VaR %.4g parametric, %.4g mc (ES %.4g)", run.pv.var[run.pv.nbooks],
                 rr.mc_var.var, rr.mc_var.es);
         if (rr.hist != NULL)
             fprintf(stderr, ", %.4g historical (ES %.4g)", rr.hist_var.var, rr.hist_var.es);
@@ -515,13 +507,8 @@ done:
     if (vf != NULL)
         fclose(vf);
     rep_free(&rep);
-    cli_scen_free(&scm);
-    cli_scen_free(&sch);
-    rsk_pnl_free(&mc);
-    rsk_pnl_free(&hist);
-    rsk_parametric_free(&pv);
-    rsk_grid_free(&g);
-    rsk_values_free(&v);
+    free(L);
+    rsk_run_free(&run);
     cli_run_close(&r);
     return status;
 }

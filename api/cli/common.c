@@ -427,7 +427,7 @@ static bool choose_isa(cli_run *r, const char *command)
         return false;
     int level = (int)isa;
     dist_min_int(&level);
-    return rsk_portfolio_set_isa(&r->pf, (mdl_isa)level) == RK_OK;
+    return rsk_layout_set_isa(&r->layout, (mdl_isa)level) == RK_OK;
 }
 
 bool cli_run_open(cli_run *r, const cli_opts *o, const char *command, bool need_engine)
@@ -511,22 +511,11 @@ bool cli_run_open(cli_run *r, const cli_opts *o, const char *command, bool need_
         rc = eng_create(&cfg, &r->eng, msg, sizeof msg);
         if (rc != RK_OK)
             dist_fail(command, "engine: %s", msg[0] ? msg : rk_strerror(rc));
-        else if ((rc = rsk_portfolio_build(&r->ds, r->eng, &r->pf)) != RK_OK)
+        else if ((rc = rsk_layout_build(&r->ds, r->eng, &r->layout)) != RK_OK)
             dist_fail(command, "laying out positions: %s", rk_strerror(rc));
         if (!cli_ok(r, rc == RK_OK))
             return false;
         if (!choose_isa(r, command))
-            return false;
-        /* Market states are part of preparing the data, like the layout: the budget below
-         * covers only the computation. Grid states only for commands that bump. */
-        bool bumps = strcmp(command, "grid") == 0 || strcmp(command, "batch") == 0 ||
-                     (strcmp(command, "var") == 0 && strcmp(o->method, "parametric") == 0);
-        rc = rsk_states_base(&r->ds.mkt, &r->base_states);
-        if (rc == RK_OK && bumps)
-            rc = rsk_states_grid(&r->ds.mkt, r->opt.bump, &r->grid_states);
-        if (rc != RK_OK)
-            dist_fail(command, "market states: %s", rk_strerror(rc));
-        if (!cli_ok(r, rc == RK_OK))
             return false;
         cli_phase_end(r, "layout");
     }
@@ -546,9 +535,7 @@ void cli_run_close(cli_run *r)
     r->errors = NULL;
     free(r->errbuf);
     r->errbuf = NULL;
-    rsk_states_free(&r->base_states);
-    rsk_states_free(&r->grid_states);
-    rsk_portfolio_free(&r->pf);
+    rsk_layout_free(&r->layout);
     eng_destroy(r->eng);
     r->eng = NULL;
     dat_free(&r->ds);
@@ -561,14 +548,19 @@ void cli_phase_begin(cli_run *r)
 
 void cli_phase_end(cli_run *r, const char *name)
 {
+    cli_phase_add(r, name, (double)(eng_now_ns() - r->phase_start) * 1e-9);
+}
+
+void cli_phase_add(cli_run *r, const char *name, double seconds)
+{
     if (r->nphases < sizeof r->phases / sizeof r->phases[0]) {
         r->phases[r->nphases].name = name;
-        r->phases[r->nphases].seconds = (double)(eng_now_ns() - r->phase_start) * 1e-9;
+        r->phases[r->nphases].seconds = seconds;
         r->nphases++;
     }
 }
 
-void cli_note_request(cli_run *r, const rsk_run_info *info)
+void cli_note_request(cli_run *r, const rsk_task_info *info)
 {
     if (info->stop_code == RK_DEADLINE)
         r->deadline_hit = true;
@@ -657,11 +649,13 @@ bool cli_write_summary(cli_run *r, void (*extra)(json_writer *w, void *arg), voi
     json_string(&w, "transport", dist_tp_kind());
     json_uint(&w, "count", (uint64_t)dist_size());
     json_object_end(&w);
-    if (r->eng != NULL) {
-        /* the level every rank priced at (the lowest any rank could run, see choose_isa) */
-        json_string(&w, "isa", mdl_isa_name(r->pf.isa));
-        json_key(&w, "topology_used");
-        eng_describe_json(r->eng, f);
+    /* the level every rank priced at (the lowest any rank could run, see choose_isa) */
+    if (r->eng != NULL)
+        json_string(&w, "isa", mdl_isa_name(r->layout.isa));
+    eng_topology_info topo;
+    if (r->eng != NULL && eng_topology_get(r->eng, &topo) == RK_OK) {
+        json_topology(&w, "topology_used", &topo);
+        eng_topology_info_free(&topo);
     }
     json_object_end(&w);
     return cli_ok(r, cli_out_close(r, f, "summary.json"));

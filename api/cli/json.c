@@ -154,3 +154,39 @@ void json_bool(json_writer *w, const char *key, bool value)
     item(w, key);
     fputs(value ? "true" : "false", w->f);
 }
+
+void json_topology(json_writer *w, const char *key, const eng_topology_info *t)
+{
+    json_object_begin(w, key);
+    json_string(w, "source", t->source);
+    json_bool(w, "this_system", t->this_system);
+    json_uint(w, "cores", t->cores);
+    json_uint(w, "nodes", t->nodes);
+    json_uint(w, "workers", t->workers);
+    json_bool(w, "pinning", t->pinning);
+    json_number(w, "cgroup_quota_cpus", t->quota_cpus);
+    json_array_begin(w, "pools");
+    for (size_t n = 0; n < t->nodes; n++) {
+        json_object_begin(w, NULL);
+        json_uint(w, "node", n);
+        json_uint(w, "os_index", t->pools[n].os_index);
+        json_string(w, "nodeset", t->pools[n].nodeset);
+        json_uint(w, "workers", t->pools[n].workers);
+        json_object_end(w);
+    }
+    json_array_end(w);
+    json_array_begin(w, "worker_list");
+    for (size_t i = 0; i < t->workers; i++) {
+        const eng_worker_info *wi = &t->worker[i];
+        json_object_begin(w, NULL);
+        json_uint(w, "id", wi->id);
+        json_uint(w, "node", wi->node);
+        json_uint(w, "core", wi->core);
+        json_string(w, "cpuset", wi->cpuset);
+        json_bool(w, "bound", wi->bound);
+        json_string(w, "binding", wi->binding);
+        json_object_end(w);
+    }
+    json_array_end(w);
+    json_object_end(w);
+}

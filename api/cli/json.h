@@ -1,6 +1,7 @@
 /*
  * json.h - a small streaming JSON writer for summary.json and benchmark results: objects,
- * arrays, strings (escaped), numbers (shortest round-trip form; non-finite numbers as null).
+ * arrays, strings (escaped), numbers (shortest round-trip form; non-finite numbers as null);
+ * and the engine's placement in JSON (the library describes it as a struct only).
  */
 #ifndef RK_JSON_H
 #define RK_JSON_H
@@ -8,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "engine.h"
 
 #define JSON_MAX_DEPTH 32
 
@@ -30,5 +33,9 @@ void json_uint(json_writer *w, const char *key, uint64_t value);
 void json_bool(json_writer *w, const char *key, bool value);
 /* A member whose value the caller writes itself (already valid JSON) with fputs on w->f. */
 void json_key(json_writer *w, const char *key);
+
+/* The engine's placement (eng_topology_get) as an object: source, cores, nodes, pools, workers
+ * with their bindings. */
+void json_topology(json_writer *w, const char *key, const eng_topology_info *t);
 
 #endif

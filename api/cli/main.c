@@ -1,6 +1,6 @@
 /*
  * main.c - the riskengine program: joins the process group (MPI when started by mpirun, see
- * dist.h) and dispatches to a subcommand (SPEC §7).
+ * dist.h) and dispatches to a subcommand (contract §7).
  */
 #include <stdio.h>
 #include <string.h>

@@ -308,17 +308,18 @@ static void var_table(FILE *out, const rep_input *in)
     if (in->hist != NULL)
         fprintf(out, "<th>historical VaR</th><th>historical ES</th>");
     fprintf(out, "<th>MC coverage</th></tr>\n");
-    const cli_run *r = in->run;
     size_t nb = pv->nbooks;
-    double *work = malloc((in->mc->nscen + (in->hist ? in->hist->nscen : 0) + 1) * sizeof(double));
     for (size_t b = 0; b <= nb; b++) {
+        /* as the run computed them (var.csv's numbers) */
         double mv = NAN, me = NAN, hv = NAN, he = NAN;
-        if (work != NULL && in->mc->nscen > 0)
-            rsk_var_es(in->mc->pnl + b * in->mc->nscen, in->mc->nscen, r->opt.confidence,
-                       r->opt.es_confidence, work, &mv, &me);
-        if (work != NULL && in->hist != NULL && in->hist->nscen > 0)
-            rsk_var_es(in->hist->pnl + b * in->hist->nscen, in->hist->nscen, r->opt.confidence,
-                       r->opt.es_confidence, work, &hv, &he);
+        if (in->mc_set->has_var) {
+            mv = in->mc_set->var[b];
+            me = in->mc_set->es[b];
+        }
+        if (in->hist_set != NULL && in->hist_set->has_var) {
+            hv = in->hist_set->var[b];
+            he = in->hist_set->es[b];
+        }
         double cov =
             in->mc->req_cells[b] ? (double)in->mc->ok_cells[b] / (double)in->mc->req_cells[b] : 1.0;
         fprintf(out, "<tr%s><td>", b == nb ? " class=\"total\"" : "");
@@ -339,7 +340,6 @@ static void var_table(FILE *out, const rep_input *in)
         }
         fprintf(out, "</td><td>%.4f</td></tr>\n", cov);
     }
-    free(work);
     fprintf(out, "</table>\n");
 }
 

@@ -32,6 +32,7 @@ typedef struct rep_input {
     rep_var mc_var;
     const rsk_pnl *hist; /* NULL without scenarios.csv */
     rep_var hist_var;
+    const rsk_scen_set *mc_set, *hist_set; /* the sets of mc and hist, with VaR/ES per book */
     size_t worst_scen; /* MC scenario with the largest total loss */
     char worst_name[64];
     rep_loser losers[REP_TOP_LOSERS]; /* most negative P&L first (ties: lower row first) */

@@ -82,6 +82,9 @@ START_TEST(dataset_building_errors)
     ck_assert_int_eq(rk_dataset_set_covariance(ds, NULL, 2), RK_BAD_ARGUMENT);
     ck_assert_int_eq(rk_dataset_set_covariance(ds, notsym, 2), RK_INVALID_INPUT);
     ck_assert_int_eq(rk_dataset_set_covariance(ds, notpd, 2), RK_INVALID_INPUT);
+    /* covariance.csv's rule: rounding-level asymmetry is accepted, as the loader accepts it */
+    const double nearly[4] = {1, 0.1, 0.1 * (1 + 1e-14), 1};
+    ck_assert_int_eq(rk_dataset_set_covariance(ds, nearly, 2), RK_OK);
     ck_assert_int_eq(rk_dataset_set_covariance(ds, ok, 2), RK_OK);
     ck_assert_int_eq(rk_dataset_add_factor(ds, "late", NULL), RK_BAD_ARGUMENT);
     const double l[2] = {1, 0};
@@ -141,8 +144,11 @@ START_TEST(dataset_building_errors)
     ck_assert_int_eq(rk_portfolio_set_values(pf, 1, 2, two), RK_NOT_FOUND);
     ck_assert_int_eq(rk_portfolio_set_covariance(pf, ok, 3), RK_BAD_ARGUMENT);
     ck_assert_int_eq(rk_portfolio_set_covariance(pf, notpd, 2), RK_INVALID_INPUT);
+    const double asym[4] = {1, 0.1, 0.2, 1};
+    ck_assert_int_eq(rk_portfolio_set_covariance(pf, asym, 2), RK_INVALID_INPUT);
+    ck_assert_int_eq(rk_portfolio_set_covariance(pf, nearly, 2), RK_OK);
     ck_assert_int_eq(rk_portfolio_set_covariance(pf, ok, 2), RK_OK);
-    ck_assert_uint_eq(rk_portfolio_market_version(pf), 3);
+    ck_assert_uint_eq(rk_portfolio_market_version(pf), 4);
     rk_portfolio_destroy(pf);
     rk_engine_destroy(e);
     rk_dataset_destroy(ds);

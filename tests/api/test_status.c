@@ -22,7 +22,7 @@ END_TEST
 
 START_TEST(spec_codes_present)
 {
-    /* SPEC §4 names these codes; their spelling is part of the file formats. */
+    /* contract §4 names these codes; their spelling is part of the file formats. */
     ck_assert_str_eq(rk_status_name(RK_OK), "OK");
     ck_assert_str_eq(rk_status_name(RK_INVALID_INPUT), "INVALID_INPUT");
     ck_assert_str_eq(rk_status_name(RK_NUMERIC), "NUMERIC");

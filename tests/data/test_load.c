@@ -1,6 +1,6 @@
 /*
  * test_load.c - loading a data set folder: every file-level error stops the load with the right
- * "file:line:col:", every SPEC §2 validation case makes that one position INVALID_INPUT with
+ * "file:line:col:", every contract §2 validation case makes that one position INVALID_INPUT with
  * file, line and column while the others load, rate/vol literals versus references, unused
  * columns ignored, and a share of the rows (first/count) equal to the same rows of a full load.
  */
@@ -518,6 +518,34 @@ START_TEST(share_sees_duplicates)
 }
 END_TEST
 
+/* The covariance rule shared by the loader and the API, on each of its clauses. */
+START_TEST(covariance_rule)
+{
+    dat_cov_problem why;
+    double ok[4] = {4, 1 + 1e-13, 1, 1}; /* within 1e-12 x sqrt(4 x 1): symmetrised */
+    ck_assert_int_eq(dat_cov_check(ok, 2, NULL, &why), RK_OK);
+    ck_assert(ok[1] == ok[2]);
+    ck_assert(ok[1] == 0.5 * ((1 + 1e-13) + 1));
+    double asym[4] = {4, 1 + 1e-11, 1, 1};
+    ck_assert_int_eq(dat_cov_check(asym, 2, NULL, &why), RK_INVALID_INPUT);
+    ck_assert_int_eq(why.what, DAT_COV_ASYMMETRIC);
+    ck_assert(asym[1] == 1 + 1e-11 && asym[2] == 1); /* left as given */
+    double var[4] = {1, 0, 0, 0};
+    ck_assert_int_eq(dat_cov_check(var, 2, NULL, &why), RK_INVALID_INPUT);
+    ck_assert_int_eq(why.what, DAT_COV_VARIANCE);
+    ck_assert_uint_eq(why.i, 1);
+    double inf[4] = {1, INFINITY, INFINITY, 1};
+    ck_assert_int_eq(dat_cov_check(inf, 2, NULL, &why), RK_INVALID_INPUT);
+    ck_assert_int_eq(why.what, DAT_COV_NOT_FINITE);
+    double notpd[4] = {1, 2, 2, 1};
+    double work[4];
+    ck_assert_int_eq(dat_cov_check(notpd, 2, work, &why), RK_INVALID_INPUT);
+    ck_assert_int_eq(why.what, DAT_COV_NOT_PD);
+    ck_assert_uint_eq(why.i, 1);
+    ck_assert_int_eq(dat_cov_check(NULL, 0, NULL, &why), RK_OK);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     Suite *s = suite_create("data_load");
@@ -535,6 +563,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, validate_in_memory);
     tcase_add_test(tc, share_loading);
     tcase_add_test(tc, share_sees_duplicates);
+    tcase_add_test(tc, covariance_rule);
     suite_add_tcase(s, tc);
     return s;
 }

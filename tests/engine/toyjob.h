@@ -30,7 +30,7 @@ typedef struct toy {
     _Atomic unsigned seed;
     uint32_t *row_node;
     double *row_cost;
-    eng_job job;
+    eng_job_desc job;
 } toy;
 
 static inline uint64_t toy_mix(uint64_t x)
@@ -127,14 +127,14 @@ static inline void toy_free(toy *j)
     free(j);
 }
 
-/* Checks the records of a completed request against the toy's buffers: records ordered by
+/* Checks the records of a completed job against the toy's buffers: records ordered by
  * index, each tile run at most once, tiles cover each cell exactly once, an OK tile has every
  * cell done, a pending cell lies in a tile whose record is not OK. Returns a message or NULL. */
-static inline const char *toy_check(const toy *j, const eng_request *r, rk_status allowed_a,
+static inline const char *toy_check(const toy *j, const eng_job *r, rk_status allowed_a,
                                     rk_status allowed_b)
 {
     size_t n;
-    const eng_record *rec = eng_request_records(r, &n);
+    const eng_record *rec = eng_job_records(r, &n);
     unsigned char *cover = calloc((size_t)j->nrows * j->ncols, 1);
     const char *bad = NULL;
     for (size_t i = 0; i < n && bad == NULL; i++) {

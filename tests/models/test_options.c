@@ -146,7 +146,7 @@ START_TEST(bs2002_formula_values)
     ck_assert_close(amer(false, 110, 100, 2.0, 0.06, 0.4, 0.01, NULL), 14.487510480899298, 0,
                     TOL_BS2002_FORMULA);
     /* deep in the money, where the formula is below the european price (30.2044): the formula
-     * is what SPEC §2 asks for */
+     * is what contract §2 asks for */
     ck_assert_close(amer(true, 130, 100, 0.25, 0.05, 0.35, 0.05, NULL), 30.159413881504124, 0,
                     TOL_BS2002_FORMULA);
 }

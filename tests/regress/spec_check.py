@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""spec_check.py - an independent implementation of SPEC §1-§3 (values and the sensitivity
+"""spec_check.py - an independent implementation of contract §1-§3 (values and the sensitivity
 grid), written from the formulas with nothing shared with the C code, used to check what
 `riskengine values` and `riskengine grid` wrote.
 
@@ -91,7 +91,7 @@ def bvn(a, b, rho):
     return _adaptive(lambda x: npdf(x) * ncdf((b - rho * x) / s), lo, hi, 1e-14)
 
 
-# ---- models, from SPEC §2
+# ---- models, from contract §2
 
 def bsm(call, S, K, T, r, v, q):
     d1 = (math.log(S / K) + (r - q + 0.5 * v * v) * T) / (v * math.sqrt(T))
@@ -205,7 +205,7 @@ def unit_price(kind, S, K, T, r, v, q, c, f, steps):
 
 
 def num(cell, default=None):
-    """A number cell; columns an instrument does not use may hold anything (SPEC §2)."""
+    """A number cell; columns an instrument does not use may hold anything (contract §2)."""
     try:
         return default if cell is None or cell.strip() == "" else float(cell)
     except ValueError:
@@ -236,7 +236,7 @@ def position_value(p, x_of):
 
 
 def var_es(pnl, alpha_var, alpha_es):
-    """SPEC §3: losses sorted descending, k = max(1, ceil(S (1 - alpha))) without the rounding
+    """contract §3: losses sorted descending, k = max(1, ceil(S (1 - alpha))) without the rounding
     that would make 1000 x (1 - 0.99) eleven."""
     losses = sorted((-x for x in pnl), reverse=True)
 

@@ -1,6 +1,6 @@
 /*
  * test_spec.c - the program's values and grid against an independent implementation of the
- * SPEC (tests/regress/spec_check.py: Python, written from the formulas, sharing nothing with
+ * contract (tests/regress/spec_check.py: Python, written from the formulas, sharing nothing with
  * the C code), on the sample data set (values, grid, and historical VaR/ES from its
  * scenarios.csv) and on every 20th position of a generated W1 (values and grid).
  */

@@ -20,7 +20,7 @@
 #include "eval.h"
 #include "harness.h"
 #include "model.h"
-#include "portfolio.h"
+#include "layout.h"
 #include "reference.h"
 #include "states.h"
 
@@ -75,6 +75,37 @@ static eng_engine *engine(size_t threads, const char *topology)
     return e;
 }
 
+/* Submit and finish: the synchronous use of each evaluation (fresh outputs each time). */
+static rk_status values_run(eng_engine *e, const rsk_layout *layout, const rsk_states *st,
+                            size_t state, rsk_values *out)
+{
+    memset(out, 0, sizeof *out);
+    rsk_submit sub = {.deadline_ns = ENG_NO_DEADLINE};
+    rsk_task *t;
+    rk_status rc = rsk_values_submit(e, layout, st, state, &sub, out, &t);
+    return rc != RK_OK ? rc : rsk_task_finish(t, NULL, NULL);
+}
+
+static rk_status grid_run(eng_engine *e, const rsk_layout *layout, const rsk_states *st, double h,
+                          const rsk_values *v, int64_t deadline, rsk_grid *out, rsk_task_info *info)
+{
+    memset(out, 0, sizeof *out);
+    rsk_submit sub = {.deadline_ns = deadline};
+    rsk_finish_opts o = {.deadline_ns = deadline};
+    rsk_task *t;
+    rk_status rc = rsk_grid_submit(e, layout, st, h, v, true, &sub, out, &t);
+    return rc != RK_OK ? rc : rsk_task_finish(t, &o, info);
+}
+
+static rk_status pnl_run(eng_engine *e, const rsk_layout *layout, const rsk_states *st,
+                         size_t first, const rsk_values *v, rsk_pnl *p)
+{
+    rsk_submit sub = {.deadline_ns = ENG_NO_DEADLINE};
+    rsk_task *t;
+    rk_status rc = rsk_pnl_submit(e, layout, st, first, v, &sub, p, &t);
+    return rc != RK_OK ? rc : rsk_task_finish(t, NULL, NULL);
+}
+
 /* Everything one engine configuration computes on a data set. */
 typedef struct results {
     rsk_values v;
@@ -84,13 +115,14 @@ typedef struct results {
 
 static void compute(const dat_dataset *ds, eng_engine *e, bool with_pnl, results *out)
 {
-    rsk_portfolio pf;
-    ck_assert_int_eq(rsk_portfolio_build(ds, e, &pf), RK_OK);
+    rsk_layout layout;
+    ck_assert_int_eq(rsk_layout_build(ds, e, &layout), RK_OK);
     rsk_states base, grid;
     ck_assert_int_eq(rsk_states_base(&ds->mkt, &base), RK_OK);
     ck_assert_int_eq(rsk_states_grid(&ds->mkt, BUMP, &grid), RK_OK);
-    ck_assert_int_eq(rsk_values_run(e, &pf, &base, 0, NULL, &out->v, NULL), RK_OK);
-    ck_assert_int_eq(rsk_grid_run(e, &pf, &grid, BUMP, &out->v, NULL, &out->g, NULL), RK_OK);
+    ck_assert_int_eq(values_run(e, &layout, &base, 0, &out->v), RK_OK);
+    ck_assert_int_eq(grid_run(e, &layout, &grid, BUMP, &out->v, ENG_NO_DEADLINE, &out->g, NULL),
+                     RK_OK);
     memset(&out->p, 0, sizeof out->p);
     if (with_pnl && ds->has_scenarios) {
         size_t n = ds->scen.n;
@@ -103,13 +135,13 @@ static void compute(const dat_dataset *ds, eng_engine *e, bool with_pnl, results
                                                     ds->scen.shock + s0 * ds->mkt.nfactors, b,
                                                     &st),
                              RK_OK);
-            ck_assert_int_eq(rsk_pnl_run(e, &pf, &st, s0, &out->v, NULL, &out->p, NULL), RK_OK);
+            ck_assert_int_eq(pnl_run(e, &layout, &st, s0, &out->v, &out->p), RK_OK);
             rsk_states_free(&st);
         }
     }
     rsk_states_free(&base);
     rsk_states_free(&grid);
-    rsk_portfolio_free(&pf);
+    rsk_layout_free(&layout);
 }
 
 static void results_free(results *r)
@@ -205,8 +237,12 @@ START_TEST(pnl_matches_reference)
     eng_engine *e = engine(2, NULL);
     results eng;
     compute(&sample, e, true, &eng);
+    /* The reference's P&L from the reference's own base values: nothing of the engine's path
+     * feeds the oracle. */
+    rsk_values ref_v;
+    ck_assert_int_eq(rsk_ref_values(&sample, &ref_v), RK_OK);
     rsk_pnl ref;
-    ck_assert_int_eq(rsk_ref_pnl(&sample, sample.scen.shock, sample.scen.n, &eng.v, &ref), RK_OK);
+    ck_assert_int_eq(rsk_ref_pnl(&sample, sample.scen.shock, sample.scen.n, &ref_v, &ref), RK_OK);
     /* scale: gross base value per book */
     size_t nb = sample.pos.nbooks;
     double *gross = calloc(nb + 1, sizeof(double));
@@ -222,6 +258,7 @@ START_TEST(pnl_matches_reference)
                             TOL_PNL_REL * gross[b], 0);
     }
     free(gross);
+    rsk_values_free(&ref_v);
     rsk_pnl_free(&ref);
     results_free(&eng);
     eng_destroy(e);
@@ -273,24 +310,23 @@ static void big_teardown(void)
 START_TEST(deadline_gives_partial_grid)
 {
     eng_engine *e = engine(2, NULL);
-    rsk_portfolio pf;
-    ck_assert_int_eq(rsk_portfolio_build(&big, e, &pf), RK_OK);
+    rsk_layout layout;
+    ck_assert_int_eq(rsk_layout_build(&big, e, &layout), RK_OK);
     rsk_states base, grid;
     ck_assert_int_eq(rsk_states_base(&big.mkt, &base), RK_OK);
     ck_assert_int_eq(rsk_states_grid(&big.mkt, BUMP, &grid), RK_OK);
     rsk_values v;
-    ck_assert_int_eq(rsk_values_run(e, &pf, &base, 0, NULL, &v, NULL), RK_OK);
+    ck_assert_int_eq(values_run(e, &layout, &base, 0, &v), RK_OK);
     /* The budget is a third of what the whole grid takes here and now, so that the deadline
      * falls inside the work however loaded the machine (or slow the build) is. */
     rsk_grid g;
     int64_t t0 = eng_now_ns();
-    ck_assert_int_eq(rsk_grid_run(e, &pf, &grid, BUMP, &v, NULL, &g, NULL), RK_OK);
+    ck_assert_int_eq(grid_run(e, &layout, &grid, BUMP, &v, ENG_NO_DEADLINE, &g, NULL), RK_OK);
     int64_t full = eng_now_ns() - t0;
     rsk_grid_free(&g);
     int64_t deadline = eng_now_ns() + full / 3;
-    rsk_run_opts o = {.deadline_ns = deadline};
-    rsk_run_info info;
-    ck_assert_int_eq(rsk_grid_run(e, &pf, &grid, BUMP, &v, &o, &g, &info), RK_OK);
+    rsk_task_info info;
+    ck_assert_int_eq(grid_run(e, &layout, &grid, BUMP, &v, deadline, &g, &info), RK_OK);
     double late_ms = (double)(eng_now_ns() - deadline) * 1e-6;
     ck_assert_msg(late_ms <= DEADLINE_SLACK_MS, "returned %.2f ms after the deadline", late_ms);
     size_t nb = g.nbooks;
@@ -311,7 +347,7 @@ START_TEST(deadline_gives_partial_grid)
     rsk_values_free(&v);
     rsk_states_free(&base);
     rsk_states_free(&grid);
-    rsk_portfolio_free(&pf);
+    rsk_layout_free(&layout);
     eng_destroy(e);
 }
 END_TEST
@@ -320,19 +356,19 @@ END_TEST
 static void assert_reuse_matches(const dat_dataset *ds)
 {
     eng_engine *e = engine(2, NULL);
-    rsk_portfolio pf;
-    ck_assert_int_eq(rsk_portfolio_build(ds, e, &pf), RK_OK);
+    rsk_layout layout;
+    ck_assert_int_eq(rsk_layout_build(ds, e, &layout), RK_OK);
     rsk_states base, grid;
     ck_assert_int_eq(rsk_states_base(&ds->mkt, &base), RK_OK);
     ck_assert_int_eq(rsk_states_grid(&ds->mkt, BUMP, &grid), RK_OK);
     rsk_values v;
-    ck_assert_int_eq(rsk_values_run(e, &pf, &base, 0, NULL, &v, NULL), RK_OK);
+    ck_assert_int_eq(values_run(e, &layout, &base, 0, &v), RK_OK);
     rsk_grid full, fast;
-    ck_assert_int_eq(rsk_grid_run(e, &pf, &grid, BUMP, &v, NULL, &full, NULL), RK_OK);
+    ck_assert_int_eq(grid_run(e, &layout, &grid, BUMP, &v, ENG_NO_DEADLINE, &full, NULL), RK_OK);
     memset(&fast, 0, sizeof fast);
     rsk_submit sub = {.deadline_ns = ENG_NO_DEADLINE, .reuse_unmoved = true};
     rsk_task *t;
-    ck_assert_int_eq(rsk_grid_submit(e, &pf, &grid, BUMP, &v, true, &sub, &fast, &t), RK_OK);
+    ck_assert_int_eq(rsk_grid_submit(e, &layout, &grid, BUMP, &v, true, &sub, &fast, &t), RK_OK);
     ck_assert_int_eq(rsk_task_finish(t, NULL, NULL), RK_OK);
     assert_same_grid(&full, &fast);
     /* and the fast path did skip work: some OK cells are exact zeros */
@@ -345,7 +381,7 @@ static void assert_reuse_matches(const dat_dataset *ds)
     rsk_values_free(&v);
     rsk_states_free(&base);
     rsk_states_free(&grid);
-    rsk_portfolio_free(&pf);
+    rsk_layout_free(&layout);
     eng_destroy(e);
 }
 
@@ -362,7 +398,7 @@ START_TEST(reuse_unmoved_is_bitwise_full_revaluation_w1)
 END_TEST
 
 typedef struct canceller {
-    eng_request *req;
+    eng_job *req;
     long after_us;
 } canceller;
 
@@ -378,21 +414,21 @@ static void *cancel_later(void *arg)
 START_TEST(cancel_from_another_thread)
 {
     eng_engine *e = engine(2, NULL);
-    rsk_portfolio pf;
-    ck_assert_int_eq(rsk_portfolio_build(&big, e, &pf), RK_OK);
+    rsk_layout layout;
+    ck_assert_int_eq(rsk_layout_build(&big, e, &layout), RK_OK);
     rsk_states base, grid;
     ck_assert_int_eq(rsk_states_base(&big.mkt, &base), RK_OK);
     ck_assert_int_eq(rsk_states_grid(&big.mkt, BUMP, &grid), RK_OK);
     rsk_values v;
-    ck_assert_int_eq(rsk_values_run(e, &pf, &base, 0, NULL, &v, NULL), RK_OK);
-    rsk_grid g;
+    ck_assert_int_eq(values_run(e, &layout, &base, 0, &v), RK_OK);
+    rsk_grid g = {0};
     rsk_task *t;
-    ck_assert_int_eq(rsk_grid_start(e, &pf, &grid, BUMP, &v, true, ENG_NO_DEADLINE, &g, &t),
-                     RK_OK);
-    canceller c = {rsk_task_request(t), 3000};
+    rsk_submit sub = {.deadline_ns = ENG_NO_DEADLINE};
+    ck_assert_int_eq(rsk_grid_submit(e, &layout, &grid, BUMP, &v, true, &sub, &g, &t), RK_OK);
+    canceller c = {rsk_task_job(t), 3000};
     pthread_t th;
     ck_assert_int_eq(pthread_create(&th, NULL, cancel_later, &c), 0);
-    rsk_run_info info;
+    rsk_task_info info;
     ck_assert_int_eq(rsk_task_finish(t, NULL, &info), RK_OK);
     pthread_join(th, NULL);
     size_t cancelled = 0, ok = 0;
@@ -407,7 +443,7 @@ START_TEST(cancel_from_another_thread)
     rsk_values_free(&v);
     rsk_states_free(&base);
     rsk_states_free(&grid);
-    rsk_portfolio_free(&pf);
+    rsk_layout_free(&layout);
     eng_destroy(e);
 }
 END_TEST

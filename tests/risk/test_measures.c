@@ -1,6 +1,6 @@
 /*
  * test_measures.c - risk measures against hand computations and independent references:
- * the tail count k of SPEC §3, VaR/ES on hand-computed cases, the inverse normal against
+ * the tail count k of contract §3, VaR/ES on hand-computed cases, the inverse normal against
  * published quantiles, parametric VaR in closed form with Euler contributions summing to the
  * total, and Monte Carlo shocks: reproducible by (seed, scenario) whatever the block, with the
  * covariance they were drawn from, and converging to parametric VaR for a linear portfolio.
@@ -19,7 +19,7 @@
 
 START_TEST(tail_count_spec_examples)
 {
-    /* SPEC §3: 1000 scenarios at 0.99 give k = 10, not 11 */
+    /* contract §3: 1000 scenarios at 0.99 give k = 10, not 11 */
     ck_assert_uint_eq(rsk_tail_count(1000, 0.99), 10);
     ck_assert_uint_eq(rsk_tail_count(1000, 0.975), 25);
     ck_assert_uint_eq(rsk_tail_count(500, 0.99), 5);

@@ -1,5 +1,5 @@
 /*
- * portfolio.h - the valid positions of a data set laid out for evaluation: fixed chunks of
+ * layout.h - the valid positions of a data set laid out for evaluation: fixed chunks of
  * RSK_CHUNK rows in file order, each chunk structure-of-arrays grouped by instrument kind and
  * placed in the memory of the NUMA node that will evaluate it.
  *
@@ -12,11 +12,11 @@
  * closed forms before american trees), so one model batch call prices a run of one kind.
  * Invalid rows have no slot.
  *
- * Ownership: rsk_portfolio owns its chunks (allocated node-local through the engine, or plain
- * when built without one). Read-only after rsk_portfolio_build(); any thread may read it.
+ * Ownership: rsk_layout owns its chunks (allocated node-local through the engine, or plain
+ * when built without one). Read-only after rsk_layout_build(); any thread may read it.
  */
-#ifndef RSK_PORTFOLIO_H
-#define RSK_PORTFOLIO_H
+#ifndef RSK_LAYOUT_H
+#define RSK_LAYOUT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -53,38 +53,38 @@ typedef struct rsk_chunk {
     size_t moves_bytes;
 } rsk_chunk;
 
-typedef struct rsk_portfolio {
+typedef struct rsk_layout {
     const dat_dataset *ds;
     eng_engine *eng; /* allocator of the chunks; NULL = plain memory */
-    mdl_isa isa;                /* instruction-set level of the pricing (rsk_portfolio_set_isa) */
+    mdl_isa isa;                /* instruction-set level of the pricing (rsk_layout_set_isa) */
     const mdl_entry *models;    /* the model table of that level */
     size_t nchunks;
     rsk_chunk *chunks;
-    uint32_t *chunk_node; /* node per chunk (for eng_job.row_node) */
-    double *chunk_cost;   /* cost_ns per chunk (for eng_job.row_cost) */
+    uint32_t *chunk_node; /* node per chunk (for eng_job_desc.row_node) */
+    double *chunk_cost;   /* cost_ns per chunk (for eng_job_desc.row_cost) */
     uint32_t max_steps;   /* over all chunks */
     size_t nvalid;
     size_t mask_words; /* 64-bit words per slot in each chunk's moves[] */
-} rsk_portfolio;
+} rsk_layout;
 
 /* Builds the layout of ds's valid positions. Chunks are spread over the engine's nodes in
  * contiguous ranges (eng may be NULL: one node, plain memory). ds must outlive the portfolio.
  * Returns RK_OK or RK_NO_MEMORY. */
-rk_status rsk_portfolio_build(const dat_dataset *ds, eng_engine *eng, rsk_portfolio *pf);
-void rsk_portfolio_free(rsk_portfolio *pf);
-/* Prices this portfolio's evaluations with the kernels of `isa` (a supported level; the
- * default after rsk_portfolio_build is mdl_isa_auto()). Before any evaluation starts. Returns
+rk_status rsk_layout_build(const dat_dataset *ds, eng_engine *eng, rsk_layout *layout);
+void rsk_layout_free(rsk_layout *layout);
+/* Prices this layout's evaluations with the kernels of `isa` (a supported level; the default
+ * after rsk_layout_build is mdl_isa_auto()). Before any evaluation starts. Returns
  * RK_BAD_ARGUMENT when this CPU or build cannot run the level. */
-rk_status rsk_portfolio_set_isa(rsk_portfolio *pf, mdl_isa isa);
+rk_status rsk_layout_set_isa(rsk_layout *layout, mdl_isa isa);
 
 /* True when a bump of factor j changes an input of slot s of chunk c. */
-static inline bool rsk_slot_moves(const rsk_portfolio *pf, const rsk_chunk *c, uint32_t s,
+static inline bool rsk_slot_moves(const rsk_layout *layout, const rsk_chunk *c, uint32_t s,
                                   size_t j)
 {
-    return (c->moves[(size_t)s * pf->mask_words + j / 64] >> (j % 64)) & 1u;
+    return (c->moves[(size_t)s * layout->mask_words + j / 64] >> (j % 64)) & 1u;
 }
 
 /* Estimated ns to price one unit of kind k with the given CRR steps (the tile cost model). */
 double rsk_price_cost_ns(mdl_kind k, uint32_t steps);
 
-#endif /* RSK_PORTFOLIO_H */
+#endif /* RSK_LAYOUT_H */

@@ -1,11 +1,11 @@
 /*
- * portfolio.c - builds the chunked, kind-grouped, node-local layout of the valid positions
- * (see portfolio.h).
+ * layout.c - builds the chunked, kind-grouped, node-local layout of the valid positions
+ * (see layout.h).
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "portfolio.h"
+#include "layout.h"
 
 /* Per-price costs (ns, one core) of the vector kernels at the best instruction-set level, as
  * `bench --only kernels` reports them, rounded: they decide how many columns a tile gets, so
@@ -142,31 +142,31 @@ static void chunk_moves(rsk_chunk *c, const dat_market *m, size_t words)
     }
 }
 
-rk_status rsk_portfolio_build(const dat_dataset *ds, eng_engine *eng, rsk_portfolio *pf)
+rk_status rsk_layout_build(const dat_dataset *ds, eng_engine *eng, rsk_layout *layout)
 {
-    memset(pf, 0, sizeof *pf);
-    pf->ds = ds;
-    pf->eng = eng;
-    pf->isa = mdl_isa_auto();
-    pf->models = mdl_table_isa(pf->isa);
+    memset(layout, 0, sizeof *layout);
+    layout->ds = ds;
+    layout->eng = eng;
+    layout->isa = mdl_isa_auto();
+    layout->models = mdl_table_isa(layout->isa);
     const dat_positions *p = &ds->pos;
     size_t nchunks = (p->n + RSK_CHUNK - 1) / RSK_CHUNK;
     if (p->n > UINT32_MAX - RSK_CHUNK)
         return RK_BAD_ARGUMENT;
-    pf->nchunks = nchunks;
-    pf->chunks = calloc(nchunks ? nchunks : 1, sizeof *pf->chunks);
-    pf->chunk_node = calloc(nchunks ? nchunks : 1, sizeof *pf->chunk_node);
-    pf->chunk_cost = calloc(nchunks ? nchunks : 1, sizeof *pf->chunk_cost);
-    if (pf->chunks == NULL || pf->chunk_node == NULL || pf->chunk_cost == NULL)
+    layout->nchunks = nchunks;
+    layout->chunks = calloc(nchunks ? nchunks : 1, sizeof *layout->chunks);
+    layout->chunk_node = calloc(nchunks ? nchunks : 1, sizeof *layout->chunk_node);
+    layout->chunk_cost = calloc(nchunks ? nchunks : 1, sizeof *layout->chunk_cost);
+    if (layout->chunks == NULL || layout->chunk_node == NULL || layout->chunk_cost == NULL)
         goto fail;
 
     size_t nnodes = eng != NULL ? eng_node_count(eng) : 1;
-    pf->mask_words = (ds->mkt.nfactors + 63) / 64;
-    if (pf->mask_words == 0)
-        pf->mask_words = 1;
+    layout->mask_words = (ds->mkt.nfactors + 63) / 64;
+    if (layout->mask_words == 0)
+        layout->mask_words = 1;
     size_t bytes = chunk_bytes();
     for (size_t c = 0; c < nchunks; c++) {
-        rsk_chunk *ch = &pf->chunks[c];
+        rsk_chunk *ch = &layout->chunks[c];
         ch->row0 = (uint32_t)(c * RSK_CHUNK);
         ch->nrows =
             (uint32_t)((p->n - c * RSK_CHUNK) < RSK_CHUNK ? p->n - c * RSK_CHUNK : RSK_CHUNK);
@@ -178,61 +178,61 @@ rk_status rsk_portfolio_build(const dat_dataset *ds, eng_engine *eng, rsk_portfo
         ch->bytes = bytes;
         chunk_bind_arrays(ch, mem);
         chunk_fill(ch, p);
-        ch->moves_bytes = (ch->nslots ? ch->nslots : 1) * pf->mask_words * sizeof(uint64_t);
+        ch->moves_bytes = (ch->nslots ? ch->nslots : 1) * layout->mask_words * sizeof(uint64_t);
         ch->moves = eng != NULL ? eng_node_alloc(eng, ch->node, ch->moves_bytes)
                                 : calloc(1, ch->moves_bytes);
         if (ch->moves == NULL)
             goto fail;
-        chunk_moves(ch, &ds->mkt, pf->mask_words);
-        pf->chunk_node[c] = ch->node;
+        chunk_moves(ch, &ds->mkt, layout->mask_words);
+        layout->chunk_node[c] = ch->node;
         /* The cost model wants ns per cell (chunk x state); never zero so empty chunks still
          * get cut sensibly. */
-        pf->chunk_cost[c] = ch->cost_ns > 1.0 ? ch->cost_ns : 1.0;
-        if (ch->max_steps > pf->max_steps)
-            pf->max_steps = ch->max_steps;
-        pf->nvalid += ch->nslots;
+        layout->chunk_cost[c] = ch->cost_ns > 1.0 ? ch->cost_ns : 1.0;
+        if (ch->max_steps > layout->max_steps)
+            layout->max_steps = ch->max_steps;
+        layout->nvalid += ch->nslots;
     }
     return RK_OK;
 
 fail:
-    rsk_portfolio_free(pf);
+    rsk_layout_free(layout);
     return RK_NO_MEMORY;
 }
 
-void rsk_portfolio_free(rsk_portfolio *pf)
+void rsk_layout_free(rsk_layout *layout)
 {
-    if (pf == NULL)
+    if (layout == NULL)
         return;
-    if (pf->chunks != NULL) {
-        for (size_t c = 0; c < pf->nchunks; c++) {
-            rsk_chunk *ch = &pf->chunks[c];
+    if (layout->chunks != NULL) {
+        for (size_t c = 0; c < layout->nchunks; c++) {
+            rsk_chunk *ch = &layout->chunks[c];
             if (ch->moves != NULL) {
-                if (pf->eng != NULL)
-                    eng_node_free(pf->eng, ch->moves, ch->moves_bytes);
+                if (layout->eng != NULL)
+                    eng_node_free(layout->eng, ch->moves, ch->moves_bytes);
                 else
                     free(ch->moves);
             }
             if (ch->bytes == 0)
                 continue;
             void *mem = ch->qty;
-            if (pf->eng != NULL)
-                eng_node_free(pf->eng, mem, ch->bytes);
+            if (layout->eng != NULL)
+                eng_node_free(layout->eng, mem, ch->bytes);
             else
                 free(mem);
         }
     }
-    free(pf->chunks);
-    free(pf->chunk_node);
-    free(pf->chunk_cost);
-    memset(pf, 0, sizeof *pf);
+    free(layout->chunks);
+    free(layout->chunk_node);
+    free(layout->chunk_cost);
+    memset(layout, 0, sizeof *layout);
 }
 
-rk_status rsk_portfolio_set_isa(rsk_portfolio *pf, mdl_isa isa)
+rk_status rsk_layout_set_isa(rsk_layout *layout, mdl_isa isa)
 {
     const mdl_entry *models = mdl_table_isa(isa);
     if (models == NULL)
         return RK_BAD_ARGUMENT;
-    pf->isa = isa;
-    pf->models = models;
+    layout->isa = isa;
+    layout->models = models;
     return RK_OK;
 }
