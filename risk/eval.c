@@ -22,9 +22,6 @@
  * (rsk_price_cost_ns), which keeps cancel-to-return and deadline overshoot well under 1 ms;
  * CRR trees also poll from inside. */
 #define POLL_EVERY_NS 10000.0
-/* American closed forms per batch call: two blocks of the vector kernel (16 items each), about
- * 8 µs at the closed form's estimated cost. */
-#define AMER_RUN 32u
 
 typedef enum job_kind { JOB_VALUES, JOB_GRID, JOB_PNL } job_kind;
 
@@ -108,64 +105,87 @@ static void gather(const rsk_chunk *c, mdl_kind k, uint32_t a, uint32_t b, const
         sc->sigma[s] = c->vol[s] == DAT_NONE ? c->vol_lit[s] : x[c->vol[s]];
 }
 
+static bool is_american(mdl_kind k)
+{
+    return k == MDL_AMER_CALL || k == MDL_AMER_PUT;
+}
+
+/* Slots per batch call of kind k, so that the stop flag is polled every POLL_EVERY_NS of
+ * estimated work. The american kernels poll between their own blocks, and trees from inside,
+ * so an american run is cut only where closed forms and trees alternate. */
+static uint32_t batch_step(mdl_kind k)
+{
+    if (is_american(k))
+        return UINT32_MAX;
+    double each = rsk_price_cost_ns(k, 0);
+    return each >= POLL_EVERY_NS ? 1u : (uint32_t)(POLL_EVERY_NS / each);
+}
+
+/* How many of the n slots from `steps` on go into one american batch call: trees one at a
+ * time (their cost varies, they poll from inside), closed forms in runs. */
+static uint32_t american_run(const uint32_t *steps, uint32_t n)
+{
+    if (steps[0] > 0)
+        return 1;
+    uint32_t m = 1;
+    while (m < n && steps[m] == 0)
+        m++;
+    return m;
+}
+
 /*
- * Prices every slot of chunk c in state x: v[s] = quantity x unit price (NaN when not finite),
- * flags[s] from the model. Returns false when the request asked to stop (v is then incomplete).
+ * Prices slots [a, b) of kind k of chunk c in state x: v[s] = quantity x unit price (NaN when
+ * not finite), flags[s] from the model. Returns false when the request asked to stop (v is then
+ * incomplete).
  */
+static bool price_segment(const mdl_entry *tab, const rsk_chunk *c, mdl_kind k, uint32_t a,
+                          uint32_t b, const double *x, scratch *sc, const mdl_work *work,
+                          const mdl_poll *poll, eng_worker *w, double *v, uint8_t *flags)
+{
+    gather(c, k, a, b, x, sc);
+    uint32_t step = batch_step(k);
+    for (uint32_t i = a; i < b;) {
+        if (eng_should_stop(w))
+            return false;
+        uint32_t n = b - i < step ? b - i : step;
+        if (is_american(k))
+            n = american_run(c->steps + i, n);
+        mdl_batch bt = {
+            .n = n,
+            .S = sc->S + i,
+            .K = c->K + i,
+            .T = c->T + i,
+            .r = sc->r + i,
+            .sigma = sc->sigma + i,
+            .q = c->q + i,
+            .coupon = c->coupon + i,
+            .freq = c->freq + i,
+            .steps = c->steps + i,
+            .price = sc->price + i,
+            .flags = flags + i,
+        };
+        if (tab[k].batch(&bt, work, poll) < n)
+            return false;
+        i += n;
+    }
+    for (uint32_t s = a; s < b; s++) {
+        double val = c->qty[s] * sc->price[s];
+        v[s] = isfinite(val) ? val : NAN;
+    }
+    return true;
+}
+
+/* Prices every slot of chunk c in state x (see price_segment). */
 static bool price_chunk(const rsk_layout *layout, const rsk_chunk *c, const double *x,
                         scratch *sc, size_t tree_len, eng_worker *w, double *v, uint8_t *flags)
 {
-    const mdl_entry *tab = layout->models;
     mdl_work work = {sc->tail + 0, tree_len};
     mdl_poll poll = {poll_stop, w};
     for (unsigned k = 0; k < MDL_KIND_COUNT; k++) {
         uint32_t a = c->seg[k], b = c->seg[k + 1];
-        if (a == b)
-            continue;
-        gather(c, (mdl_kind)k, a, b, x, sc);
-        bool amer = k == MDL_AMER_CALL || k == MDL_AMER_PUT;
-        double each = rsk_price_cost_ns((mdl_kind)k, 0);
-        uint32_t step = each >= POLL_EVERY_NS ? 1u : (uint32_t)(POLL_EVERY_NS / each);
-        if (amer)
-            step = AMER_RUN;
-        for (uint32_t i = a; i < b;) {
-            if (eng_should_stop(w))
-                return false;
-            uint32_t n = b - i < step ? b - i : step;
-            if (amer) {
-                /* trees go one at a time (their cost varies, they poll from inside); closed
-                 * forms in runs, which the blocked variant prices together */
-                if (c->steps[i] > 0) {
-                    n = 1;
-                } else {
-                    uint32_t m = 1;
-                    while (m < n && c->steps[i + m] == 0)
-                        m++;
-                    n = m;
-                }
-            }
-            mdl_batch bt = {
-                .n = n,
-                .S = sc->S + i,
-                .K = c->K + i,
-                .T = c->T + i,
-                .r = sc->r + i,
-                .sigma = sc->sigma + i,
-                .q = c->q + i,
-                .coupon = c->coupon + i,
-                .freq = c->freq + i,
-                .steps = c->steps + i,
-                .price = sc->price + i,
-                .flags = flags + i,
-            };
-            if (tab[k].batch(&bt, &work, &poll) < n)
-                return false;
-            i += n;
-        }
-        for (uint32_t s = a; s < b; s++) {
-            double val = c->qty[s] * sc->price[s];
-            v[s] = isfinite(val) ? val : NAN;
-        }
+        if (a < b && !price_segment(layout->models, c, (mdl_kind)k, a, b, x, sc, &work, &poll,
+                                    w, v, flags))
+            return false;
     }
     return true;
 }
@@ -188,11 +208,94 @@ static void compact(const rsk_chunk *c, scratch *sc, uint32_t m, uint32_t at)
 }
 
 /*
- * As price_chunk, for both bumps of factor j with reuse of unmoved positions: only the slots
- * whose inputs factor j moves are gathered (contiguously, up-bump then down-bump, so that one
- * batch call prices both) and priced; every other slot takes its base value, which is what
- * pricing its unchanged inputs would give, bit for bit (a model is a pure function of its
- * inputs, lane for lane). vp and vm receive the values of every slot.
+ * Prices the m slots of kind k (segment [a, b)) listed in cidx in both states xp and xm with
+ * one run of batch calls: their inputs are gathered contiguously, up state then down state.
+ * A model is a pure function of its inputs, lane for lane, so each value is the one
+ * price_segment gives, bit for bit; what changes is that a short segment fills the kernels'
+ * vector blocks twice as well. vp and vm receive the m slots' values.
+ */
+static bool price_compact(const mdl_entry *tab, const rsk_chunk *c, mdl_kind k, uint32_t a,
+                          uint32_t b, uint32_t m, const double *xp, const double *xm,
+                          scratch *sc, const mdl_work *work, const mdl_poll *poll, eng_worker *w,
+                          double *vp, double *vm)
+{
+    gather(c, k, a, b, xp, sc);
+    compact(c, sc, m, 0);
+    gather(c, k, a, b, xm, sc);
+    compact(c, sc, m, m);
+    uint32_t step = batch_step(k);
+    for (uint32_t i = 0; i < 2 * m;) {
+        if (eng_should_stop(w))
+            return false;
+        uint32_t n = 2 * m - i < step ? 2 * m - i : step;
+        if (is_american(k))
+            n = american_run(sc->csteps + i, n);
+        mdl_batch bt = {
+            .n = n,
+            .S = sc->cS + i,
+            .K = sc->cK + i,
+            .T = sc->cT + i,
+            .r = sc->cr + i,
+            .sigma = sc->csig + i,
+            .q = sc->cq + i,
+            .coupon = sc->ccoup + i,
+            .freq = sc->cfreq + i,
+            .steps = sc->csteps + i,
+            .price = sc->cprice + i,
+            .flags = sc->cflags + i,
+        };
+        if (tab[k].batch(&bt, work, poll) < n)
+            return false;
+        i += n;
+    }
+    for (uint32_t i = 0; i < m; i++) {
+        uint16_t s = sc->cidx[i];
+        double up = c->qty[s] * sc->cprice[i], down = c->qty[s] * sc->cprice[m + i];
+        vp[s] = isfinite(up) ? up : NAN;
+        vm[s] = isfinite(down) ? down : NAN;
+    }
+    return true;
+}
+
+/*
+ * Both bumps of one factor by full revaluation: vp and vm receive the values of every slot of
+ * chunk c in states xp and xm. The american kinds, whose kernels work in blocks of 16 and are
+ * costly per price, are priced for both states in one run (price_compact); the cheap kinds
+ * state by state, with no copy.
+ */
+static bool price_pair(const rsk_layout *layout, const rsk_chunk *c, const double *xp,
+                       const double *xm, scratch *sc, size_t tree_len, eng_worker *w, double *vp,
+                       double *vm)
+{
+    const mdl_entry *tab = layout->models;
+    mdl_work work = {sc->tail + 0, tree_len};
+    mdl_poll poll = {poll_stop, w};
+    for (unsigned k = 0; k < MDL_KIND_COUNT; k++) {
+        uint32_t a = c->seg[k], b = c->seg[k + 1];
+        if (a == b)
+            continue;
+        bool done;
+        if (is_american((mdl_kind)k)) {
+            for (uint32_t s = a; s < b; s++)
+                sc->cidx[s - a] = (uint16_t)s;
+            done = price_compact(tab, c, (mdl_kind)k, a, b, b - a, xp, xm, sc, &work, &poll, w,
+                                 vp, vm);
+        } else {
+            done = price_segment(tab, c, (mdl_kind)k, a, b, xp, sc, &work, &poll, w, vp,
+                                 sc->fa) &&
+                   price_segment(tab, c, (mdl_kind)k, a, b, xm, sc, &work, &poll, w, vm,
+                                 sc->fb);
+        }
+        if (!done)
+            return false;
+    }
+    return true;
+}
+
+/*
+ * As price_pair, with reuse of unmoved positions: only the slots whose inputs factor j moves
+ * are priced (price_compact); every other slot takes its base value, which is what pricing its
+ * unchanged inputs would give, bit for bit. vp and vm receive the values of every slot.
  */
 static bool price_moved(const rsk_layout *layout, const rsk_chunk *c, size_t j, const double *xp,
                         const double *xm, const double *v0, scratch *sc, size_t tree_len,
@@ -208,51 +311,9 @@ static bool price_moved(const rsk_layout *layout, const rsk_chunk *c, size_t j, 
         for (uint32_t s = a; s < b; s++)
             if (rsk_slot_moves(layout, c, s, j))
                 sc->cidx[m++] = (uint16_t)s;
-        if (m == 0)
-            continue;
-        gather(c, (mdl_kind)k, a, b, xp, sc);
-        compact(c, sc, m, 0);
-        gather(c, (mdl_kind)k, a, b, xm, sc);
-        compact(c, sc, m, m);
-        bool amer = k == MDL_AMER_CALL || k == MDL_AMER_PUT;
-        double each = rsk_price_cost_ns((mdl_kind)k, 0);
-        uint32_t step =
-            amer ? AMER_RUN : (each >= POLL_EVERY_NS ? 1u : (uint32_t)(POLL_EVERY_NS / each));
-        for (uint32_t i = 0; i < 2 * m;) {
-            if (eng_should_stop(w))
-                return false;
-            uint32_t n = 2 * m - i < step ? 2 * m - i : step;
-            if (amer) {
-                uint32_t run = 1;
-                if (sc->csteps[i] == 0)
-                    while (run < n && sc->csteps[i + run] == 0)
-                        run++;
-                n = run;
-            }
-            mdl_batch bt = {
-                .n = n,
-                .S = sc->cS + i,
-                .K = sc->cK + i,
-                .T = sc->cT + i,
-                .r = sc->cr + i,
-                .sigma = sc->csig + i,
-                .q = sc->cq + i,
-                .coupon = sc->ccoup + i,
-                .freq = sc->cfreq + i,
-                .steps = sc->csteps + i,
-                .price = sc->cprice + i,
-                .flags = sc->cflags + i,
-            };
-            if (tab[k].batch(&bt, &work, &poll) < n)
-                return false;
-            i += n;
-        }
-        for (uint32_t i = 0; i < m; i++) {
-            uint16_t s = sc->cidx[i];
-            double up = c->qty[s] * sc->cprice[i], down = c->qty[s] * sc->cprice[m + i];
-            vp[s] = isfinite(up) ? up : NAN;
-            vm[s] = isfinite(down) ? down : NAN;
-        }
+        if (m > 0 && !price_compact(tab, c, (mdl_kind)k, a, b, m, xp, xm, sc, &work, &poll, w,
+                                    vp, vm))
+            return false;
     }
     return true;
 }
@@ -352,8 +413,7 @@ static void grid_tile(rsk_task *t, const eng_tile *tl, eng_worker *w, eng_tile_r
             bool done =
                 t->reuse_unmoved
                     ? price_moved(t->layout, c, j, xp, xm, v0, sc, t->tree_len, w, sc->va, sc->vb)
-                    : price_chunk(t->layout, c, xp, sc, t->tree_len, w, sc->va, sc->fa) &&
-                          price_chunk(t->layout, c, xm, sc, t->tree_len, w, sc->vb, sc->fb);
+                    : price_pair(t->layout, c, xp, xm, sc, t->tree_len, w, sc->va, sc->vb);
             if (!done) {
                 res->code = eng_stop_code(w);
                 grid_stop(t, tl, ci, j, (uint8_t)res->code);
