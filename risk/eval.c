@@ -133,6 +133,46 @@ static uint32_t american_run(const uint32_t *steps, uint32_t n)
     return m;
 }
 
+/* a + i, for an input array a batch may leave NULL (a kind that does not use it) */
+static const double *offset(const double *a, uint32_t i)
+{
+    return a != NULL ? a + i : NULL;
+}
+
+/* Prices the batch `all` (every array covering all->n items) with calls of kind k's batch
+ * entry cut where batch_step and american_run say. Returns false when the request asked to
+ * stop. */
+static bool price_runs(const mdl_entry *tab, mdl_kind k, const mdl_batch *all,
+                       const mdl_work *work, const mdl_poll *poll, eng_worker *w)
+{
+    uint32_t step = batch_step(k), total = (uint32_t)all->n;
+    for (uint32_t i = 0; i < total;) {
+        if (eng_should_stop(w))
+            return false;
+        uint32_t n = total - i < step ? total - i : step;
+        if (is_american(k))
+            n = american_run(all->steps + i, n);
+        mdl_batch bt = {
+            .n = n,
+            .S = offset(all->S, i),
+            .K = offset(all->K, i),
+            .T = offset(all->T, i),
+            .r = offset(all->r, i),
+            .sigma = offset(all->sigma, i),
+            .q = offset(all->q, i),
+            .coupon = offset(all->coupon, i),
+            .freq = offset(all->freq, i),
+            .steps = all->steps + i,
+            .price = all->price + i,
+            .flags = all->flags + i,
+        };
+        if (tab[k].batch(&bt, work, poll) < n)
+            return false;
+        i += n;
+    }
+    return true;
+}
+
 /*
  * Prices slots [a, b) of kind k of chunk c in state x: v[s] = quantity x unit price (NaN when
  * not finite), flags[s] from the model. Returns false when the request asked to stop (v is then
@@ -143,31 +183,22 @@ static bool price_segment(const mdl_entry *tab, const rsk_chunk *c, mdl_kind k, 
                           const mdl_poll *poll, eng_worker *w, double *v, uint8_t *flags)
 {
     gather(c, k, a, b, x, sc);
-    uint32_t step = batch_step(k);
-    for (uint32_t i = a; i < b;) {
-        if (eng_should_stop(w))
-            return false;
-        uint32_t n = b - i < step ? b - i : step;
-        if (is_american(k))
-            n = american_run(c->steps + i, n);
-        mdl_batch bt = {
-            .n = n,
-            .S = sc->S + i,
-            .K = c->K + i,
-            .T = c->T + i,
-            .r = sc->r + i,
-            .sigma = sc->sigma + i,
-            .q = c->q + i,
-            .coupon = c->coupon + i,
-            .freq = c->freq + i,
-            .steps = c->steps + i,
-            .price = sc->price + i,
-            .flags = flags + i,
-        };
-        if (tab[k].batch(&bt, work, poll) < n)
-            return false;
-        i += n;
-    }
+    mdl_batch all = {
+        .n = b - a,
+        .S = sc->S + a,
+        .K = c->K + a,
+        .T = c->T + a,
+        .r = sc->r + a,
+        .sigma = sc->sigma + a,
+        .q = c->q + a,
+        .coupon = c->coupon + a,
+        .freq = c->freq + a,
+        .steps = c->steps + a,
+        .price = sc->price + a,
+        .flags = flags + a,
+    };
+    if (!price_runs(tab, k, &all, work, poll, w))
+        return false;
     for (uint32_t s = a; s < b; s++) {
         double val = c->qty[s] * sc->price[s];
         v[s] = isfinite(val) ? val : NAN;
@@ -223,31 +254,22 @@ static bool price_compact(const mdl_entry *tab, const rsk_chunk *c, mdl_kind k, 
     compact(c, sc, m, 0);
     gather(c, k, a, b, xm, sc);
     compact(c, sc, m, m);
-    uint32_t step = batch_step(k);
-    for (uint32_t i = 0; i < 2 * m;) {
-        if (eng_should_stop(w))
-            return false;
-        uint32_t n = 2 * m - i < step ? 2 * m - i : step;
-        if (is_american(k))
-            n = american_run(sc->csteps + i, n);
-        mdl_batch bt = {
-            .n = n,
-            .S = sc->cS + i,
-            .K = sc->cK + i,
-            .T = sc->cT + i,
-            .r = sc->cr + i,
-            .sigma = sc->csig + i,
-            .q = sc->cq + i,
-            .coupon = sc->ccoup + i,
-            .freq = sc->cfreq + i,
-            .steps = sc->csteps + i,
-            .price = sc->cprice + i,
-            .flags = sc->cflags + i,
-        };
-        if (tab[k].batch(&bt, work, poll) < n)
-            return false;
-        i += n;
-    }
+    mdl_batch all = {
+        .n = 2 * m,
+        .S = sc->cS,
+        .K = sc->cK,
+        .T = sc->cT,
+        .r = sc->cr,
+        .sigma = sc->csig,
+        .q = sc->cq,
+        .coupon = sc->ccoup,
+        .freq = sc->cfreq,
+        .steps = sc->csteps,
+        .price = sc->cprice,
+        .flags = sc->cflags,
+    };
+    if (!price_runs(tab, k, &all, work, poll, w))
+        return false;
     for (uint32_t i = 0; i < m; i++) {
         uint16_t s = sc->cidx[i];
         double up = c->qty[s] * sc->cprice[i], down = c->qty[s] * sc->cprice[m + i];
