@@ -901,8 +901,9 @@ static void machine(const opts *o, const dat_dataset *ds, size_t ncores)
 {
     struct utsname u;
     uname(&u);
-    /* The instruction-set level of the kernels, and every level this CPU can run. */
-    mdl_isa isa = mdl_isa_best();
+    /* The instruction-set level the engines here price at (what "auto" means: the best level,
+     * unless RK_ISA lowers it), and every level this CPU can run. */
+    mdl_isa isa = mdl_isa_auto();
     char levels[128] = "";
     for (int lv = 0; lv < MDL_ISA_COUNT; lv++)
         if (mdl_isa_supported((mdl_isa)lv)) {
