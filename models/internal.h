@@ -1,7 +1,7 @@
 /*
  * internal.h - what the model files share among themselves and with tests/models/, and nothing
- * else includes: the stop poll helper, the bivariate normal kernel (normal.c, bs2002.c) and the
- * closed-form bond pieces (bond.c, table.c).
+ * else includes: the stop poll helper, the bivariate normal kernel (normal.c, bs2002.c,
+ * kern_american.c) and the declarations of every level's kernels (table.c, kern_*.c).
  *
  * The bivariate normal kernel.
  * For |rho| < 0.925 the bivariate normal is, after Plackett's identity and the substitution
@@ -76,11 +76,5 @@ typedef double (*mdl_crr_fn)(bool call, bool american, double S, double K, doubl
 /* The level's vectorised tree (kern_crr.c), for tests and benchmarks; NULL when this build has
  * no copy for the level. Its scratch need is mdl_work_needed(steps). */
 mdl_crr_fn mdl_crr_for(mdl_isa isa);
-
-/* Number of cash-flow times T - k/f > 0 (k = 0, 1, ...) exactly as evaluated in floating
- * point, as a double. T > 0, f > 0. */
-double mdl_bond_count(double T, double freq);
-/* The contract's bond price through the geometric series (see bond.c). */
-double mdl_bond_closed(double y, double T, double coupon, double freq);
 
 #endif /* MDL_INTERNAL_H */

@@ -57,12 +57,8 @@ static inline void mdl_block_load(double *restrict dst, const double *a, size_t 
         dst[j] = a == NULL ? 0.0 : a[i0 + (j < n ? j : 0)];
 }
 
-/* The level's fills and the tree kernel (kern_crr.c), which the american kernel of the same
- * level calls. */
-void MDL_KERN(mdl_kern_fill_linear)(mdl_entry *table);
-void MDL_KERN(mdl_kern_fill_american)(mdl_entry *table);
-double MDL_KERN(mdl_crr_vec)(bool call, bool american, double S, double K, double T, double r,
-                             double sigma, double q, uint32_t steps, const mdl_work *w,
-                             const mdl_poll *poll, bool *stopped);
+/* This level's fills and its tree kernel (kern_crr.c, which the american kernel of the same
+ * level calls) are declared for every level in internal.h, as mdl_kern_fill_linear_<level>
+ * and so on; a kernel file defines its level's copy as MDL_KERN(name). */
 
 #endif /* MDL_KERN_H */

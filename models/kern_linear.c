@@ -139,14 +139,15 @@ static inline double ceil_small(double v)
 }
 
 /*
- * The bond in closed form (models/bond.c, mdl_bond_closed): with n coupon times T - k/f > 0,
+ * The bond in closed form (see models/bond.c): with n coupon times T - k/f > 0,
  *   price = e^{-yT} (1 + (c/f) expm1(y n / f) / expm1(y / f)),
  * the ratio tending to n as y / f rounds to 0. n must be the count the reference loop finds,
  * which evaluates T - k/f > 0 in floating point for k = 0, 1, ...; the predicate is monotone
- * in k. From m = ceil(T f) (T f rounded lies within ulps of the exact boundary), the same
- * predicate at m - 1, m and m + 1 gives n = m - 1 + (the number of them that hold), provided
- * it holds at m - 2 and fails at m + 2: it always does, as T f is never off by a whole unit,
- * but an item where the three do not show that (the first fails with m - 1 > 0, or the last
+ * in k. From m = ceil(T f) (T f rounded lies within ulps of the exact boundary, on either
+ * side: T = 16.6, f = 365 gives T f just above 6059 while T - 6059/f is not positive), the
+ * same predicate at m - 2 ... m + 1 gives n = m - 2 + (the number of them that hold), provided
+ * it holds at m - 2 and fails at m + 1: it always does, as T f is never off by a whole unit,
+ * but an item where the four do not show that (the first fails with m - 2 > 0, or the last
  * holds) is marked and priced by the reference, as are inputs outside the domain (NaN, T or f
  * not positive, T f beyond BOND_MAX_FLOWS).
  */
@@ -171,11 +172,12 @@ static size_t bond(const mdl_batch *b, const mdl_work *w, const mdl_poll *poll)
                          (tf <= BOND_MAX_FLOWS ? 0.0 : 1.0) + (y[j] == y[j] ? 0.0 : 1.0) +
                          (c[j] == c[j] ? 0.0 : 1.0);
             double m = ceil_small(bad == 0.0 ? tf : 1.0);
+            double low = T[j] - (m - 2.0) / f[j] > 0.0 ? 1.0 : 0.0;
             double below = T[j] - (m - 1.0) / f[j] > 0.0 ? 1.0 : 0.0;
             double at = T[j] - m / f[j] > 0.0 ? 1.0 : 0.0;
             double above = T[j] - (m + 1.0) / f[j] > 0.0 ? 1.0 : 0.0;
-            double cnt = (m - 1.0) + below + at + above;
-            rare[j] = bad + above + (1.0 - below) * (m > 1.0 ? 1.0 : 0.0);
+            double cnt = (m - 2.0) + low + below + at + above;
+            rare[j] = bad + above + (1.0 - low) * (m > 2.0 ? 1.0 : 0.0);
             double g = vm_expm1(y[j] / f[j]);
             double ratio = g != 0.0 ? vm_expm1(y[j] * cnt / f[j]) / g : cnt;
             out[j] = vm_exp(-y[j] * T[j]) * (1.0 + c[j] / f[j] * ratio);

@@ -1,18 +1,39 @@
 /*
  * test_linear.c - bonds, forwards and spot: closed identities derived by hand, cash-flow
- * counting at the edges, and the geometric-series bond against the literal sum.
+ * counting at the edges, and the bond kernel of every level (its geometric series, its
+ * cash-flow count) against them and against the literal sum.
  */
 #include <math.h>
 #include <stdlib.h>
 
 #include "harness.h"
-#include "internal.h"
 #include "model.h"
 
 #define TOL_EXACT_REL 4e-16  /* one or two roundings */
 #define TOL_SUM_REL 1e-15    /* a few terms summed by hand */
 #define TOL_PAR 1e-14        /* par identity over up to 60 cash flows */
 #define TOL_BOND_CLOSED 1e-13 /* geometric series against the literal sum (up to 720 flows) */
+/* A zero-yield bond with coupon 1 is worth 1 + n/f: summing up to 146,000 flows rounds within
+ * 1e-11 relative, while a count off by one moves the price by 1/(f + n) >= 6.8e-6 relative. */
+#define TOL_COUNT_REL 1e-9
+
+/* The bond kernel of every level this CPU runs, one price (the closed form of kern_linear.c). */
+static void check_bond_kernels(double y, double T, double c, double f, double want, double abs,
+                               double rel)
+{
+    for (int l = 0; l < (int)MDL_ISA_COUNT; l++) {
+        const mdl_entry *tab = mdl_table_isa((mdl_isa)l);
+        if (tab == NULL)
+            continue;
+        double price = NAN;
+        uint8_t fl = 0xFF;
+        mdl_batch b = {.n = 1, .r = &y, .T = &T, .coupon = &c, .freq = &f, .price = &price,
+                       .flags = &fl};
+        ck_assert_uint_eq(tab[MDL_BOND].batch(&b, NULL, NULL), 1);
+        ck_assert_uint_eq(fl, 0);
+        ck_assert_close(price, want, abs, rel);
+    }
+}
 
 START_TEST(zero_coupon)
 {
@@ -22,8 +43,7 @@ START_TEST(zero_coupon)
         for (int j = 0; j < 5; j++) {
             ck_assert_close(mdl_bond(ys[i], Ts[j], 0.0, 2.0), exp(-ys[i] * Ts[j]), 0,
                             TOL_EXACT_REL);
-            ck_assert_close(mdl_bond_closed(ys[i], Ts[j], 0.0, 2.0), exp(-ys[i] * Ts[j]), 0,
-                            TOL_EXACT_REL);
+            check_bond_kernels(ys[i], Ts[j], 0.0, 2.0, exp(-ys[i] * Ts[j]), 0, TOL_EXACT_REL);
         }
 }
 END_TEST
@@ -40,7 +60,7 @@ START_TEST(par_bond)
             for (int k = 0; k < 4; k++) {
                 double f = fs[j], c = f * expm1(ys[i] / f), T = Ns[k] / f;
                 ck_assert_close(mdl_bond(ys[i], T, c, f), 1.0, TOL_PAR, 0);
-                ck_assert_close(mdl_bond_closed(ys[i], T, c, f), 1.0, TOL_PAR, 0);
+                check_bond_kernels(ys[i], T, c, f, 1.0, TOL_PAR, 0);
             }
 }
 END_TEST
@@ -51,17 +71,19 @@ START_TEST(cash_flow_edges)
     /* T f integer: flows at 1 and 0.5; the one at 0 is not paid */
     double want = c / 2 * (exp(-y) + exp(-0.5 * y)) + exp(-y);
     ck_assert_close(mdl_bond(y, 1.0, c, 2.0), want, 0, TOL_SUM_REL);
-    ck_assert_close(mdl_bond_closed(y, 1.0, c, 2.0), want, 0, TOL_SUM_REL);
+    check_bond_kernels(y, 1.0, c, 2.0, want, 0, TOL_SUM_REL);
     /* T not a multiple of 1/f: flows at 1.2, 0.7 and 0.2 */
     want = c / 2 * (exp(-1.2 * y) + exp(-0.7 * y) + exp(-0.2 * y)) + exp(-1.2 * y);
     ck_assert_close(mdl_bond(y, 1.2, c, 2.0), want, 0, TOL_SUM_REL);
-    ck_assert_close(mdl_bond_closed(y, 1.2, c, 2.0), want, 0, TOL_SUM_REL);
+    check_bond_kernels(y, 1.2, c, 2.0, want, 0, TOL_SUM_REL);
     /* shorter than one period: the final coupon only */
     want = c / 4 * exp(-0.1 * y) + exp(-0.1 * y);
     ck_assert_close(mdl_bond(y, 0.1, c, 4.0), want, 0, TOL_SUM_REL);
-    ck_assert_close(mdl_bond_closed(y, 0.1, c, 4.0), want, 0, TOL_SUM_REL);
-    /* 0.3 - 3/10 is exactly 0 in doubles: three flows, not four */
-    ck_assert_double_eq(mdl_bond_count(0.3, 10.0), 3.0);
+    check_bond_kernels(y, 0.1, c, 4.0, want, 0, TOL_SUM_REL);
+    /* 0.3 - 3/10 is exactly 0 in doubles: three flows (0.3, 0.2, 0.1), not four */
+    want = c / 10 * (exp(-0.3 * y) + exp(-0.2 * y) + exp(-0.1 * y)) + exp(-0.3 * y);
+    ck_assert_close(mdl_bond(y, 0.3, c, 10.0), want, 0, TOL_SUM_REL);
+    check_bond_kernels(y, 0.3, c, 10.0, want, 0, TOL_SUM_REL);
 }
 END_TEST
 
@@ -74,6 +96,7 @@ static double literal_count(double T, double f)
     return n;
 }
 
+/* The kernels' cash-flow count is the literal one (TOL_COUNT_REL), as the reference's is. */
 START_TEST(count_matches_literal)
 {
     static const double fs[] = {1, 2, 3, 4, 6, 10, 12, 52, 365, 0.5, 0.3, 7.7};
@@ -82,8 +105,11 @@ START_TEST(count_matches_literal)
         for (int i = 1; i <= 400; i++) {
             double Ts[] = {i / f, i * (1.0 / f), nextafter(i / f, 0.0), nextafter(i / f, 1e9),
                            (i + 0.5) / f, i * 0.1, i * 0.01 + 0.003};
-            for (int m = 0; m < 7; m++)
-                ck_assert_double_eq(mdl_bond_count(Ts[m], f), literal_count(Ts[m], f));
+            for (int m = 0; m < 7; m++) {
+                double want = 1.0 + literal_count(Ts[m], f) / f;
+                ck_assert_close(mdl_bond(0.0, Ts[m], 1.0, f), want, 0, TOL_COUNT_REL);
+                check_bond_kernels(0.0, Ts[m], 1.0, f, want, 0, TOL_COUNT_REL);
+            }
         }
     }
 }
@@ -102,7 +128,7 @@ START_TEST(closed_form_matches_literal)
         double T = 0.01 + 60 * (rand() / (double)RAND_MAX);
         double c = 0.15 * (rand() / (double)RAND_MAX), f = fs[i % 5];
         double lit = mdl_bond(y, T, c, f);
-        ck_assert_close(mdl_bond_closed(y, T, c, f), lit, 0, TOL_BOND_CLOSED);
+        check_bond_kernels(y, T, c, f, lit, 0, TOL_BOND_CLOSED);
     }
 }
 END_TEST
