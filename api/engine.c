@@ -84,6 +84,17 @@ rk_status rk_engine_create(const rk_engine_config *cfg, rk_engine **out, char *m
     return RK_OK;
 }
 
+/* The public levels are the models' levels shifted by one (0 is "auto"). */
+_Static_assert(RK_ISA_BASELINE - 1 == (int)MDL_ISA_BASELINE &&
+                   RK_ISA_AVX2 - 1 == (int)MDL_ISA_AVX2 &&
+                   RK_ISA_AVX512 - 1 == (int)MDL_ISA_AVX512 && MDL_ISA_COUNT == 3,
+               "rk_isa and mdl_isa list the same levels in the same order");
+
+static bool is_level(rk_isa isa)
+{
+    return isa >= RK_ISA_BASELINE && isa <= RK_ISA_AVX512;
+}
+
 rk_isa rk_engine_isa(const rk_engine *e)
 {
     return e != NULL ? (rk_isa)(e->isa + RK_ISA_BASELINE) : RK_ISA_AUTO;
@@ -93,18 +104,14 @@ const char *rk_isa_name(rk_isa isa)
 {
     if (isa == RK_ISA_AUTO)
         return "auto";
-    if (isa < RK_ISA_BASELINE || isa > RK_ISA_AVX512)
-        return NULL;
-    return mdl_isa_name((mdl_isa)(isa - RK_ISA_BASELINE));
+    return is_level(isa) ? mdl_isa_name((mdl_isa)(isa - RK_ISA_BASELINE)) : NULL;
 }
 
-int rk_isa_supported(rk_isa isa)
+bool rk_isa_supported(rk_isa isa)
 {
     if (isa == RK_ISA_AUTO)
-        return 1;
-    if (isa < RK_ISA_BASELINE || isa > RK_ISA_AVX512)
-        return 0;
-    return mdl_isa_supported((mdl_isa)(isa - RK_ISA_BASELINE));
+        return true;
+    return is_level(isa) && mdl_isa_supported((mdl_isa)(isa - RK_ISA_BASELINE));
 }
 
 void rk_engine_destroy(rk_engine *e)

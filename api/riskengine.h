@@ -97,7 +97,7 @@ typedef enum rk_isa {
 RK_API const char *rk_isa_name(rk_isa isa);
 
 /** True when this build and CPU can run the level (RK_ISA_AUTO always). Any thread. */
-RK_API int rk_isa_supported(rk_isa isa);
+RK_API bool rk_isa_supported(rk_isa isa);
 
 typedef struct rk_engine_config {
     size_t threads;        /**< workers; 0 = one per allowed core (cpuset and cgroup quota) */
