@@ -7,27 +7,30 @@
 
 #include "layout.h"
 
-/* Per-price costs (ns, one core) of the vector kernels at the best instruction-set level, as
- * `bench --only kernels` reports them, rounded: they decide how many columns a tile gets, so
- * that tiles take about the same time, and how often a running tile polls for a stop (eval.c).
- * A CRR tree of n steps has about n^2/2 nodes at about 0.5 ns each. */
+/* Per-price costs (ns, one core) of the vector kernels at AVX-512, as `bench --only kernels`
+ * reported them on W1 (benchmarks/RESULTS.md), rounded: they decide how many columns a tile
+ * gets, so that tiles take about the same time, and how often a running tile polls for a stop
+ * (eval.c). Only their ratios matter for the tiles; at the lower levels the ratios differ by
+ * up to 2x (american against european), which only makes tiles less even, and the kernels
+ * poll by themselves between blocks. A CRR tree of n steps has about
+ * n^2/2 nodes at about 0.35 ns each (7 µs at 200 steps). */
 double rsk_price_cost_ns(mdl_kind k, uint32_t steps)
 {
     switch (k) {
     case MDL_SPOT:
         return 1.0;
     case MDL_FORWARD:
-        return 5.0;
+        return 3.0;
     case MDL_EURO_CALL:
     case MDL_EURO_PUT:
         return 12.0;
     case MDL_AMER_CALL:
     case MDL_AMER_PUT:
         if (steps == 0)
-            return 250.0;
-        return 60.0 + 0.25 * (double)steps * (double)steps;
+            return 340.0;
+        return 60.0 + 0.18 * (double)steps * (double)steps;
     case MDL_BOND:
-        return 15.0;
+        return 12.0;
     default:
         return 10.0;
     }
