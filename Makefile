@@ -12,6 +12,7 @@
 #   make docs       API reference from api/riskengine.h (Doxygen) -> build/docs/html
 #   make install-check  install into a temporary prefix, build the example client there with
 #                   pkg-config, run it briefly on a W1 data set; check-syms too
+#   make check-hardening  the hardening flags, checked on the built files (readelf)
 #
 # Dependencies are found with pkg-config; scripts/setup-deps installs what is missing.
 # WERROR=1 turns warnings into errors (CI does).
@@ -46,7 +47,7 @@ include $(BUILD)/config.mk
 endif
 
 # Dependencies, resolved once per build folder; make re-reads this file after creating it.
-$(BUILD)/config.mk: scripts/setup-deps
+$(BUILD)/config.mk: scripts/setup-deps Makefile
 	@mkdir -p $(BUILD)
 	@scripts/setup-deps --with-tools $(if $(filter 1,$(MPI)),--with-mpi)
 	@{ \
@@ -55,6 +56,9 @@ $(BUILD)/config.mk: scripts/setup-deps
 	  echo "CHECK_CFLAGS := $$(pkg-config --cflags $(TEST_PKGS))"; \
 	  echo "CHECK_LIBS := $$(pkg-config --libs $(TEST_PKGS))"; \
 	  echo "MPI_SEEN := $$(command -v mpicc 2>/dev/null)"; \
+	  printf '#include <string.h>\n#if __USE_FORTIFY_LEVEL < 3\n#error\n#endif\n' | \
+	    $(CC) -O2 -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3 -x c -fsyntax-only - 2>/dev/null \
+	    && echo "FORTIFY_LEVEL := 3" || echo "FORTIFY_LEVEL := 2"; \
 	  if [ "$(MPI)" != 0 ] && command -v mpicc >/dev/null 2>&1; then \
 	    echo "HAVE_MPI := 1"; \
 	    echo "MPI_CFLAGS := $$(mpicc --showme:compile 2>/dev/null)"; \
@@ -70,6 +74,24 @@ endif
 ifneq ($(SAN),)
 SANFLAGS := -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 OPT := -O1
+endif
+
+# Hardening, on by default (HARDEN=0 builds without, for the side-by-side cost benchmark):
+# stack protector, stack-clash probes, control-flow protection (x86), full RELRO with BIND_NOW,
+# a PIE program, and _FORTIFY_SOURCE (3 where the compiler and C library support it, else 2;
+# it needs optimisation, and stays out of sanitizer builds, whose interceptors do that job).
+# `make check-hardening` checks the built files.
+HARDEN ?= 1
+ifeq ($(HARDEN),1)
+HARDEN_CFLAGS  := -fstack-protector-strong -fstack-clash-protection
+ifneq ($(filter x86_64-%,$(shell $(CC) -dumpmachine)),)
+HARDEN_CFLAGS  += -fcf-protection
+endif
+HARDEN_LDFLAGS := -Wl,-z,relro,-z,now
+PIE_LDFLAGS    := -pie
+ifeq ($(SAN)$(filter -O0,$(OPT)),)
+CPPFLAGS += -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=$(FORTIFY_LEVEL)
+endif
 endif
 
 # Layering, enforced by the include paths: each folder of the library sees only the folders
@@ -88,9 +110,9 @@ XCFLAGS  ?=
 # FILE_CFLAGS: flags one file needs (set per target below); separate from XCFLAGS so that a
 # command-line XCFLAGS (make debug, make stress) does not drop them.
 FILE_CFLAGS :=
-CFLAGS    = -std=c11 $(OPT) -g -pthread -fPIC -fvisibility=hidden $(WARN) $(SANFLAGS) $(DEP_CFLAGS) \
-            $(XCFLAGS) $(FILE_CFLAGS)
-LDFLAGS  += -pthread $(SANFLAGS)
+CFLAGS    = -std=c11 $(OPT) -g -pthread -fPIC -fvisibility=hidden $(WARN) $(SANFLAGS) $(HARDEN_CFLAGS) \
+            $(DEP_CFLAGS) $(XCFLAGS) $(FILE_CFLAGS)
+LDFLAGS  += -pthread $(SANFLAGS) $(HARDEN_LDFLAGS)
 LDLIBS   := $(DEP_LIBS) -lm
 
 # The kernel files (models/kern_*.c) are compiled once per instruction-set level, each copy
@@ -134,7 +156,7 @@ SHARED_LIB := $(BUILD)/libriskengine.so.$(VERSION)
 PROGRAM    := $(BUILD)/riskengine
 
 .PHONY: all lib test asan tsan debug stress sample install uninstall clean distclean help \
-        format docs bench bench-quick check-syms mpi-test install-check example
+        format docs bench bench-quick check-syms check-hardening mpi-test install-check example
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -170,7 +192,7 @@ $(SHARED_LIB): $(LIB_OBJ) api/exports.map
 	ln -sf libriskengine.so.$(VERSION) $(BUILD)/libriskengine.so
 
 $(PROGRAM): $(CLI_OBJ) $(STATIC_LIB)
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(STATIC_LIB) $(LDLIBS) $(if $(filter 1,$(HAVE_MPI)),$(MPI_LIBS))
+	$(CC) $(LDFLAGS) $(PIE_LDFLAGS) -o $@ $(CLI_OBJ) $(STATIC_LIB) $(LDLIBS) $(if $(filter 1,$(HAVE_MPI)),$(MPI_LIBS))
 
 # MPI's headers are system headers here (-isystem): the project's warnings stay as they are
 # for our code without tripping over the headers' own constructs.
@@ -217,6 +239,9 @@ check-syms: $(SHARED_LIB)
 	@bad=$$(nm -D --defined-only $(SHARED_LIB) | awk '{print $$3}' | grep -v '^rk_' || true); \
 	if [ -n "$$bad" ]; then echo "non-rk_ symbols exported:"; echo "$$bad"; exit 1; fi; \
 	echo "check-syms: only rk_ symbols exported"
+
+check-hardening: $(SHARED_LIB) $(PROGRAM)
+	@scripts/check-hardening $(PROGRAM) $(SHARED_LIB)
 
 # Made at every install: its prefix is that install's (a file kept from an install into another
 # prefix would point pkg-config at that one).
