@@ -146,6 +146,8 @@ rk_status rk_engine_stats_get(const rk_engine *e, rk_engine_stats *out)
     out->tiles_done = es.tiles_done;
     out->channel_max = es.channel_max;
     out->workers = es.nworkers;
+    out->stalls = es.stalls;
+    out->workers_stalled = es.workers_stalled;
     return RK_OK;
 }
 
@@ -178,5 +180,8 @@ rk_status rk_engine_worker_stats_get(const rk_engine *e, size_t worker, rk_worke
     out->steals = w->steals;
     out->busy_ns = w->busy_ns;
     out->heartbeat_ns = w->heartbeat_ns;
+    out->tile_ns = w->tile_ns;
+    out->tile_budget_ns = w->tile_budget_ns;
+    out->stalled = w->stalled;
     return RK_OK;
 }

@@ -141,6 +141,12 @@ typedef struct rk_engine_stats {
     uint64_t tiles_done;         /**< tiles run or recorded by the workers */
     uint64_t channel_max;        /**< highest fan-in channel occupancy of any request */
     size_t workers;              /**< worker threads */
+    /** Tiles that ran longer than their stall budget: 100 times the tile's estimated cost, and
+     * at least 1 ms. Counted when the tile ends; a tile still running is in workers_stalled. */
+    uint64_t stalls;
+    /** Workers inside a tile past its stall budget right now (not a counter: it falls again
+     * when the tile ends). */
+    uint64_t workers_stalled;
 } rk_engine_stats;
 
 /** Fills *out with a snapshot of the engine's counters (each read atomically, not all at one
@@ -154,7 +160,12 @@ typedef struct rk_worker_stats {
     uint64_t tiles;       /**< tiles it ran */
     uint64_t steals;      /**< of those, tiles of another node */
     uint64_t busy_ns;     /**< time spent running tiles */
-    int64_t heartbeat_ns; /**< last time (rk_now_ns clock) it took or finished a tile, or woke */
+    int64_t heartbeat_ns; /**< last time (rk_now_ns clock) it polled inside a tile (every poll,
+                               about every 10 µs of work), took or finished one, or woke */
+    int64_t tile_ns;      /**< how long it has been inside its current tile; 0 when idle */
+    int64_t tile_budget_ns; /**< the current tile's stall budget (rk_engine_stats::stalls); 0
+                                 when idle */
+    bool stalled;         /**< inside its current tile for longer than the budget */
 } rk_worker_stats;
 
 /** Fills *out for worker `worker` (0 .. rk_engine_workers()-1). RK_BAD_ARGUMENT for NULL, or

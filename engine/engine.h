@@ -108,6 +108,7 @@ typedef struct eng_tile {
     uint32_t row0, row1; /* rows [row0, row1), all owned by one node */
     uint32_t col0, col1; /* columns [col0, col1) */
     uint32_t index;      /* position of the tile in the job's record table */
+    double cost_ns;      /* estimated cost, from the job's row_cost (stall detection) */
 } eng_tile;
 
 /* The context of the worker running a tile. */
@@ -211,7 +212,12 @@ typedef struct eng_worker_stats {
     int bound;              /* 1 bound as asked, 0 not bound (refused or --no-pin) */
     uint64_t tiles, steals;
     uint64_t busy_ns;
-    int64_t heartbeat_ns;   /* last time the worker took or finished a tile, or woke */
+    int64_t heartbeat_ns;   /* last time the worker polled inside a tile, took or finished one,
+                               or woke */
+    int64_t tile_ns;        /* time inside its current tile; 0 when not running one */
+    int64_t tile_budget_ns; /* the current tile's stall budget (ENG_STALL_FACTOR x estimate); 0
+                               when not running one */
+    bool stalled;           /* inside its current tile for longer than the budget */
     char binding[96];       /* "bound", or "not bound: <reason>" */
 } eng_worker_stats;
 
@@ -219,6 +225,8 @@ typedef struct eng_stats {
     uint64_t jobs_submitted, jobs_done, jobs_in_flight;
     uint64_t tiles_done, deadline_misses, cancels;
     uint64_t channel_max; /* highest fan-in channel occupancy of any completed job */
+    uint64_t stalls;      /* tiles that ran longer than their stall budget (counted when they end) */
+    uint64_t workers_stalled; /* workers inside a tile past its budget right now */
     size_t nworkers;
 } eng_stats;
 

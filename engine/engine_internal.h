@@ -26,7 +26,10 @@
 #define ENG_DEFAULT_CELL_NS 1000.0 /* assumed cost of a cell when the job gives no row_cost */
 #define ENG_MAX_WORKERS 4096
 #define ENG_SPIN_ROUNDS 2000       /* bounded spin of an idle worker before it sleeps */
-#define ENG_POLL_CLOCK_EVERY 4     /* eng_should_stop reads the clock every this many calls */
+/* A tile is stalled when it has run longer than ENG_STALL_FACTOR times its estimated cost, and
+ * at least ENG_STALL_MIN_NS: below that, one preemption of a tiny tile would count. */
+#define ENG_STALL_FACTOR 100.0
+#define ENG_STALL_MIN_NS 1000000
 
 /* Always-on cheap assertion: a broken invariant of the engine is a bug, never a user error. */
 #define ENG_ASSERT(cond)                                                                           \
@@ -81,7 +84,6 @@ struct eng_worker {
 
     /* The tile being run, for eng_should_stop. */
     eng_job *running;     /* [owner] */
-    unsigned polls;           /* [owner] */
 
     /* Sleeping: a worker sleeps on its own condition variable so that eng_submit can choose
      * whom to wake, and in which order. */
@@ -93,6 +95,11 @@ struct eng_worker {
     /* Statistics: written by the owner, read by anyone (relaxed). */
     _Atomic uint64_t st_tiles, st_steals, st_busy_ns;
     _Atomic int64_t st_heartbeat;
+    /* The tile being run, for the stall check: its start (0 when none) and the time past which
+     * it is stalled. Written by the owner with release stores (st_stall_at before st_tile_t0 at
+     * the start, st_tile_t0 first at the end), read with acquire loads in that order, so a
+     * reader that sees a start also sees that tile's limit. */
+    _Atomic int64_t st_tile_t0, st_stall_at;
     uint64_t rng;             /* [owner] stress-mode shuffling of the worker's own choices */
 };
 
@@ -125,6 +132,7 @@ struct eng_engine {
 
     _Atomic uint64_t st_submitted, st_done, st_tiles, st_misses, st_cancels; /* relaxed */
     _Atomic uint64_t st_channel_max; /* relaxed: highest fan-in occupancy of any job */
+    _Atomic uint64_t st_stalls;      /* relaxed: tiles that ended past their stall budget */
     eng_job *spare;       /* [emu] cache of freed jobs, linked through their `next` */
     size_t nspare;            /* [emu] */
 };

@@ -364,6 +364,21 @@ void eng_describe(const eng_engine *e, FILE *out)
 
 /* ---- statistics ---- */
 
+/* Whether w is inside a tile past its stall budget at `now`; *in_ns and *budget_ns (optional)
+ * get the time inside the tile and its budget, 0 when it runs none. Any thread. */
+static bool worker_tile(eng_worker *w, int64_t now, int64_t *in_ns, int64_t *budget_ns)
+{
+    /* acquire, in the reverse order of the owner's stores (engine_internal.h) */
+    int64_t t0 = atomic_load_explicit(&w->st_tile_t0, memory_order_acquire);
+    int64_t at = atomic_load_explicit(&w->st_stall_at, memory_order_acquire);
+    bool in = t0 != 0 && at != INT64_MAX && at >= t0;
+    if (in_ns != NULL)
+        *in_ns = in && now > t0 ? now - t0 : 0;
+    if (budget_ns != NULL)
+        *budget_ns = in ? at - t0 : 0;
+    return in && now > at;
+}
+
 void eng_stats_get(const eng_engine *e, eng_stats *out)
 {
     if (out == NULL)
@@ -381,6 +396,10 @@ void eng_stats_get(const eng_engine *e, eng_stats *out)
     out->deadline_misses = atomic_load_explicit(&m->st_misses, memory_order_relaxed);
     out->cancels = atomic_load_explicit(&m->st_cancels, memory_order_relaxed);
     out->channel_max = atomic_load_explicit(&m->st_channel_max, memory_order_relaxed);
+    out->stalls = atomic_load_explicit(&m->st_stalls, memory_order_relaxed);
+    int64_t now = eng_now_ns();
+    for (size_t i = 0; i < e->nworkers; i++)
+        out->workers_stalled += worker_tile(&m->workers[i], now, NULL, NULL);
     out->nworkers = e->nworkers;
 }
 
@@ -388,6 +407,7 @@ size_t eng_worker_stats_get(const eng_engine *e, eng_worker_stats *out, size_t n
 {
     if (e == NULL)
         return 0;
+    int64_t now = eng_now_ns();
     for (size_t i = 0; i < n && i < e->nworkers && out != NULL; i++) {
         eng_worker *w = &((eng_engine *)e)->workers[i];
         out[i].node = w->node;
@@ -396,6 +416,7 @@ size_t eng_worker_stats_get(const eng_engine *e, eng_worker_stats *out, size_t n
         out[i].steals = atomic_load_explicit(&w->st_steals, memory_order_relaxed);
         out[i].busy_ns = atomic_load_explicit(&w->st_busy_ns, memory_order_relaxed);
         out[i].heartbeat_ns = atomic_load_explicit(&w->st_heartbeat, memory_order_relaxed);
+        out[i].stalled = worker_tile(w, now, &out[i].tile_ns, &out[i].tile_budget_ns);
         memcpy(out[i].binding, w->bind_msg, sizeof out[i].binding);
     }
     return e->nworkers;

@@ -557,7 +557,7 @@ typedef struct tile_vec {
 } tile_vec;
 
 static bool tile_push(tile_vec *tv, uint32_t r0, uint32_t r1, uint32_t c0, uint32_t c1,
-                      uint32_t node)
+                      uint32_t node, double cost_ns)
 {
     if (tv->n == tv->cap) {
         size_t cap = tv->cap ? 2 * tv->cap : 64;
@@ -579,6 +579,7 @@ static bool tile_push(tile_vec *tv, uint32_t r0, uint32_t r1, uint32_t c0, uint3
     t->col0 = c0;
     t->col1 = c1;
     t->index = (uint32_t)tv->n;
+    t->cost_ns = cost_ns;
     tv->node[tv->n] = node;
     tv->n++;
     return true;
@@ -612,7 +613,7 @@ static rk_status cut_tiles(const eng_engine *e, const eng_job_desc *job, tile_ve
         if (per < job->ncols) {
             for (uint32_t c = 0; c < job->ncols; c += per) {
                 uint32_t c1 = job->ncols - c < per ? job->ncols : c + per;
-                if (!tile_push(tv, r, r + 1, c, c1, node))
+                if (!tile_push(tv, r, r + 1, c, c1, node, cell * (c1 - c)))
                     return RK_NO_MEMORY;
             }
             r++;
@@ -631,7 +632,7 @@ static rk_status cut_tiles(const eng_engine *e, const eng_job_desc *job, tile_ve
             cost += c1 * job->ncols;
             r1++;
         }
-        if (!tile_push(tv, r, r1, 0, job->ncols, node))
+        if (!tile_push(tv, r, r1, 0, job->ncols, node, cost))
             return RK_NO_MEMORY;
         r = r1;
     }
@@ -817,6 +818,15 @@ rk_status eng_submit(eng_engine *e, const eng_job_desc *job, int64_t deadline, e
 
 /* ---- the worker ---- */
 
+/* How long a tile estimated at cost_ns may run before it counts as a stall. */
+static int64_t stall_budget_ns(double cost_ns)
+{
+    double b = ENG_STALL_FACTOR * cost_ns;
+    if (!(b >= ENG_STALL_MIN_NS)) /* also NaN */
+        return ENG_STALL_MIN_NS;
+    return b >= 0x1p62 ? INT64_C(1) << 62 : (int64_t)b;
+}
+
 /* The tile is claimed: run it (or record why not) and deliver its record. */
 static void run_tile(eng_worker *w, eng_job *r, uint32_t t, bool steal)
 {
@@ -838,16 +848,23 @@ static void run_tile(eng_worker *w, eng_job *r, uint32_t t, bool steal)
         eng_tile_result res;
         memset(&res, 0, sizeof res);
         res.code = RK_OK;
+        int64_t budget = stall_budget_ns(rec.tile.cost_ns);
+        /* release: a reader that sees this start sees this tile's limit (engine_internal.h) */
+        atomic_store_explicit(&w->st_stall_at, t0 + budget, memory_order_release);
+        atomic_store_explicit(&w->st_tile_t0, t0, memory_order_release);
         w->running = r;
-        w->polls = 0;
         r->job.run(r->job.arg, &rec.tile, w, &res);
         w->running = NULL;
+        int64_t t1 = eng_now_ns();
+        atomic_store_explicit(&w->st_tile_t0, 0, memory_order_release);
+        atomic_store_explicit(&w->st_stall_at, INT64_MAX, memory_order_release);
+        if (t1 - t0 > budget)
+            atomic_fetch_add_explicit(&w->eng->st_stalls, 1, memory_order_relaxed);
         rec.code = res.code;
         rec.cells_ok = res.cells_ok;
         rec.worker = w->id;
         memcpy(rec.message, res.message, sizeof rec.message);
         rec.message[sizeof rec.message - 1] = '\0';
-        int64_t t1 = eng_now_ns();
         atomic_fetch_add_explicit(&w->st_busy_ns, (uint64_t)(t1 - t0), memory_order_relaxed);
         atomic_fetch_add_explicit(&w->st_tiles, 1, memory_order_relaxed);
         atomic_store_explicit(&w->st_heartbeat, t1, memory_order_relaxed);
@@ -987,10 +1004,13 @@ bool eng_should_stop(eng_worker *w)
     eng_job *r = w->running;
     if (r == NULL)
         return false;
+    /* Every poll is a heartbeat: a worker inside a long tile is seen to be alive, and one that
+     * stops polling is seen to stall (eng_worker_stats_get). One clock read per poll. */
+    int64_t now = eng_now_ns();
+    atomic_store_explicit(&w->st_heartbeat, now, memory_order_relaxed);
     if (atomic_load_explicit(&r->stop, memory_order_relaxed) != 0)
         return true;
-    if (r->deadline != ENG_NO_DEADLINE && w->polls++ % ENG_POLL_CLOCK_EVERY == 0 &&
-        eng_now_ns() >= r->deadline) {
+    if (r->deadline != ENG_NO_DEADLINE && now >= r->deadline) {
         set_stop(r, RK_DEADLINE);
         return true;
     }
