@@ -537,23 +537,29 @@ class Result(_Handle):
                         "coverage": cov[b]["coverage"]})
         return out
 
+    def pnl(self, book="TOTAL", first=0, count=None):
+        """P&L of one book (name or index) in scenarios [first, first + count) of the scenario
+        VaR set (count None: to the end): one library call per scenario, so a slice of a large
+        set costs only its length."""
+        h = self._handle()
+        b = self.books.index(book) if isinstance(book, str) else int(book)
+        ns = self.scenario_count()
+        if not ns:
+            _check(Status.NOT_FOUND, "scenario_pnl")
+        last = ns if count is None else min(ns, first + count)
+        out = np.empty(max(0, last - first))
+        p = ctypes.c_double()
+        rp = ctypes.byref(p)
+        for k, s in enumerate(range(first, last)):
+            _check(_LIB.rk_result_scenario_pnl(h, b, s, rp), "scenario_pnl")
+            out[k] = p.value
+        return out
+
     @property
     def scenario_pnl(self):
         """(books + 1, scenarios): P&L per book and scenario of the scenario VaR set."""
-        def read():
-            h = self._handle()
-            nb, ns = _LIB.rk_result_books(h) + 1, self.scenario_count()
-            out = np.empty((nb, ns))
-            p = ctypes.c_double()
-            rp = ctypes.byref(p)
-            for b in range(nb):
-                for s in range(ns):
-                    _check(_LIB.rk_result_scenario_pnl(h, b, s, rp), "scenario_pnl")
-                    out[b, s] = p.value
-            return out
-        if not self.scenario_count():
-            _check(Status.NOT_FOUND, "scenario_pnl")
-        return self._cached("scenario_pnl", read)
+        return self._cached("scenario_pnl",
+                            lambda: np.stack([self.pnl(b) for b in range(len(self.books))]))
 
     def stress(self):
         """Per scenario of scenarios.csv and book (TOTAL last): dicts scenario, book, pnl,
