@@ -95,7 +95,8 @@ class _Handle:
         self._children = weakref.WeakSet()
         self._parents = parents
         for p in parents:
-            p._children.add(self)
+            with p._lock:  # several Python threads may open requests on one portfolio
+                p._children.add(self)
 
     def _handle(self):
         h = self._h
@@ -107,9 +108,10 @@ class _Handle:
         """Frees the C object (and first everything still open on it). Idempotent."""
         with self._lock:
             h, self._h = self._h, None
+            children = list(self._children)
         if h is None:
             return
-        for child in list(self._children):
+        for child in children:
             child.close()
         getattr(_LIB, self._destroy)(h)
 
@@ -194,30 +196,20 @@ class Dataset(_Handle):
                "load %s" % path, msg)
         return cls(h.value)
 
-    def _names(self, count_fn, name_fn):
-        h = self._handle()
-        return [_str(name_fn(h, i)) for i in range(count_fn(h))]
+    def _names(count, name, doc):
+        def get(self):
+            h = self._handle()
+            return [_str(getattr(_LIB, name)(h, i)) for i in range(getattr(_LIB, count)(h))]
+        return property(get, doc=doc)
 
-    @property
-    def factors(self):
-        return self._names(_LIB.rk_dataset_factors, _LIB.rk_dataset_factor_name)
-
-    @property
-    def underlyings(self):
-        return self._names(_LIB.rk_dataset_underlyings, _LIB.rk_dataset_underlying_name)
-
-    @property
-    def positions(self):
-        return self._names(_LIB.rk_dataset_positions, _LIB.rk_dataset_position_id)
-
-    @property
-    def books(self):
-        return self._names(_LIB.rk_dataset_books, _LIB.rk_dataset_book_name)
-
-    @property
-    def scenarios(self):
-        """Names of scenarios.csv's rows (historical and stress); [] without the file."""
-        return self._names(_LIB.rk_dataset_scenarios, _LIB.rk_dataset_scenario_name)
+    factors = _names("rk_dataset_factors", "rk_dataset_factor_name", "Factor names, in order.")
+    underlyings = _names("rk_dataset_underlyings", "rk_dataset_underlying_name",
+                         "Underlying names, in order.")
+    positions = _names("rk_dataset_positions", "rk_dataset_position_id", "Position ids, rows.")
+    books = _names("rk_dataset_books", "rk_dataset_book_name", "Book names (no TOTAL).")
+    scenarios = _names("rk_dataset_scenarios", "rk_dataset_scenario_name",
+                       "Names of scenarios.csv's rows (historical and stress); [] without it.")
+    del _names
 
     def underlying_index(self, name):
         """Index of an underlying given by name (or an index, returned as it is)."""
@@ -441,14 +433,12 @@ class Result(_Handle):
             codes.append(status_name(code))
         return vals, np.array(codes)
 
-    @property
-    def values(self):
-        """Base value per position, (positions,)."""
-        return self._cached("values", self._values)[0]
+    def _part(reader, k, doc):
+        """Part k of what the method `reader` reads, read once per result."""
+        return property(lambda self: self._cached(reader, getattr(self, reader))[k], doc=doc)
 
-    @property
-    def value_codes(self):
-        return self._cached("values", self._values)[1]
+    values = _part("_values", 0, "Base value per position, (positions,); NaN where not OK.")
+    value_codes = _part("_values", 1, "Status name per position.")
 
     def _grid(self):
         h = self._handle()
@@ -467,18 +457,10 @@ class Result(_Handle):
                 codes[i, j] = names.get(code) or names.setdefault(code, status_name(code))
         return delta, gamma, codes.astype(str)
 
-    @property
-    def delta(self):
-        """(positions, factors)."""
-        return self._cached("grid", self._grid)[0]
-
-    @property
-    def gamma(self):
-        return self._cached("grid", self._grid)[1]
-
-    @property
-    def sensitivity_codes(self):
-        return self._cached("grid", self._grid)[2]
+    delta = _part("_grid", 0, "(positions, factors); NaN where not OK.")
+    gamma = _part("_grid", 1, "(positions, factors); NaN where not OK.")
+    sensitivity_codes = _part("_grid", 2, "(positions, factors) status names.")
+    del _part
 
     @property
     def exposures(self):
