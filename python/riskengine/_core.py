@@ -167,7 +167,7 @@ class Engine(_Handle):
         return Portfolio(self, dataset)
 
 
-def _error_dict(info, ds, scenario_names=None):
+def _error_dict(info, ds):
     """An rk_error_info as a dict; indices become ids and names, RK_NONE becomes None."""
     pos = None if info.position == NONE_INDEX else _str(
         _LIB.rk_dataset_position_id(ds, info.position))

@@ -3,12 +3,11 @@ program writes for the same data set and settings: values, the grid, exposures, 
 Monte Carlo and historical VaR/ES, stress, coverage and error messages; and a live-market update
 equals a data set whose file holds the new value."""
 import math
-import os
 import shutil
 
 import pytest
 
-from conftest import SAMPLE, assert_same, rk, run_cli
+from conftest import SAMPLE, assert_same, run_cli
 
 ALL = ("values", "grid", "parametric_var", "scenario_var", "stress")
 
