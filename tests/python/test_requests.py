@@ -57,7 +57,7 @@ def test_cancel_from_another_thread(portfolio):
     req.close()
 
 
-def test_cancel_as_in_the_issue(portfolio):
+def test_cancel_right_after_submit(portfolio):
     req = portfolio.submit(measures=("values",), deadline_ms=20)
     req.cancel()
     res = req.wait()
