@@ -6,7 +6,8 @@
 #   make asan|tsan  the suites under AddressSanitizer+UBSan / ThreadSanitizer
 #   make debug      unoptimised build with the expensive invariant checks on
 #   make stress     the engine and API suites with 1-slot channels and shuffled wake order
-#   make install    PREFIX=/usr/local DESTDIR= : header, libraries, riskengine.pc, program
+#   make install    PREFIX=/usr/local DESTDIR= : header, libraries, riskengine.pc, program,
+#                   the Python package (python/riskengine) for PYTHON
 #   make mpi-test   the commands under mpirun -np 1, 2, 3: outputs identical to one process
 #   make bench-quick / bench   benchmarks (benchmarks/README.md)
 #   make docs       API reference from api/riskengine.h (Doxygen) -> build/docs/html
@@ -25,6 +26,9 @@ OPT     ?= -O2
 WERROR  ?= 0
 SAN     ?=
 MPI     ?= auto
+# The Python that runs the binding's tests (tests/python) and whose path install targets: the
+# system's, which Debian's python3-numpy and python3-pytest serve (scripts/setup-deps).
+PYTHON  ?= $(firstword $(wildcard /usr/bin/python3) python3)
 
 VERSION     := 0.1.0
 SOVERSION   := 0
@@ -208,8 +212,16 @@ $(BUILD)/tests/support/%.o: CPPFLAGS += -Itests/support
 
 # TEST_FILTER=engine runs only tests/engine/.
 TEST_FILTER ?=
-test: $(TEST_BIN) $(PROGRAM)
-	@RK_PROGRAM=$(PROGRAM) tests/run-tests $(BUILD)/tests $(TEST_FILTER)
+# The Python suite (area python) loads this build's shared library; under AddressSanitizer the
+# interpreter, not instrumented itself, needs the run time preloaded (and leaks not reported:
+# the interpreter's own allocations outlive the run).
+comma := ,
+ifneq ($(filter address,$(subst $(comma), ,$(SAN))),)
+PY_TEST_ENV := LD_PRELOAD=$(shell $(CC) -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0
+endif
+test: $(TEST_BIN) $(PROGRAM) $(SHARED_LIB)
+	@RK_PROGRAM=$(PROGRAM) RK_PYTHON="$(PYTHON)" RK_PY_ENV="$(PY_TEST_ENV)" \
+	 RISKENGINE_LIBRARY=$(abspath $(BUILD))/libriskengine.so tests/run-tests $(BUILD)/tests $(TEST_FILTER)
 
 asan:
 	$(MAKE) BUILD=build/asan SAN=address,undefined test
@@ -249,6 +261,11 @@ check-hardening: $(SHARED_LIB) $(PROGRAM)
 $(BUILD)/riskengine.pc: api/riskengine.pc.in
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
+# The Python package goes where PYTHON looks for packages under PREFIX (Debian's python3:
+# PREFIX/lib/python3.X/dist-packages), with _installed.py naming the installed library, so
+# that the installed package loads the installed library, not a build folder's.
+PYTHON_SITE_REL = $(or $(shell $(PYTHON) -c 'import sys; print("lib/python%d.%d/%s" % (sys.version_info[0], sys.version_info[1], "dist-packages" if any(p.endswith("dist-packages") for p in sys.path) else "site-packages"))' 2>/dev/null),lib/python3/dist-packages)
+PYTHONDIR ?= $(PREFIX)/$(PYTHON_SITE_REL)
 install: all $(BUILD)/riskengine.pc
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
 	install -m 644 api/riskengine.h api/rk_status.h $(DESTDIR)$(PREFIX)/include/
@@ -258,11 +275,16 @@ install: all $(BUILD)/riskengine.pc
 	ln -sf libriskengine.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libriskengine.so
 	install -m 644 $(BUILD)/riskengine.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	install -m 755 $(PROGRAM) $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PYTHONDIR)/riskengine
+	install -m 644 python/riskengine/*.py $(DESTDIR)$(PYTHONDIR)/riskengine/
+	printf '# _installed.py - written by make install: the library this copy loads.\nLIBRARY = "%s"\n' \
+	       '$(PREFIX)/lib/libriskengine.so.$(SOVERSION)' > $(DESTDIR)$(PYTHONDIR)/riskengine/_installed.py
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/include/riskengine.h $(DESTDIR)$(PREFIX)/include/rk_status.h \
 	      $(DESTDIR)$(PREFIX)/lib/libriskengine.* \
 	      $(DESTDIR)$(PREFIX)/lib/pkgconfig/riskengine.pc $(DESTDIR)$(PREFIX)/bin/riskengine
+	rm -rf $(DESTDIR)$(PYTHONDIR)/riskengine
 
 docs:
 	@mkdir -p $(BUILD)/docs
@@ -280,11 +302,13 @@ $(EXAMPLE): api/examples/trading_client.c $(SHARED_LIB)
 
 # Installs into a temporary prefix, builds the example against the installed copy with
 # pkg-config alone (no in-tree paths), runs it for INSTALL_CHECK_SECONDS on a generated W1 data
-# set, and checks that the shared library exports only rk_ names.
+# set, and checks that the shared library exports only rk_ names. Then the installed Python
+# package, imported from outside the tree, must load the installed library and compute.
 INSTALL_CHECK_SECONDS ?= 3
 install-check: check-syms
 	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
-	$(MAKE) --no-print-directory install PREFIX="$$tmp/prefix" >/dev/null; \
+	pydir="$$tmp/prefix/$(PYTHON_SITE_REL)"; \
+	$(MAKE) --no-print-directory install PREFIX="$$tmp/prefix" PYTHONDIR="$$pydir" >/dev/null; \
 	export PKG_CONFIG_PATH="$$tmp/prefix/lib/pkgconfig"; \
 	echo "pkg-config: $$(pkg-config --cflags --libs riskengine)"; \
 	$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L -O2 $(WARN) -o "$$tmp/trading_client" \
@@ -293,7 +317,9 @@ install-check: check-syms
 	readelf -d "$$tmp/trading_client" | grep -q 'libriskengine.so.$(SOVERSION)'; \
 	"$$tmp/prefix/bin/riskengine" generate --preset w1 --out "$$tmp/w1" >/dev/null; \
 	"$$tmp/trading_client" "$$tmp/w1" $(INSTALL_CHECK_SECONDS); \
-	echo "install-check: the example built from the installed copy and ran"
+	echo "install-check: the example built from the installed copy and ran"; \
+	cd "$$tmp" && env -u RISKENGINE_LIBRARY PYTHONPATH="$$pydir" PYTHONDONTWRITEBYTECODE=1 \
+	  $(PYTHON) $(abspath tests/python/installed_check.py) "$$pydir" "$$tmp/prefix/lib" "$$tmp/w1"
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
