@@ -41,7 +41,8 @@ class EngineStats(ctypes.Structure):
     _fields_ = [("requests_submitted", ctypes.c_uint64), ("requests_completed", ctypes.c_uint64),
                 ("requests_in_flight", ctypes.c_uint64), ("deadline_misses", ctypes.c_uint64),
                 ("cancels", ctypes.c_uint64), ("tiles_done", ctypes.c_uint64),
-                ("channel_max", ctypes.c_uint64), ("workers", ctypes.c_size_t)]
+                ("channel_max", ctypes.c_uint64), ("workers", ctypes.c_size_t),
+                ("stalls", ctypes.c_uint64), ("workers_stalled", ctypes.c_uint64)]
 
 
 _p = ctypes.c_void_p
