@@ -14,6 +14,7 @@
 #   make install-check  install into a temporary prefix, build the example client there with
 #                   pkg-config, run it briefly on a W1 data set; check-syms too
 #   make check-hardening  the hardening flags, checked on the built files (readelf)
+#   make soak SOAK_SECONDS=N   64 callers, deadlines, cancels, market updates (soak-tsan: TSan)
 #
 # Dependencies are found with pkg-config; scripts/setup-deps installs what is missing.
 # WERROR=1 turns warnings into errors (CI does).
@@ -160,7 +161,7 @@ SHARED_LIB := $(BUILD)/libriskengine.so.$(VERSION)
 PROGRAM    := $(BUILD)/riskengine
 
 .PHONY: all lib test asan tsan debug stress sample install uninstall clean distclean help \
-        format docs bench bench-quick check-syms check-hardening mpi-test install-check example
+        format docs bench bench-quick check-syms check-hardening soak soak-tsan mpi-test install-check example
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -209,6 +210,19 @@ $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(STATIC_LIB)
 	      $(TEST_SUPPORT_OBJ) $(STATIC_LIB) $(CHECK_LIBS) $(LDLIBS)
 $(BUILD)/tests/support/%.o: FILE_CFLAGS += $(CHECK_CFLAGS)
 $(BUILD)/tests/support/%.o: CPPFLAGS += -Itests/support
+
+# The soak (tests/soak/soak.c): many callers on one engine with deadlines, cancels and market
+# updates for SOAK_SECONDS; a program of its own, not a Check suite. CI runs soak-tsan.
+SOAK_BIN := $(BUILD)/soak/soak
+SOAK_SECONDS ?= 60
+SOAK_ARGS ?=
+$(SOAK_BIN): tests/soak/soak.c $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(PIE_LDFLAGS) -o $@ $< $(STATIC_LIB) $(LDLIBS)
+soak: $(SOAK_BIN)
+	$(SOAK_BIN) --seconds $(SOAK_SECONDS) --data data/sample $(SOAK_ARGS)
+soak-tsan:
+	OPENBLAS_NUM_THREADS=1 $(MAKE) BUILD=build/tsan SAN=thread soak
 
 # TEST_FILTER=engine runs only tests/engine/.
 TEST_FILTER ?=
