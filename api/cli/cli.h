@@ -40,6 +40,10 @@ typedef struct cli_opts {
     const char *isa;    /* pricing kernels' level: baseline, avx2, avx512 or auto (NULL) */
     /* generate */
     const char *preset;
+    /* regulatory measures */
+    const char *liquidity; /* var historical, batch: FRTB liquidity horizons file */
+    const char *pnl;       /* backtest, batch: P&L and VaR history to backtest */
+    size_t window;         /* backtest: days per book (the last ones) */
 } cli_opts;
 
 /* Parses argv for a subcommand. `allowed` lists the long options (without "--") the
@@ -172,6 +176,10 @@ void cli_combine_grid(rsk_grid *g);
 /* errors.csv rows of the grid (cmd_eval.c) and of a scenario set. */
 void cli_grid_errors(cli_run *r, const rsk_grid *g, const rsk_values *v);
 void cli_scen_errors(cli_run *r, const rsk_scen_set *s);
+/* Each factor's liquidity horizon from --liquidity (nfactors days; free it), the same on every
+ * rank, or NULL with the reason printed. Collective. */
+double *cli_liquidity(cli_run *r);
+
 /* Scenario i's name: the file's, or mc_000001... */
 void cli_scen_name(const cli_run *r, const rsk_scen_set *s, size_t i, char *buf, size_t len);
 /* OUT/scenarios.csv with set s's shocks, replayable with --method historical. Collective. */
@@ -190,5 +198,6 @@ int cmd_var(int argc, char **argv);
 int cmd_stress(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
 int cmd_topology(int argc, char **argv);
+int cmd_backtest(int argc, char **argv);
 
 #endif /* RK_CLI_H */

@@ -52,6 +52,9 @@ static const opt_def options[] = {
     OPT("reuse-unmoved", OPT_FLAG, reuse_unmoved),
     OPT("preset", OPT_STR, preset),
     OPT("isa", OPT_STR, isa),
+    OPT("liquidity", OPT_STR, liquidity),
+    OPT("pnl", OPT_STR, pnl),
+    OPT("window", OPT_SIZE, window),
 };
 
 static bool allowed_in(const char *allowed, const char *name)
@@ -114,6 +117,7 @@ bool cli_parse(int argc, char **argv, const char *cmd, const char *allowed, cons
     o->confidence = 0.99;
     o->es_confidence = 0.975;
     o->horizon = 1.0;
+    o->window = 250;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
