@@ -89,6 +89,9 @@ typedef struct cli_run {
  * on every rank. Collective. */
 bool cli_run_open(cli_run *r, const cli_opts *o, const char *command, bool need_engine);
 void cli_run_close(cli_run *r);
+/* A run without a data set or engine (backtest): the output folder and errors.csv only.
+ * Collective; false with the reason printed. Close with cli_run_close. */
+bool cli_run_open_bare(cli_run *r, const cli_opts *o, const char *command);
 
 /* Collective status check after a step (dist_agree): true when the step succeeded on every
  * rank. A failing step reports its reason with dist_fail() first. */

@@ -532,6 +532,29 @@ bool cli_run_open(cli_run *r, const cli_opts *o, const char *command, bool need_
     return true;
 }
 
+bool cli_run_open_bare(cli_run *r, const cli_opts *o, const char *command)
+{
+    memset(r, 0, sizeof *r);
+    r->opt = *o;
+    r->command = command;
+    r->t0 = eng_now_ns();
+    r->deadline_ns = ENG_NO_DEADLINE;
+    if (!dist_is_root())
+        r->opt.quiet = true;
+    if (!cli_ok(r, !dist_is_root() || make_dir(command, o->out)))
+        return false;
+    if (dist_is_root()) {
+        r->errors = cli_out_open(r, "errors.csv");
+        if (r->errors != NULL)
+            fputs("position,factor,scenario,code,message\n", r->errors);
+    } else {
+        r->errors = open_memstream(&r->errbuf, &r->errlen);
+        if (r->errors == NULL)
+            dist_fail(command, "no memory for error rows");
+    }
+    return cli_ok(r, r->errors != NULL);
+}
+
 void cli_run_close(cli_run *r)
 {
     if (r->errors != NULL)
