@@ -93,7 +93,9 @@ rsk_zone rsk_basel_zone(size_t n, size_t x, double confidence, double *plus_fact
     if (n == 250 && fabs(confidence - 0.99) < 1e-12) {
         z = x <= 4 ? RSK_ZONE_GREEN : x <= 9 ? RSK_ZONE_YELLOW : RSK_ZONE_RED;
         plus = z == RSK_ZONE_GREEN ? 0.0 : z == RSK_ZONE_RED ? 1.0 : basel_plus[x - 5];
-    } else if (c < 0.95) {
+    } else if (c < 0.95 || x == 0) {
+        /* no exception is never evidence against the model, even where the window is so short
+         * that P(X = 0) itself reaches 95% (fewer than 6 days at 99%) */
         z = RSK_ZONE_GREEN;
         plus = 0.0;
     } else if (c >= 0.9999) {

@@ -37,7 +37,9 @@ const char *rsk_zone_name(rsk_zone z);
 /* The traffic-light zone of x exceptions in n days at `confidence`, and its plus factor.
  * 250 days at 99%: the Basel table (0-4 green; 5-9 yellow with 0.40, 0.50, 0.65, 0.75, 0.85;
  * 10 or more red, 1.00). Otherwise by the binomial probability c = P(X <= x) at
- * p = 1 - confidence: green when c < 0.95, red when c >= 0.9999, yellow between. The plus
+ * p = 1 - confidence: green when c < 0.95 (and always with no exception: in a window of
+ * fewer than 6 days at 99%, P(X = 0) alone is above 0.95), red when c >= 0.9999, yellow
+ * between. The plus
  * factor is 0 in green and 1 in red; in yellow outside the table it is the table's factor of
  * the largest 250-day count in 5..9 whose cumulative probability does not exceed c (0.40 when
  * none does), so that a yellow result is penalised as the Basel count of the same

@@ -335,9 +335,8 @@ void cli_bt_free(cli_bt *bt)
     memset(bt, 0, sizeof *bt);
 }
 
-static void bt_extra(json_writer *w, void *arg)
+void cli_bt_json(json_writer *w, const cli_bt *bt)
 {
-    const cli_bt *bt = arg;
     size_t zones[3] = {0, 0, 0}, exc = 0;
     for (size_t k = 0; k < bt->nbooks; k++) {
         zones[bt->book[k].st.zone]++;
@@ -355,6 +354,11 @@ static void bt_extra(json_writer *w, void *arg)
     json_uint(w, "yellow", zones[RSK_ZONE_YELLOW]);
     json_uint(w, "red", zones[RSK_ZONE_RED]);
     json_object_end(w);
+}
+
+static void bt_extra(json_writer *w, void *arg)
+{
+    cli_bt_json(w, arg);
 }
 
 int cmd_backtest(int argc, char **argv)

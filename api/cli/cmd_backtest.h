@@ -35,5 +35,7 @@ typedef struct cli_bt {
  * format error). Free out with cli_bt_free. */
 bool cli_bt_run(cli_run *r, const char *path, double confidence, size_t window, cli_bt *out);
 void cli_bt_free(cli_bt *bt);
+/* summary.json's "backtest" object: counts, exceptions and books per zone. */
+void cli_bt_json(json_writer *w, const cli_bt *bt);
 
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_backtest.h"
 #include "measures.h"
 #include "report.h"
 #include "states.h"
@@ -70,6 +71,11 @@ static const char batch_help[] =
     "options:\n"
     "  --scenarios N, --seed N, --confidence A, --es-confidence A, --horizon H, --bump H,\n"
     "  --write-scenarios    as for `riskengine var`\n"
+    "  --liquidity FILE     also FRTB ES -> frtb_es.csv (as `riskengine var --liquidity`;\n"
+    "                       needs DIR/scenarios.csv)\n"
+    "  --pnl FILE           also backtest FILE's VaR against its P&L -> backtest.csv (as\n"
+    "                       `riskengine backtest`, at --confidence over --window N days,\n"
+    "                       default 250), with a backtesting section in the report\n"
     "  --data, --out, --threads, --topology, --no-pin, --deadline-ms, --isa, --quiet as for values\n";
 
 static bool check_measure_opts(const cli_opts *o, const char *cmd)
@@ -152,6 +158,7 @@ typedef struct risk_results {
     size_t worst_scen;
     const rsk_run *frtb; /* the run holding FRTB's sets, or NULL */
     rep_var frtb_es;     /* TOTAL's liquidity-adjusted ES (var unused) */
+    const cli_bt *bt;    /* the batch's --pnl backtest, or NULL */
 } risk_results;
 
 static void risk_extra(json_writer *w, void *arg)
@@ -208,6 +215,8 @@ static void risk_extra(json_writer *w, void *arg)
     if (rr->frtb != NULL)
         revals += n * rr->frtb->sets[rr->frtb->frtb_set].n * RSK_FRTB_NLH;
     json_uint(w, "revaluations_requested", revals);
+    if (rr->bt != NULL)
+        cli_bt_json(w, rr->bt);
 }
 
 /* The run's specification from the measure options. */
@@ -474,13 +483,19 @@ static bool worst_positions(cli_run *r, const rsk_run *run, const rsk_scen_set *
 int cmd_batch(int argc, char **argv)
 {
     cli_opts o;
-    if (!cli_parse(argc, argv, "batch", RUN_OPTS " " VAR_OPTS, batch_help, &o))
+    if (!cli_parse(argc, argv, "batch", RUN_OPTS " " VAR_OPTS " " FRTB_OPTS " pnl window",
+                   batch_help, &o))
         return CLI_USAGE;
     if (!check_measure_opts(&o, "batch"))
         return CLI_USAGE;
+    if (o.window == 0) {
+        fprintf(stderr, "riskengine batch: --window must be at least 1\n");
+        return CLI_USAGE;
+    }
     cli_run r;
     rsk_run run = {0};
-    double *L = NULL;
+    double *L = NULL, *lh = NULL;
+    cli_bt bt = {0};
     risk_results rr = {.r = &r};
     rep_input rep = {0};
     FILE *vf = NULL;
@@ -494,8 +509,19 @@ int cmd_batch(int argc, char **argv)
                 dist_size() > 1 ? ", over MPI ranks" : "");
     if ((L = cholesky(&r, "the covariance has no Cholesky factor")) == NULL)
         goto done;
+    if (o.liquidity != NULL && !r.ds.has_scenarios) { /* the same on every rank */
+        if (dist_is_root())
+            fprintf(stderr, "riskengine batch: --liquidity needs %s/scenarios.csv\n", o.data);
+        goto done;
+    }
+    if (o.liquidity != NULL && (lh = cli_liquidity(&r)) == NULL)
+        goto done;
     rsk_run_spec spec = measure_spec(
         &o, RSK_DO_PARAMETRIC | RSK_DO_MC | (r.ds.has_scenarios ? RSK_DO_FILE : 0u));
+    if (lh != NULL) {
+        spec.stages |= RSK_DO_FRTB;
+        spec.liq_horizon = lh;
+    }
     if (!cli_compute(&r, &spec, L, var_phases, &run))
         goto done;
     const rsk_values *v = &run.values;
@@ -547,6 +573,18 @@ int cmd_batch(int argc, char **argv)
     closed = cli_out_close(&r, ef, "exposures.csv");
     if (!cli_ok(&r, closed && (hist == NULL || write_stress(&r, hist))))
         goto done;
+    if (lh != NULL) {
+        if (!write_frtb(&r, &run, &rr.frtb_es))
+            goto done;
+        rr.frtb = &run;
+        rep.frtb = &run;
+    }
+    if (o.pnl != NULL) {
+        if (!cli_bt_run(&r, o.pnl, o.confidence, o.window, &bt))
+            goto done;
+        rr.bt = &bt;
+        rep.bt = &bt;
+    }
 
     /* The report: pictures and tables a risk manager reads first. */
     rr.worst_scen = mc->n > 0 ? worst_scenario(&mc->pnl) : 0;
@@ -587,7 +625,9 @@ done:
     if (vf != NULL)
         fclose(vf);
     rep_free(&rep);
+    cli_bt_free(&bt);
     free(L);
+    free(lh);
     rsk_run_free(&run);
     cli_run_close(&r);
     return status;

@@ -8,6 +8,7 @@
  * The program under test is $RK_PROGRAM (set by `make test`), build/riskengine otherwise.
  */
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -316,6 +317,251 @@ START_TEST(frtb_one_horizon_is_scaled_historical_es)
 }
 END_TEST
 
+/* ---- backtest ---- */
+
+/* Day i after 2022-01-01 as YYYY-MM-DD (calendar days are as good as business days here). */
+static void day(int i, char out[40])
+{
+    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int y = 2022, m = 0, d = i;
+    for (;;) {
+        int len = mdays[m] + (m == 1 && y % 4 == 0 ? 1 : 0);
+        if (d < len)
+            break;
+        d -= len;
+        if (++m == 12) {
+            m = 0;
+            y++;
+        }
+    }
+    snprintf(out, 40, "%04d-%02d-%02d", y, m + 1, d + 1);
+}
+
+/* DESK: 260 days, VaR 10; the 10 oldest are all exceptions (outside a 250-day window), then
+ * exceptions on window days 10, 11, 100, 200, 201, 202; window day 50 loses exactly the VaR
+ * (not an exception: the loss must exceed it). TOTAL: 3 quiet days. DUP: a date twice.
+ * A row with an impossible date. Written newest first. */
+static char *pnl_history(void)
+{
+    size_t cap = 64 * 300, at = 0;
+    char *t = malloc(cap), d[40];
+    at += (size_t)snprintf(t + at, cap - at, "# realised P&L\ndate,book,pnl,var\n");
+    for (int i = 259; i >= 0; i--) {
+        int w = i - 10; /* window day */
+        bool exc = w < 0 || w == 10 || w == 11 || w == 100 || w == 200 || w == 201 || w == 202;
+        const char *pnl = exc ? "-20" : w == 50 ? "-10" : "1.5";
+        day(i, d);
+        at += (size_t)snprintf(t + at, cap - at, "%s,DESK,%s,10\n", d, pnl);
+    }
+    for (int i = 0; i < 3; i++) {
+        day(300 + i, d);
+        at += (size_t)snprintf(t + at, cap - at, "%s,TOTAL,-1,5\n", d);
+    }
+    at += (size_t)snprintf(t + at, cap - at, "2022-03-01,DUP,1,1\n2022-03-02,DUP,1,1\n"
+                                             "2022-03-01,DUP,2,1\n2022-02-30,OTHER,1,1\n");
+    return t;
+}
+
+START_TEST(backtest_by_hand)
+{
+    char *out = sub("bt");
+    char *hist = pnl_history();
+    ck_assert_int_eq(rk_test_write_file(tmp, "pnl.csv", hist), 0);
+    char *path = sub("pnl.csv");
+    const char *args[] = {"backtest", "--pnl", path, "--out", out, "--quiet", NULL};
+    ck_assert_int_eq(run_args(args), 0);
+    char *csv = rk_test_slurp(out, "backtest.csv");
+    ck_assert_ptr_nonnull(csv);
+    const char *hdr = "book,days,exceptions,expected,exception_rate,kupiec_lr,kupiec_p,"
+                      "christoffersen_lr,christoffersen_p,zone,plus_factor\n";
+    ck_assert_msg(strncmp(csv, hdr, strlen(hdr)) == 0, "header: %s", csv);
+    /* books in name order, DUP left out */
+    const char *d = strstr(csv, "\nDESK,"), *t = strstr(csv, "\nTOTAL,");
+    ck_assert_ptr_nonnull(d);
+    ck_assert_ptr_nonnull(t);
+    ck_assert(d < t);
+    ck_assert_ptr_null(strstr(csv, "DUP"));
+    char *desk = row(csv, "DESK"), *tot = row(csv, "TOTAL");
+    ck_assert_str_eq(field(desk, 1), "250");
+    ck_assert_str_eq(field(desk, 2), "6");
+    ck_assert_close(num(desk, 3), 2.5, 0, 1e-14);
+    ck_assert_close(num(desk, 4), 0.024, 0, TOL_TEXT);
+    /* Kupiec: -2 [244 ln 0.99 + 6 ln 0.01 - 244 ln 0.976 - 6 ln 0.024] = 3.5553548;
+     * Christoffersen: n00 = 240, n01 = 3, n10 = 3, n11 = 3 (see test_backtest.c) = 15.915297 */
+    ck_assert_close(num(desk, 5), 3.5553547710617437, 0, 1e-12);
+    ck_assert_close(num(desk, 6), erfc(sqrt(3.5553547710617437 / 2)), 0, 1e-12);
+    ck_assert_close(num(desk, 7), 15.915296651119732, 0, 1e-12);
+    ck_assert_close(num(desk, 8), erfc(sqrt(15.915296651119732 / 2)), 0, 1e-11);
+    ck_assert_str_eq(field(desk, 9), "yellow");
+    ck_assert_close(num(desk, 10), 0.5, 0, 0);
+    /* TOTAL: 3 days, none: Kupiec -2 * 3 ln 0.99, Christoffersen 0 (p 1), green */
+    ck_assert_str_eq(field(tot, 1), "3");
+    ck_assert_str_eq(field(tot, 2), "0");
+    ck_assert_close(num(tot, 5), -6.0 * log(0.99), 0, 1e-12);
+    ck_assert_close(num(tot, 7), 0.0, 0, 0);
+    ck_assert_close(num(tot, 8), 1.0, 0, 0);
+    ck_assert_str_eq(field(tot, 9), "green");
+    ck_assert_close(num(tot, 10), 0.0, 0, 0);
+    /* one record for the duplicate (naming both lines) and one for the bad date */
+    char *err = rk_test_slurp(out, "errors.csv");
+    ck_assert_ptr_nonnull(strstr(err, "pnl.csv:268:1: book 'DUP' has 2022-03-01 twice (also "
+                                      "line 266)"));
+    ck_assert_ptr_nonnull(strstr(err, "pnl.csv:269:1: date is not a calendar date"));
+    size_t lines = 0;
+    for (const char *p = err; *p != '\0'; p++)
+        lines += *p == '\n';
+    ck_assert_uint_eq(lines, 3);
+    char *sum = rk_test_slurp(out, "summary.json");
+    ck_assert_ptr_nonnull(strstr(sum, "\"yellow\": 1"));
+    ck_assert_ptr_nonnull(strstr(sum, "\"books_left_out\": 1"));
+    free(sum);
+    free(err);
+    free(desk);
+    free(tot);
+    free(csv);
+
+    /* the last 5 days of DESK hold no exception */
+    const char *w5[] = {"backtest", "--pnl", path, "--out", out, "--window", "5", "--quiet",
+                        NULL};
+    ck_assert_int_eq(run_args(w5), 0);
+    csv = rk_test_slurp(out, "backtest.csv");
+    desk = row(csv, "DESK");
+    ck_assert_str_eq(field(desk, 1), "5");
+    ck_assert_str_eq(field(desk, 2), "0");
+    free(desk);
+    free(csv);
+
+    /* command-line and file errors */
+    const char *nopnl[] = {"backtest", "--out", out, NULL};
+    ck_assert_int_eq(run_args(nopnl), 2);
+    const char *badconf[] = {"backtest", "--pnl", path, "--out", out, "--confidence", "1", NULL};
+    ck_assert_int_eq(run_args(badconf), 2);
+    const char *missing[] = {"backtest", "--pnl", "/nonexistent/pnl.csv", "--out", out, NULL};
+    ck_assert_int_eq(run_args(missing), 1);
+    ck_assert_int_eq(rk_test_write_file(tmp, "pnl.csv", "date,book,pnl\n2022-01-01,A,1\n"), 0);
+    ck_assert_int_eq(run_args(args), 1);
+    err = rk_test_slurp(tmp, "stderr.txt");
+    ck_assert_msg(strstr(err, "pnl.csv:1:1: missing column 'var'") != NULL, "%s", err);
+    free(err);
+    free(hist);
+    free(path);
+    free(out);
+}
+END_TEST
+
+START_TEST(batch_reports_both)
+{
+    char *data = sub("frtb"), *out = sub("batch"), *vout = sub("var"), *bout = sub("bt");
+    frtb_data(data, "factor,liquidity_horizon\nEQ,20\nFX,60\nRT,10\n");
+    char liq[4200];
+    snprintf(liq, sizeof liq, "%s/liquidity.csv", data);
+    char *hist = pnl_history();
+    ck_assert_int_eq(rk_test_write_file(tmp, "pnl.csv", hist), 0);
+    char *path = sub("pnl.csv");
+    const char *args[] = {"batch", "--data", data, "--out", out, "--liquidity", liq,
+                          "--pnl", path, "--scenarios", "200", "--quiet", NULL};
+    ck_assert_int_eq(run_args(args), 0);
+    const char *vargs[] = {"var",         "--data", data, "--out",   vout, "--method",
+                           "historical", "--liquidity", liq, "--quiet", NULL};
+    ck_assert_int_eq(run_args(vargs), 0);
+    const char *bargs[] = {"backtest", "--pnl", path, "--out", bout, "--quiet", NULL};
+    ck_assert_int_eq(run_args(bargs), 0);
+    /* the batch's files are the commands' own */
+    static const struct {
+        const char *name, *dir;
+    } same[] = {{"frtb_es.csv", "var"}, {"backtest.csv", "bt"}};
+    for (size_t i = 0; i < 2; i++) {
+        char *other = sub(same[i].dir);
+        char *a = rk_test_slurp(out, same[i].name), *b = rk_test_slurp(other, same[i].name);
+        ck_assert_ptr_nonnull(a);
+        ck_assert_ptr_nonnull(b);
+        ck_assert_str_eq(a, b);
+        free(a);
+        free(b);
+        free(other);
+    }
+    char *html = rk_test_slurp(out, "report.html");
+    ck_assert_ptr_nonnull(strstr(html, "FRTB expected shortfall"));
+    ck_assert_ptr_nonnull(strstr(html, "VaR backtesting"));
+    ck_assert_ptr_nonnull(strstr(html, "Figure B1. Book TOTAL"));
+    ck_assert_ptr_nonnull(strstr(html, "Figure B2. Book DESK"));
+    ck_assert_ptr_nonnull(strstr(html, ">yellow<"));
+    /* the three figures of every batch and the two books' P&L against -VaR */
+    size_t svg = 0;
+    for (const char *p = html; (p = strstr(p, "<svg")) != NULL; p++)
+        svg++;
+    ck_assert_uint_eq(svg, 5);
+    char *sum = rk_test_slurp(out, "summary.json");
+    ck_assert_ptr_nonnull(strstr(sum, "\"backtest\": {"));
+    ck_assert_ptr_nonnull(strstr(sum, "\"frtb_es_liquidity_adjusted\""));
+    free(sum);
+    free(html);
+    free(hist);
+    free(path);
+    free(data);
+    free(out);
+    free(vout);
+    free(bout);
+}
+END_TEST
+
+START_TEST(frtb_deadline_partial)
+{
+    /* W1's positions under 64 exported Monte Carlo scenarios as history, every factor at 10
+     * days but the first at 120: six sets of 64 x 10,000 revaluations, cut by a deadline */
+    char *w1 = sub("w1"), *mc = sub("mc"), *out = sub("dl");
+    const char *gen[] = {"generate", "--preset", "w1", "--out", w1, "--quiet", NULL};
+    ck_assert_int_eq(run_args(gen), 0);
+    const char *exp[] = {"var",         "--data",    w1,   "--out",            mc,
+                         "--method",    "mc",        "--scenarios", "64", "--write-scenarios",
+                         "--quiet",     NULL};
+    ck_assert_int_eq(run_args(exp), 0);
+    char *sc = rk_test_slurp(mc, "scenarios.csv");
+    ck_assert_int_eq(rk_test_write_file(w1, "scenarios.csv", sc), 0);
+    /* the header of the export names every factor */
+    size_t hl = strcspn(sc, "\n");
+    char *liq = calloc(1, hl * 2 + 64);
+    strcat(liq, "factor,liquidity_horizon\n");
+    bool first = true;
+    for (char *p = strchr(sc, ',') + 1; p < sc + hl;) {
+        size_t n = strcspn(p, ",\n");
+        strncat(liq, p, n);
+        strcat(liq, first ? ",120\n" : ",10\n");
+        first = false;
+        p += n + 1;
+    }
+    ck_assert_int_eq(rk_test_write_file(w1, "liquidity.csv", liq), 0);
+    char liqpath[4200];
+    snprintf(liqpath, sizeof liqpath, "%s/liquidity.csv", w1);
+    const char *args[] = {"var",         "--data",      w1,      "--out",         out,
+                          "--method",    "historical", "--liquidity", liqpath, "--deadline-ms",
+                          "30",          "--quiet",    NULL};
+    ck_assert_int_eq(run_args(args), 0);
+    char *sum = rk_test_slurp(out, "summary.json");
+    ck_assert_ptr_nonnull(strstr(sum, "\"reached\": true"));
+    const char *c = strstr(sum, "\"frtb_es\": ");
+    ck_assert_ptr_nonnull(c);
+    double cov = strtod(c + strlen("\"frtb_es\": "), NULL);
+    ck_assert_msg(cov < 1.0, "FRTB coverage %g under a 30 ms deadline", cov);
+    char *csv = rk_test_slurp(out, "frtb_es.csv");
+    char *t = row(csv, "TOTAL");
+    ck_assert_ptr_nonnull(t);
+    ck_assert_close(num(t, 7), cov, 0, 0);
+    char *err = rk_test_slurp(out, "errors.csv");
+    ck_assert_ptr_nonnull(strstr(err, "FRTB liquidity horizon"));
+    ck_assert_ptr_nonnull(strstr(err, ",DEADLINE,"));
+    free(err);
+    free(t);
+    free(csv);
+    free(sum);
+    free(liq);
+    free(sc);
+    free(w1);
+    free(mc);
+    free(out);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     Suite *s = suite_create("regulatory");
@@ -325,6 +571,9 @@ Suite *test_suite(void)
     tcase_add_test(tc, frtb_es_by_hand);
     tcase_add_test(tc, frtb_liquidity_file_errors);
     tcase_add_test(tc, frtb_one_horizon_is_scaled_historical_es);
+    tcase_add_test(tc, frtb_deadline_partial);
+    tcase_add_test(tc, backtest_by_hand);
+    tcase_add_test(tc, batch_reports_both);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -85,6 +85,15 @@ START_TEST(binomial_zones_outside_the_table)
     /* 100 days at 95%: P(X <= 8) = 0.9369 green, P(X <= 9) = 0.9718 yellow */
     ck_assert_int_eq(rsk_basel_zone(100, 8, 0.95, &pf, NULL), RSK_ZONE_GREEN);
     ck_assert_int_eq(rsk_basel_zone(100, 9, 0.95, &pf, NULL), RSK_ZONE_YELLOW);
+    /* 3 days at 99%: P(X <= 0) = 0.99^3 = 0.970299, yet no exception stays green; one in
+     * three: P(X <= 1) = 0.970299 + 3 (0.01)(0.99^2) = 0.999702, between 8 (0.99894) and 9
+     * (0.99975) of the table: yellow, 0.75 */
+    ck_assert_int_eq(rsk_basel_zone(3, 0, 0.99, &pf, &c), RSK_ZONE_GREEN);
+    ck_assert_close(c, 0.970299, 0, TOL_BINOM);
+    ck_assert_close(pf, 0.0, 0, 0);
+    ck_assert_int_eq(rsk_basel_zone(3, 1, 0.99, &pf, &c), RSK_ZONE_YELLOW);
+    ck_assert_close(c, 0.999702, 0, 1e-12);
+    ck_assert_close(pf, 0.75, 0, 0);
 }
 END_TEST
 
