@@ -222,6 +222,11 @@ START_TEST(frtb_liquidity_file_errors)
         ck_assert_msg(strstr(err, cases[i].want) != NULL, "case %zu: stderr %s", i, err);
         free(err);
     }
+    const char *help[] = {"var", "--help", NULL};
+    ck_assert_int_eq(run_args(help), 0);
+    char *usage = rk_test_slurp(tmp, "stdout.txt");
+    ck_assert_ptr_nonnull(strstr(usage, "--liquidity FILE"));
+    free(usage);
     /* --liquidity belongs to historical VaR */
     const char *mc[] = {"var", "--data", data, "--out", out, "--method", "mc", "--liquidity",
                         liq, "--quiet", NULL};
@@ -431,7 +436,12 @@ START_TEST(backtest_by_hand)
     free(desk);
     free(csv);
 
-    /* command-line and file errors */
+    /* --help, command-line and file errors */
+    const char *help[] = {"backtest", "--help", NULL};
+    ck_assert_int_eq(run_args(help), 0);
+    char *usage = rk_test_slurp(tmp, "stdout.txt");
+    ck_assert_ptr_nonnull(strstr(usage, "usage: riskengine backtest --pnl FILE"));
+    free(usage);
     const char *nopnl[] = {"backtest", "--out", out, NULL};
     ck_assert_int_eq(run_args(nopnl), 2);
     const char *badconf[] = {"backtest", "--pnl", path, "--out", out, "--confidence", "1", NULL};
