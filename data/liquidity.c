@@ -44,29 +44,35 @@ rk_status dat_load_liquidity(const char *path, const dat_market *m, const double
     if (st == RK_OK && got < 0)
         st = fail(msg, msglen, RK_INVALID_INPUT, "%s", c.err);
     if (st == RK_OK && got == 0)
-        st = fail(msg, msglen, RK_INVALID_INPUT, "%s:1:1: empty file (header is "
-                  "factor,liquidity_horizon)", name);
+        st = fail(msg, msglen, RK_INVALID_INPUT,
+                  "%s:1:1: empty file (header is "
+                  "factor,liquidity_horizon)",
+                  name);
     if (st == RK_OK && (c.nfields != 2 || strcmp(dat_csv_field(&c, 0), "factor") != 0 ||
                         strcmp(dat_csv_field(&c, 1), "liquidity_horizon") != 0))
-        st = fail(msg, msglen, RK_INVALID_INPUT,
-                  "%s:%u:1: header must be factor,liquidity_horizon", name, (unsigned)c.line);
+        st = fail(msg, msglen, RK_INVALID_INPUT, "%s:%u:1: header must be factor,liquidity_horizon",
+                  name, (unsigned)c.line);
     while (st == RK_OK && (got = dat_csv_next(&c)) == 1) {
         unsigned ln = (unsigned)c.line;
         if (c.nfields != 2) {
-            st = fail(msg, msglen, RK_INVALID_INPUT, "%s:%u:1: %zu fields, the header has 2",
-                      name, ln, c.nfields);
+            st = fail(msg, msglen, RK_INVALID_INPUT, "%s:%u:1: %zu fields, the header has 2", name,
+                      ln, c.nfields);
             break;
         }
         const char *f = dat_csv_field(&c, 0), *text = dat_csv_field(&c, 1);
         uint32_t j = dat_strtab_get(&ftab, f);
         if (j == UINT32_MAX) {
-            st = fail(msg, msglen, RK_INVALID_INPUT, "%s:%u:1: unknown factor '%s' (not in "
-                      "factors.csv)", name, ln, f);
+            st = fail(msg, msglen, RK_INVALID_INPUT,
+                      "%s:%u:1: unknown factor '%s' (not in "
+                      "factors.csv)",
+                      name, ln, f);
             break;
         }
         if (line[j] != 0) {
-            st = fail(msg, msglen, RK_INVALID_INPUT, "%s:%u:1: duplicate factor '%s' (first on "
-                      "line %u)", name, ln, f, (unsigned)line[j]);
+            st = fail(msg, msglen, RK_INVALID_INPUT,
+                      "%s:%u:1: duplicate factor '%s' (first on "
+                      "line %u)",
+                      name, ln, f, (unsigned)line[j]);
             break;
         }
         const char *why = NULL;
@@ -84,8 +90,10 @@ rk_status dat_load_liquidity(const char *path, const dat_market *m, const double
                 size_t at = strlen(list);
                 snprintf(list + at, sizeof list - at, "%s%g", k ? ", " : "", allowed[k]);
             }
-            st = fail(msg, msglen, RK_INVALID_INPUT, "%s:%u:2: liquidity horizon '%s' of '%s': "
-                      "%s (days, one of %s)", name, ln, text, f, why, list);
+            st = fail(msg, msglen, RK_INVALID_INPUT,
+                      "%s:%u:2: liquidity horizon '%s' of '%s': "
+                      "%s (days, one of %s)",
+                      name, ln, text, f, why, list);
             break;
         }
         lh[j] = v;

@@ -24,8 +24,8 @@ double rsk_binom_cdf(size_t k, size_t n, double p)
     /* Term by term in logs: (1-p)^n underflows for long windows, lgamma does not. */
     double lp = log(p), lq = log1p(-p), ln1 = lgamma((double)n + 1.0), sum = 0.0;
     for (size_t i = 0; i <= k; i++)
-        sum += exp(ln1 - lgamma((double)i + 1.0) - lgamma((double)(n - i) + 1.0) +
-                   (double)i * lp + (double)(n - i) * lq);
+        sum += exp(ln1 - lgamma((double)i + 1.0) - lgamma((double)(n - i) + 1.0) + (double)i * lp +
+                   (double)(n - i) * lq);
     return sum < 1.0 ? sum : 1.0;
 }
 

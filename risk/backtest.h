@@ -49,13 +49,13 @@ rsk_zone rsk_basel_zone(size_t n, size_t x, double confidence, double *plus_fact
 /* One book's backtest over exception flags in date order. */
 typedef struct rsk_backtest_stats {
     size_t days, exceptions;
-    double expected;       /* days * (1 - confidence) */
-    double rate;           /* exceptions / days (0 when no days) */
+    double expected; /* days * (1 - confidence) */
+    double rate;     /* exceptions / days (0 when no days) */
     double kupiec_lr, kupiec_p;
     double christoffersen_lr, christoffersen_p;
     rsk_zone zone;
     double plus_factor;
-    double cum_prob;       /* P(X <= exceptions) */
+    double cum_prob; /* P(X <= exceptions) */
 } rsk_backtest_stats;
 
 void rsk_backtest(const bool *exc, size_t n, double confidence, rsk_backtest_stats *out);

@@ -103,15 +103,13 @@ static void bad_row(cli_run *r, cli_bt *bt, const char *file, uint32_t line, siz
                     const char *what)
 {
     char msg[320];
-    snprintf(msg, sizeof msg, "%s:%" PRIu32 ":%zu: %s; the row is left out", file, line, col,
-             what);
+    snprintf(msg, sizeof msg, "%s:%" PRIu32 ":%zu: %s; the row is left out", file, line, col, what);
     cli_error_row(r, SIZE_MAX, NULL, NULL, RK_INVALID_INPUT, msg);
     bt->bad_rows++;
 }
 
 /* Reads every row; a file-level problem returns false with msg. */
-static bool read_file(cli_run *r, const char *path, bt_file *f, cli_bt *bt, char *msg,
-                      size_t len)
+static bool read_file(cli_run *r, const char *path, bt_file *f, cli_bt *bt, char *msg, size_t len)
 {
     const char *slash = strrchr(path, '/');
     const char *file = slash != NULL ? slash + 1 : path;
@@ -262,9 +260,8 @@ static bool backtest_books(cli_run *r, bt_file *f, cli_bt *bt)
             snprintf(msg, sizeof msg,
                      "%s:%" PRIu32 ":1: book '%s' has %04d-%02d-%02d twice (also line %" PRIu32
                      "); the book is not backtested",
-                     f->file, f->row[dup].line, f->name[b],
-                     (int)(d / 10000), (int)(d / 100 % 100), (int)(d % 100),
-                     f->row[dup - 1].line);
+                     f->file, f->row[dup].line, f->name[b], (int)(d / 10000), (int)(d / 100 % 100),
+                     (int)(d % 100), f->row[dup - 1].line);
             cli_error_row(r, SIZE_MAX, NULL, NULL, RK_INVALID_INPUT, msg);
             bt->failed_books++;
             continue;
@@ -286,10 +283,9 @@ static bool write_csv(cli_run *r, const cli_bt *bt)
           f);
     for (size_t k = 0; k < bt->nbooks; k++) {
         const rsk_backtest_stats *s = &bt->book[k].st;
-        const double v[7] = {s->expected,          s->rate,
-                             s->kupiec_lr,         s->kupiec_p,
-                             s->christoffersen_lr, s->christoffersen_p,
-                             s->plus_factor};
+        const double v[7] = {
+            s->expected,         s->rate,       s->kupiec_lr, s->kupiec_p, s->christoffersen_lr,
+            s->christoffersen_p, s->plus_factor};
         char num[7][40];
         for (int i = 0; i < 7; i++)
             cli_fmt_double(num[i], sizeof num[i], v[i]);

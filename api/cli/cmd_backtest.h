@@ -12,10 +12,10 @@
 /* One book's backtesting window, oldest day first. */
 typedef struct cli_bt_book {
     char *name;
-    size_t n;       /* days in the window */
+    size_t n;         /* days in the window */
     char (*date)[16]; /* YYYY-MM-DD */
     double *pnl, *var;
-    bool *exc;      /* -pnl > var */
+    bool *exc; /* -pnl > var */
     rsk_backtest_stats st;
 } cli_bt_book;
 

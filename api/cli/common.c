@@ -434,6 +434,21 @@ static bool choose_isa(cli_run *r, const char *command)
     return rsk_layout_set_isa(&r->layout, (mdl_isa)level) == RK_OK;
 }
 
+/* errors.csv at rank 0, an in-memory stream elsewhere (cli_errors_flush). Collective. */
+static bool open_errors(cli_run *r)
+{
+    if (dist_is_root()) {
+        r->errors = cli_out_open(r, "errors.csv");
+        if (r->errors != NULL)
+            fputs("position,factor,scenario,code,message\n", r->errors);
+    } else {
+        r->errors = open_memstream(&r->errbuf, &r->errlen);
+        if (r->errors == NULL)
+            dist_fail(r->command, "no memory for error rows");
+    }
+    return cli_ok(r, r->errors != NULL);
+}
+
 bool cli_run_open(cli_run *r, const cli_opts *o, const char *command, bool need_engine)
 {
     memset(r, 0, sizeof *r);
@@ -485,16 +500,7 @@ bool cli_run_open(cli_run *r, const cli_opts *o, const char *command, bool need_
         return false;
     cli_phase_end(r, "load");
 
-    if (dist_is_root()) {
-        r->errors = cli_out_open(r, "errors.csv");
-        if (r->errors != NULL)
-            fputs("position,factor,scenario,code,message\n", r->errors);
-    } else {
-        r->errors = open_memstream(&r->errbuf, &r->errlen);
-        if (r->errors == NULL)
-            dist_fail(command, "no memory for error rows");
-    }
-    if (!cli_ok(r, r->errors != NULL))
+    if (!open_errors(r))
         return false;
     for (size_t i = 0; i < r->ds.nerrors; i++) {
         const dat_error *e = &r->ds.errors[i];
@@ -541,18 +547,7 @@ bool cli_run_open_bare(cli_run *r, const cli_opts *o, const char *command)
     r->deadline_ns = ENG_NO_DEADLINE;
     if (!dist_is_root())
         r->opt.quiet = true;
-    if (!cli_ok(r, !dist_is_root() || make_dir(command, o->out)))
-        return false;
-    if (dist_is_root()) {
-        r->errors = cli_out_open(r, "errors.csv");
-        if (r->errors != NULL)
-            fputs("position,factor,scenario,code,message\n", r->errors);
-    } else {
-        r->errors = open_memstream(&r->errbuf, &r->errlen);
-        if (r->errors == NULL)
-            dist_fail(command, "no memory for error rows");
-    }
-    return cli_ok(r, r->errors != NULL);
+    return cli_ok(r, !dist_is_root() || make_dir(command, o->out)) && open_errors(r);
 }
 
 void cli_run_close(cli_run *r)

@@ -37,8 +37,7 @@ static int cmd_version(int argc, char **argv)
 static const command commands[] = {
     {"generate", cmd_generate}, {"values", cmd_values},   {"grid", cmd_grid},
     {"var", cmd_var},           {"stress", cmd_stress},   {"batch", cmd_batch},
-    {"topology", cmd_topology}, {"version", cmd_version},
-    {"backtest", cmd_backtest},
+    {"topology", cmd_topology}, {"version", cmd_version}, {"backtest", cmd_backtest},
 };
 
 int main(int argc, char **argv)

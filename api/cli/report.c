@@ -355,10 +355,11 @@ static const char *zone_style(rsk_zone z)
 
 static void bt_section(FILE *out, const char *dir, const cli_bt *bt, bool plots)
 {
-    fprintf(out, "<h2 id=\"backtest\">VaR backtesting</h2>\n<p>Each book's last %zu days at "
-                 "%.4g: an exception is a day whose loss exceeds the VaR reported for it. "
-                 "Zones: the Basel traffic light (250 days at 99%%), otherwise the binomial "
-                 "probability of the count.</p>\n",
+    fprintf(out,
+            "<h2 id=\"backtest\">VaR backtesting</h2>\n<p>Each book's last %zu days at "
+            "%.4g: an exception is a day whose loss exceeds the VaR reported for it. "
+            "Zones: the Basel traffic light (250 days at 99%%), otherwise the binomial "
+            "probability of the count.</p>\n",
             bt->window, bt->confidence);
     fprintf(out, "<table>\n<tr><th>book</th><th>days</th><th>exceptions</th><th>expected</th>"
                  "<th>Kupiec LR</th><th>p</th><th>Christoffersen LR</th><th>p</th>"
@@ -384,8 +385,9 @@ static void bt_section(FILE *out, const char *dir, const cli_bt *bt, bool plots)
         fprintf(out, "<tr><td colspan=\"10\">no book could be backtested</td></tr>\n");
     fprintf(out, "</table>\n");
     if (bt->failed_books > 0 || bt->bad_rows > 0)
-        fprintf(out, "<p class=\"note\">%zu book(s) and %zu row(s) left out; see the error "
-                     "table.</p>\n",
+        fprintf(out,
+                "<p class=\"note\">%zu book(s) and %zu row(s) left out; see the error "
+                "table.</p>\n",
                 bt->failed_books, bt->bad_rows);
     size_t idx[REP_BT_FIGURES], n = bt_drawn(bt, idx);
     for (size_t k = 0; k < n; k++) {
@@ -399,8 +401,9 @@ static void bt_section(FILE *out, const char *dir, const cli_bt *bt, bool plots)
         figure(out, dir, name, caption, plots);
     }
     if (bt->nbooks > n)
-        fprintf(out, "<p class=\"note\">Figures for the first %zu books; every book is in the "
-                     "table and in backtest.csv.</p>\n",
+        fprintf(out,
+                "<p class=\"note\">Figures for the first %zu books; every book is in the "
+                "table and in backtest.csv.</p>\n",
                 n);
 }
 
@@ -408,9 +411,10 @@ static void frtb_section(FILE *out, const rep_input *in)
 {
     const rsk_run *run = in->frtb;
     const rsk_scen_set *fs = &run->sets[run->frtb_set];
-    fprintf(out, "<h2 id=\"frtb\">FRTB expected shortfall</h2>\n<p>Internal-models ES at "
-                 "97.5%% over %zu scenarios, scaled to 10 days; ES_10(P, j) moves only the "
-                 "factors of liquidity horizon at least LH_j.</p>\n",
+    fprintf(out,
+            "<h2 id=\"frtb\">FRTB expected shortfall</h2>\n<p>Internal-models ES at "
+            "97.5%% over %zu scenarios, scaled to 10 days; ES_10(P, j) moves only the "
+            "factors of liquidity horizon at least LH_j.</p>\n",
             fs->n);
     fprintf(out, "<table>\n<tr><th>book</th><th>ES 10</th><th>ES 20</th><th>ES 40</th>"
                  "<th>ES 60</th><th>ES 120</th><th>liquidity-adjusted ES</th>"
@@ -591,8 +595,8 @@ bool rep_write(const rep_input *in)
     bool bt_plots = false;
     if (in->bt != NULL) {
         if (!bt_data(dir, in->bt, bt_idx, nbt)) {
-            fprintf(stderr, "riskengine %s: cannot write the report's data under %s\n",
-                    r->command, dir);
+            fprintf(stderr, "riskengine %s: cannot write the report's data under %s\n", r->command,
+                    dir);
             return false;
         }
         bt_plots = bt_gnuplot(dir, nbt);

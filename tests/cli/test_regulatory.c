@@ -16,30 +16,8 @@
 
 #include "harness.h"
 
-#define TOL_PRICE 1e-12  /* a spot's P&L through exp(), against the same closed form, relative */
-#define TOL_TEXT 1e-15   /* numbers read back from shortest round-trip text, relative */
-
-static char *tmp;
-
-static void setup(void)
-{
-    tmp = rk_test_tmpdir();
-    ck_assert_ptr_nonnull(tmp);
-}
-
-static void teardown(void)
-{
-    rk_test_rmtree(tmp);
-    free(tmp);
-}
-
-static char *sub(const char *name)
-{
-    size_t len = strlen(tmp) + strlen(name) + 2;
-    char *p = malloc(len);
-    snprintf(p, len, "%s/%s", tmp, name);
-    return p;
-}
+#define TOL_PRICE 1e-12 /* a spot's P&L through exp(), against the same closed form, relative */
+#define TOL_TEXT 1e-15  /* numbers read back from shortest round-trip text, relative */
 
 /* The line of csv that starts with `key,`, as a copy (NULL when none). */
 static char *row(const char *csv, const char *key)
@@ -116,17 +94,17 @@ static void frtb_data(const char *dir, const char *liquidity)
 
 static int run_args(const char *const *args)
 {
-    return rk_test_run_program(tmp, args);
+    return rk_test_run_program(rk_test_tmp, args);
 }
 
 START_TEST(frtb_es_by_hand)
 {
-    char *data = sub("frtb"), *out = sub("frtb_out");
+    char *data = rk_test_tmp_path("frtb"), *out = rk_test_tmp_path("frtb_out");
     frtb_data(data, "factor,liquidity_horizon\nEQ,20\nFX,60\nRT,10\n");
     char liq[4200];
     snprintf(liq, sizeof liq, "%s/liquidity.csv", data);
-    const char *args[] = {"var",         "--data", data, "--out",   out, "--method",
-                          "historical", "--liquidity", liq, "--quiet", NULL};
+    const char *args[] = {"var",        "--data",      data, "--out",   out, "--method",
+                          "historical", "--liquidity", liq,  "--quiet", NULL};
     ck_assert_int_eq(run_args(args), 0);
     char *csv = rk_test_slurp(out, "frtb_es.csv");
     ck_assert_ptr_nonnull(csv);
@@ -185,9 +163,9 @@ START_TEST(frtb_es_by_hand)
 
     /* 10-day scenarios with --horizon 10: no scaling, ES_10 of the total is the file's worst
      * loss */
-    const char *args10[] = {"var",         "--data",    data, "--out",     out,  "--method",
-                            "historical", "--liquidity", liq, "--horizon", "10", "--quiet",
-                            NULL};
+    const char *args10[] = {"var",      "--data",     data,          "--out", out,
+                            "--method", "historical", "--liquidity", liq,     "--horizon",
+                            "10",       "--quiet",    NULL};
     ck_assert_int_eq(run_args(args10), 0);
     csv = rk_test_slurp(out, "frtb_es.csv");
     t = row(csv, "TOTAL");
@@ -201,11 +179,11 @@ END_TEST
 
 START_TEST(frtb_liquidity_file_errors)
 {
-    char *data = sub("frtb"), *out = sub("frtb_out");
+    char *data = rk_test_tmp_path("frtb"), *out = rk_test_tmp_path("frtb_out");
     char liq[4200];
     snprintf(liq, sizeof liq, "%s/liquidity.csv", data);
-    const char *args[] = {"var",         "--data", data, "--out",   out, "--method",
-                          "historical", "--liquidity", liq, "--quiet", NULL};
+    const char *args[] = {"var",        "--data",      data, "--out",   out, "--method",
+                          "historical", "--liquidity", liq,  "--quiet", NULL};
     static const struct {
         const char *text, *want;
     } cases[] = {
@@ -218,18 +196,18 @@ START_TEST(frtb_liquidity_file_errors)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         frtb_data(data, cases[i].text);
         ck_assert_int_eq(run_args(args), 1);
-        char *err = rk_test_slurp(tmp, "stderr.txt");
+        char *err = rk_test_slurp(rk_test_tmp, "stderr.txt");
         ck_assert_msg(strstr(err, cases[i].want) != NULL, "case %zu: stderr %s", i, err);
         free(err);
     }
     const char *help[] = {"var", "--help", NULL};
     ck_assert_int_eq(run_args(help), 0);
-    char *usage = rk_test_slurp(tmp, "stdout.txt");
+    char *usage = rk_test_slurp(rk_test_tmp, "stdout.txt");
     ck_assert_ptr_nonnull(strstr(usage, "--liquidity FILE"));
     free(usage);
     /* --liquidity belongs to historical VaR */
-    const char *mc[] = {"var", "--data", data, "--out", out, "--method", "mc", "--liquidity",
-                        liq, "--quiet", NULL};
+    const char *mc[] = {"var", "--data",      data, "--out",   out, "--method",
+                        "mc",  "--liquidity", liq,  "--quiet", NULL};
     ck_assert_int_eq(run_args(mc), 2);
     free(data);
     free(out);
@@ -241,7 +219,8 @@ START_TEST(frtb_one_horizon_is_scaled_historical_es)
     /* Every factor at 10 days: ES_10(P, j >= 2) = 0 and the adjusted ES is ES_10(P), the
      * historical ES at 97.5% of the scenarios scaled by sqrt(10). Replaying the sample's
      * scenarios scaled by hand as a historical run must give the same bits. */
-    char *liqdir = sub("liq"), *out = sub("o1"), *scaled = sub("scaled"), *out2 = sub("o2");
+    char *liqdir = rk_test_tmp_path("liq"), *out = rk_test_tmp_path("o1"),
+         *scaled = rk_test_tmp_path("scaled"), *out2 = rk_test_tmp_path("o2");
     mkdir(liqdir, 0777);
     char *fac = rk_test_slurp("data/sample", "factors.csv");
     ck_assert_ptr_nonnull(fac);
@@ -260,7 +239,7 @@ START_TEST(frtb_one_horizon_is_scaled_historical_es)
     ck_assert_int_eq(rk_test_write_file(liqdir, "liquidity.csv", liq), 0);
     char liqpath[4200];
     snprintf(liqpath, sizeof liqpath, "%s/liquidity.csv", liqdir);
-    const char *args[] = {"var",         "--data",      "data/sample", "--out", out, "--method",
+    const char *args[] = {"var",        "--data",      "data/sample", "--out",   out, "--method",
                           "historical", "--liquidity", liqpath,       "--quiet", NULL};
     ck_assert_int_eq(run_args(args), 0);
 
@@ -295,7 +274,7 @@ START_TEST(frtb_one_horizon_is_scaled_historical_es)
         l += len + (l[len] == '\n');
     }
     ck_assert_int_eq(rk_test_write_file(scaled, "scenarios.csv", sc2), 0);
-    const char *args2[] = {"var",        "--data",        scaled, "--out",   out2, "--method",
+    const char *args2[] = {"var",        "--data",          scaled,  "--out",   out2, "--method",
                            "historical", "--es-confidence", "0.975", "--quiet", NULL};
     ck_assert_int_eq(run_args(args2), 0);
     char *frtb = rk_test_slurp(out, "frtb_es.csv"), *var = rk_test_slurp(out2, "var.csv");
@@ -362,17 +341,18 @@ static char *pnl_history(void)
         day(300 + i, d);
         at += (size_t)snprintf(t + at, cap - at, "%s,TOTAL,-1,5\n", d);
     }
-    at += (size_t)snprintf(t + at, cap - at, "2022-03-01,DUP,1,1\n2022-03-02,DUP,1,1\n"
-                                             "2022-03-01,DUP,2,1\n2022-02-30,OTHER,1,1\n");
+    at += (size_t)snprintf(t + at, cap - at,
+                           "2022-03-01,DUP,1,1\n2022-03-02,DUP,1,1\n"
+                           "2022-03-01,DUP,2,1\n2022-02-30,OTHER,1,1\n");
     return t;
 }
 
 START_TEST(backtest_by_hand)
 {
-    char *out = sub("bt");
+    char *out = rk_test_tmp_path("bt");
     char *hist = pnl_history();
-    ck_assert_int_eq(rk_test_write_file(tmp, "pnl.csv", hist), 0);
-    char *path = sub("pnl.csv");
+    ck_assert_int_eq(rk_test_write_file(rk_test_tmp, "pnl.csv", hist), 0);
+    char *path = rk_test_tmp_path("pnl.csv");
     const char *args[] = {"backtest", "--pnl", path, "--out", out, "--quiet", NULL};
     ck_assert_int_eq(run_args(args), 0);
     char *csv = rk_test_slurp(out, "backtest.csv");
@@ -426,8 +406,7 @@ START_TEST(backtest_by_hand)
     free(csv);
 
     /* the last 5 days of DESK hold no exception */
-    const char *w5[] = {"backtest", "--pnl", path, "--out", out, "--window", "5", "--quiet",
-                        NULL};
+    const char *w5[] = {"backtest", "--pnl", path, "--out", out, "--window", "5", "--quiet", NULL};
     ck_assert_int_eq(run_args(w5), 0);
     csv = rk_test_slurp(out, "backtest.csv");
     desk = row(csv, "DESK");
@@ -439,7 +418,7 @@ START_TEST(backtest_by_hand)
     /* --help, command-line and file errors */
     const char *help[] = {"backtest", "--help", NULL};
     ck_assert_int_eq(run_args(help), 0);
-    char *usage = rk_test_slurp(tmp, "stdout.txt");
+    char *usage = rk_test_slurp(rk_test_tmp, "stdout.txt");
     ck_assert_ptr_nonnull(strstr(usage, "usage: riskengine backtest --pnl FILE"));
     free(usage);
     const char *nopnl[] = {"backtest", "--out", out, NULL};
@@ -448,9 +427,10 @@ START_TEST(backtest_by_hand)
     ck_assert_int_eq(run_args(badconf), 2);
     const char *missing[] = {"backtest", "--pnl", "/nonexistent/pnl.csv", "--out", out, NULL};
     ck_assert_int_eq(run_args(missing), 1);
-    ck_assert_int_eq(rk_test_write_file(tmp, "pnl.csv", "date,book,pnl\n2022-01-01,A,1\n"), 0);
+    ck_assert_int_eq(rk_test_write_file(rk_test_tmp, "pnl.csv", "date,book,pnl\n2022-01-01,A,1\n"),
+                     0);
     ck_assert_int_eq(run_args(args), 1);
-    err = rk_test_slurp(tmp, "stderr.txt");
+    err = rk_test_slurp(rk_test_tmp, "stderr.txt");
     ck_assert_msg(strstr(err, "pnl.csv:1:1: missing column 'var'") != NULL, "%s", err);
     free(err);
     free(hist);
@@ -461,18 +441,19 @@ END_TEST
 
 START_TEST(batch_reports_both)
 {
-    char *data = sub("frtb"), *out = sub("batch"), *vout = sub("var"), *bout = sub("bt");
+    char *data = rk_test_tmp_path("frtb"), *out = rk_test_tmp_path("batch"),
+         *vout = rk_test_tmp_path("var"), *bout = rk_test_tmp_path("bt");
     frtb_data(data, "factor,liquidity_horizon\nEQ,20\nFX,60\nRT,10\n");
     char liq[4200];
     snprintf(liq, sizeof liq, "%s/liquidity.csv", data);
     char *hist = pnl_history();
-    ck_assert_int_eq(rk_test_write_file(tmp, "pnl.csv", hist), 0);
-    char *path = sub("pnl.csv");
-    const char *args[] = {"batch", "--data", data, "--out", out, "--liquidity", liq,
-                          "--pnl", path, "--scenarios", "200", "--quiet", NULL};
+    ck_assert_int_eq(rk_test_write_file(rk_test_tmp, "pnl.csv", hist), 0);
+    char *path = rk_test_tmp_path("pnl.csv");
+    const char *args[] = {"batch", "--data", data,          "--out", out,       "--liquidity", liq,
+                          "--pnl", path,     "--scenarios", "200",   "--quiet", NULL};
     ck_assert_int_eq(run_args(args), 0);
-    const char *vargs[] = {"var",         "--data", data, "--out",   vout, "--method",
-                           "historical", "--liquidity", liq, "--quiet", NULL};
+    const char *vargs[] = {"var",        "--data",      data, "--out",   vout, "--method",
+                           "historical", "--liquidity", liq,  "--quiet", NULL};
     ck_assert_int_eq(run_args(vargs), 0);
     const char *bargs[] = {"backtest", "--pnl", path, "--out", bout, "--quiet", NULL};
     ck_assert_int_eq(run_args(bargs), 0);
@@ -481,7 +462,7 @@ START_TEST(batch_reports_both)
         const char *name, *dir;
     } same[] = {{"frtb_es.csv", "var"}, {"backtest.csv", "bt"}};
     for (size_t i = 0; i < 2; i++) {
-        char *other = sub(same[i].dir);
+        char *other = rk_test_tmp_path(same[i].dir);
         char *a = rk_test_slurp(out, same[i].name), *b = rk_test_slurp(other, same[i].name);
         ck_assert_ptr_nonnull(a);
         ck_assert_ptr_nonnull(b);
@@ -519,12 +500,15 @@ START_TEST(frtb_deadline_partial)
 {
     /* W1's positions under 64 exported Monte Carlo scenarios as history, every factor at 10
      * days but the first at 120: six sets of 64 x 10,000 revaluations, cut by a deadline */
-    char *w1 = sub("w1"), *mc = sub("mc"), *out = sub("dl");
+    char *w1 = rk_test_tmp_path("w1"), *mc = rk_test_tmp_path("mc"), *out = rk_test_tmp_path("dl");
     const char *gen[] = {"generate", "--preset", "w1", "--out", w1, "--quiet", NULL};
     ck_assert_int_eq(run_args(gen), 0);
-    const char *exp[] = {"var",         "--data",    w1,   "--out",            mc,
-                         "--method",    "mc",        "--scenarios", "64", "--write-scenarios",
-                         "--quiet",     NULL};
+    const char *exp[] = {"var",     "--data",
+                         w1,        "--out",
+                         mc,        "--method",
+                         "mc",      "--scenarios",
+                         "64",      "--write-scenarios",
+                         "--quiet", NULL};
     ck_assert_int_eq(run_args(exp), 0);
     char *sc = rk_test_slurp(mc, "scenarios.csv");
     ck_assert_int_eq(rk_test_write_file(w1, "scenarios.csv", sc), 0);
@@ -543,9 +527,9 @@ START_TEST(frtb_deadline_partial)
     ck_assert_int_eq(rk_test_write_file(w1, "liquidity.csv", liq), 0);
     char liqpath[4200];
     snprintf(liqpath, sizeof liqpath, "%s/liquidity.csv", w1);
-    const char *args[] = {"var",         "--data",      w1,      "--out",         out,
-                          "--method",    "historical", "--liquidity", liqpath, "--deadline-ms",
-                          "30",          "--quiet",    NULL};
+    const char *args[] = {"var",        "--data",      w1,      "--out",         out,  "--method",
+                          "historical", "--liquidity", liqpath, "--deadline-ms", "30", "--quiet",
+                          NULL};
     ck_assert_int_eq(run_args(args), 0);
     char *sum = rk_test_slurp(out, "summary.json");
     ck_assert_ptr_nonnull(strstr(sum, "\"reached\": true"));
@@ -577,7 +561,7 @@ Suite *test_suite(void)
     Suite *s = suite_create("regulatory");
     TCase *tc = tcase_create("regulatory");
     tcase_set_timeout(tc, 600);
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, rk_test_tmp_setup, rk_test_tmp_teardown);
     tcase_add_test(tc, frtb_es_by_hand);
     tcase_add_test(tc, frtb_liquidity_file_errors);
     tcase_add_test(tc, frtb_one_horizon_is_scaled_historical_es);

@@ -12,10 +12,10 @@
 #include "backtest.h"
 #include "harness.h"
 
-#define TOL_CHI2 1e-12    /* erfc closed form at 16-digit critical values, relative */
-#define TOL_BASEL 5e-5    /* the Basel table prints probabilities to 0.01% */
-#define TOL_BINOM 1e-12   /* against exact rational sums, relative */
-#define TOL_LR 1e-12      /* likelihood ratios against their hand-evaluated logs, relative */
+#define TOL_CHI2 1e-12  /* erfc closed form at 16-digit critical values, relative */
+#define TOL_BASEL 5e-5  /* the Basel table prints probabilities to 0.01% */
+#define TOL_BINOM 1e-12 /* against exact rational sums, relative */
+#define TOL_LR 1e-12    /* likelihood ratios against their hand-evaluated logs, relative */
 
 START_TEST(chi2_critical_values)
 {
