@@ -16,14 +16,6 @@
 
 const double rsk_frtb_lh[RSK_FRTB_NLH] = {10, 20, 40, 60, 120};
 
-int rsk_frtb_lh_index(double days)
-{
-    for (int j = 0; j < RSK_FRTB_NLH; j++)
-        if (days == rsk_frtb_lh[j])
-            return j;
-    return -1;
-}
-
 double rsk_frtb_es(const double es[RSK_FRTB_NLH])
 {
     double sum = es[0] * es[0];

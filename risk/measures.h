@@ -35,9 +35,6 @@ rk_status rsk_var_es(const double *pnl, size_t n, double var_alpha, double es_al
 #define RSK_FRTB_ALPHA 0.975
 extern const double rsk_frtb_lh[RSK_FRTB_NLH];
 
-/* Index of a liquidity horizon in rsk_frtb_lh, or -1 when days is none of them. */
-int rsk_frtb_lh_index(double days);
-
 /* ES = sqrt(ES_T(P)^2 + sum_{j>=2} (ES_T(P, j) sqrt((LH_j - LH_{j-1}) / T))^2) from es[j] =
  * ES_T(P, j + 1), j = 0..4 (es[0] = ES_T(P), every factor shocked). */
 double rsk_frtb_es(const double es[RSK_FRTB_NLH]);
