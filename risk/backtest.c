@@ -121,7 +121,8 @@ void rsk_backtest(const bool *exc, size_t n, double confidence, rsk_backtest_sta
         x += exc[t] ? 1 : 0;
     out->days = n;
     out->exceptions = x;
-    out->expected = (double)n * p;
+    /* n - n c, not n (1 - c): 1 - 0.99 is not 0.01 in binary, 250 * 0.99 rounds to 247.5 */
+    out->expected = (double)n - (double)n * confidence;
     out->rate = n > 0 ? (double)x / (double)n : 0.0;
     out->kupiec_lr = rsk_kupiec_lr(n, x, p);
     out->kupiec_p = rsk_chi2_1_sf(out->kupiec_lr);
