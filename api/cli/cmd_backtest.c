@@ -74,11 +74,15 @@ static int by_book_date(const void *a, const void *b)
     return x->line < y->line ? -1 : x->line > y->line;
 }
 
-static const char *const *sort_names; /* qsort has no argument: only during by_name's sort */
+/* A book's name and its number (order of first appearance), to sort books by name. */
+typedef struct bt_name {
+    const char *name;
+    uint32_t book;
+} bt_name;
 
 static int by_name(const void *a, const void *b)
 {
-    return strcmp(sort_names[*(const uint32_t *)a], sort_names[*(const uint32_t *)b]);
+    return strcmp(((const bt_name *)a)->name, ((const bt_name *)b)->name);
 }
 
 typedef struct bt_file {
@@ -231,7 +235,7 @@ static bool make_book(const bt_file *f, size_t a, size_t b, cli_bt *bt, cli_bt_b
 /* Books in name order, each checked for duplicate dates and backtested. */
 static bool backtest_books(cli_run *r, bt_file *f, cli_bt *bt)
 {
-    uint32_t *order = malloc((f->nnames ? f->nnames : 1) * sizeof *order);
+    bt_name *order = malloc((f->nnames ? f->nnames : 1) * sizeof *order);
     size_t *start = malloc((f->nnames + 1) * sizeof *start);
     bt->book = calloc(f->nnames ? f->nnames : 1, sizeof *bt->book);
     bool ok = order != NULL && start != NULL && bt->book != NULL;
@@ -243,13 +247,11 @@ static bool backtest_books(cli_run *r, bt_file *f, cli_bt *bt)
             start[b] = i;
         }
         for (uint32_t b = 0; b < f->nnames; b++)
-            order[b] = b;
-        sort_names = (const char *const *)f->name;
+            order[b] = (bt_name){f->name[b], b};
         qsort(order, f->nnames, sizeof *order, by_name);
-        sort_names = NULL;
     }
     for (size_t k = 0; ok && k < f->nnames; k++) {
-        uint32_t b = order[k];
+        uint32_t b = order[k].book;
         size_t a = start[b], e = start[b + 1], dup = SIZE_MAX;
         for (size_t i = a + 1; i < e && dup == SIZE_MAX; i++)
             if (f->row[i].date == f->row[i - 1].date)
