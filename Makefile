@@ -259,7 +259,8 @@ mpi-test: $(PROGRAM)
 
 SAMPLE_OUT ?= out/sample
 sample: $(PROGRAM)
-	$(PROGRAM) batch --data data/sample --out $(SAMPLE_OUT)
+	$(PROGRAM) batch --data data/sample --out $(SAMPLE_OUT) \
+	    --liquidity data/sample/liquidity.csv --pnl data/sample/pnl_history.csv
 
 check-syms: $(SHARED_LIB)
 	@bad=$$(nm -D --defined-only $(SHARED_LIB) | awk '{print $$3}' | grep -v '^rk_' || true); \

@@ -119,6 +119,16 @@ rk_status dat_load(const char *dir, const dat_load_opts *opts, dat_dataset *ds, 
                    size_t msglen);
 
 /*
+ * Reads a liquidity-horizon file (`factor,liquidity_horizon`, one row per factor of m, each
+ * horizon one of allowed[0..nallowed)) into lh (m->nfactors days, in factor order). An unknown
+ * or duplicate factor, a horizon not allowed, or a factor of m not listed returns
+ * RK_INVALID_INPUT (RK_IO when it cannot be read) with one line "file:line:col: reason" (the
+ * missing factor named) in msg. Any thread.
+ */
+rk_status dat_load_liquidity(const char *path, const dat_market *m, const double *allowed,
+                             size_t nallowed, double *lh, char *msg, size_t msglen);
+
+/*
  * The covariance rule (covariance.csv and both set_covariance calls of the API): every entry
  * finite; every variance > 0; symmetric within |a_ij - a_ji| <= DAT_COV_SYM_RTOL *
  * sqrt(a_ii a_jj), after which both entries become their average (the stored matrix is exactly

@@ -17,7 +17,7 @@ static unsigned implied(unsigned s)
 {
     if (s & RSK_DO_PARAMETRIC)
         s |= RSK_DO_GRID;
-    if (s & (RSK_DO_GRID | RSK_DO_MC | RSK_DO_FILE))
+    if (s & (RSK_DO_GRID | RSK_DO_MC | RSK_DO_FILE | RSK_DO_FRTB))
         s |= RSK_DO_VALUES;
     return s;
 }
@@ -37,7 +37,9 @@ static rk_status book_arrays(rsk_run *run, size_t nb, size_t F)
     run->val_req = calloc(rows, sizeof(uint64_t));
     bool ok = run->pv.sigma != NULL && run->pv.var != NULL && run->pv.contrib != NULL &&
               run->pv_work != NULL && run->val_ok != NULL && run->val_req != NULL;
-    for (size_t k = 0; k < 2; k++) {
+    run->frtb_es = calloc(rows, sizeof(double));
+    ok = ok && run->frtb_es != NULL;
+    for (size_t k = 0; k < RSK_MAX_SETS; k++) {
         run->sets[k].var = calloc(rows, sizeof(double));
         run->sets[k].es = calloc(rows, sizeof(double));
         ok = ok && run->sets[k].var != NULL && run->sets[k].es != NULL;
@@ -54,12 +56,14 @@ static rk_status scen_setup(rsk_run *run)
     size_t F = ds->mkt.nfactors, U = ds->mkt.nund, nb = ds->pos.nbooks;
     size_t nfile = ds->has_scenarios ? ds->scen.n : 0;
     run->nsets = 0;
-    run->mc_set = run->file_set = -1;
+    run->mc_set = run->file_set = run->frtb_set = -1;
     run->nblocks = 0;
     run->g_run = 0;
     if (sp->stages & RSK_DO_MC) {
         rsk_scen_set *s = &run->sets[run->nsets];
         s->mc = true;
+        s->lh = 0;
+        s->scale = 1;
         s->n = sp->mc_scenarios;
         s->seed = sp->seed;
         s->want_var = sp->mc_var;
@@ -68,10 +72,27 @@ static rk_status scen_setup(rsk_run *run)
     if (sp->stages & RSK_DO_FILE) {
         rsk_scen_set *s = &run->sets[run->nsets];
         s->mc = false;
+        s->lh = 0;
+        s->scale = 1;
         s->n = nfile;
         s->seed = 0;
         s->want_var = sp->file_var;
         run->file_set = (int)run->nsets++;
+    }
+    if (sp->stages & RSK_DO_FRTB) {
+        /* ES_T(P, j) of FRTB: the file's scenarios as 10-day moves of the factors whose
+         * horizon is at least LH_j, the others still; one set per horizon, by full
+         * revaluation like every other set, so its sums are exact and its ES deterministic */
+        run->frtb_set = (int)run->nsets;
+        for (size_t j = 0; j < RSK_FRTB_NLH; j++) {
+            rsk_scen_set *s = &run->sets[run->nsets++];
+            s->mc = false;
+            s->lh = rsk_frtb_lh[j];
+            s->scale = sqrt(RSK_FRTB_T / sp->horizon);
+            s->n = nfile;
+            s->seed = 0;
+            s->want_var = true;
+        }
     }
     size_t sort = 0;
     for (size_t k = 0; k < run->nsets; k++) {
@@ -127,6 +148,7 @@ rk_status rsk_run_prepare(rsk_run *run, eng_engine *e, const rsk_layout *layout,
     run->status = RK_OK;
     run->grid_skip = RK_OK;
     run->has_pv = false;
+    run->has_frtb = false;
     run->tv = run->tg = NULL;
     memset(&run->iv, 0, sizeof run->iv);
     memset(&run->ig, 0, sizeof run->ig);
@@ -137,6 +159,8 @@ rk_status rsk_run_prepare(rsk_run *run, eng_engine *e, const rsk_layout *layout,
     run->cells_before = 0;
     run->submitted_ns = eng_now_ns();
     if ((run->spec.stages & RSK_DO_MC) && chol == NULL)
+        return RK_BAD_ARGUMENT;
+    if ((run->spec.stages & RSK_DO_FRTB) && (spec->liq_horizon == NULL || !(spec->horizon > 0)))
         return RK_BAD_ARGUMENT;
     rk_status rc = book_arrays(run, nb, F);
     if (rc != RK_OK)
@@ -183,10 +207,13 @@ void rsk_run_free(rsk_run *run)
     free(run->val_req);
     rsk_workspace_fini(&run->ws_values);
     rsk_workspace_fini(&run->ws_grid);
-    for (size_t k = 0; k < 2; k++) {
+    for (size_t k = 0; k < RSK_MAX_SETS; k++) {
         rsk_pnl_free(&run->sets[k].pnl);
         free(run->sets[k].var);
         free(run->sets[k].es);
+    }
+    free(run->frtb_es);
+    for (size_t k = 0; k < 2; k++) {
         rsk_states_free(&run->blk[k]);
         rsk_workspace_fini(&run->ws_pnl[k]);
     }
@@ -216,14 +243,29 @@ rk_status rsk_run_measures(rsk_run *run)
         rsk_scen_set *s = &run->sets[k];
         if (!s->want_var)
             continue;
-        /* over every scenario's P&L as summed */
+        /* over every scenario's P&L as summed; FRTB's ES is at its own fixed confidence */
+        double va = s->lh > 0 ? RSK_FRTB_ALPHA : run->spec.confidence;
+        double ea = s->lh > 0 ? RSK_FRTB_ALPHA : run->spec.es_confidence;
         rk_status rc = RK_OK;
         for (size_t b = 0; b <= nb && rc == RK_OK; b++)
-            rc = rsk_var_es(s->pnl.pnl + b * s->n, s->n, run->spec.confidence,
-                            run->spec.es_confidence, run->sort_work, &s->var[b], &s->es[b]);
+            rc = rsk_var_es(s->pnl.pnl + b * s->n, s->n, va, ea, run->sort_work, &s->var[b],
+                            &s->es[b]);
         s->has_var = rc == RK_OK;
         if (rc != RK_OK && first == RK_OK)
             first = rc;
+    }
+    if (run->frtb_set >= 0) {
+        const rsk_scen_set *fs = &run->sets[run->frtb_set];
+        bool all = true;
+        for (size_t j = 0; j < RSK_FRTB_NLH; j++)
+            all = all && fs[j].has_var;
+        for (size_t b = 0; all && b <= nb; b++) {
+            double es[RSK_FRTB_NLH];
+            for (size_t j = 0; j < RSK_FRTB_NLH; j++)
+                es[j] = fs[j].es[b];
+            run->frtb_es[b] = rsk_frtb_es(es);
+        }
+        run->has_frtb = all;
     }
     if (first != RK_OK && run->status == RK_OK)
         run->status = first;
@@ -235,10 +277,15 @@ void rsk_run_shocks(const rsk_run *run, const rsk_scen_set *s, size_t first, siz
 {
     const dat_dataset *ds = run->layout->ds;
     size_t F = ds->mkt.nfactors;
-    if (s->mc)
+    if (s->mc) {
         rsk_mc_shocks(run->chol, F, s->seed, first, n, run->spec.horizon, work, shock);
-    else if (F > 0)
+    } else if (s->lh > 0) {
+        const double *lh = run->spec.liq_horizon, *in = ds->scen.shock + first * F;
+        for (size_t i = 0; i < n * F; i++)
+            shock[i] = lh[i % F] >= s->lh ? in[i] * s->scale : 0.0;
+    } else if (F > 0) {
         memcpy(shock, ds->scen.shock + first * F, n * F * sizeof(double));
+    }
 }
 
 /* ---- the stages ---- */
@@ -692,7 +739,7 @@ void rsk_flow_progress(rsk_flow *f, uint64_t *done, uint64_t *total, const char 
                 t = run->tp[f->cur_slot];
                 size_t first, count;
                 const rsk_scen_set *s = block_at((rsk_run *)run, run->g_run, &first, &count);
-                *stage = s->mc ? "mc" : "historical";
+                *stage = s->mc ? "mc" : s->lh > 0 ? "frtb" : "historical";
             } else if (run->tg != NULL && f->cur == rsk_task_job(run->tg)) {
                 t = run->tg;
                 *stage = "grid";

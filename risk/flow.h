@@ -76,7 +76,12 @@ enum {
     RSK_DO_PARAMETRIC = 1u << 2, /* implies the grid */
     RSK_DO_MC = 1u << 3,         /* a Monte Carlo scenario set; implies values */
     RSK_DO_FILE = 1u << 4,       /* the data set's scenarios.csv; implies values */
+    RSK_DO_FRTB = 1u << 5,       /* FRTB ES: scenarios.csv once per liquidity horizon (below) */
 };
+
+/* Scenario sets a run may hold: Monte Carlo, the file's, and the file's once per FRTB
+ * liquidity horizon. */
+#define RSK_MAX_SETS (2 + RSK_FRTB_NLH)
 
 typedef struct rsk_run rsk_run;
 typedef void (*rsk_run_done_fn)(rsk_run *run, void *arg);
@@ -93,6 +98,9 @@ typedef struct rsk_run_spec {
     uint64_t seed;            /* RSK_DO_MC: seed */
     bool mc_var, file_var;    /* VaR/ES of the Monte Carlo set, of the file's set */
     bool measures_later;      /* completion leaves VaR to the caller's rsk_run_measures */
+    const double *liq_horizon; /* RSK_DO_FRTB: each factor's liquidity horizon in days, one of
+                                  rsk_frtb_lh (kept by the caller); the file's shocks are taken
+                                  as `horizon`-day moves and scaled by sqrt(RSK_FRTB_T / horizon) */
     int64_t deadline_ns;      /* absolute eng_now_ns() time, or ENG_NO_DEADLINE */
     rsk_run_done_fn done;     /* called once when the run is complete (any thread); may be NULL */
     void *done_arg;
@@ -104,6 +112,8 @@ typedef struct rsk_run_spec {
  */
 typedef struct rsk_scen_set {
     bool mc;         /* Monte Carlo, else the data set's scenarios.csv */
+    double lh;       /* FRTB set: only factors of liquidity horizon >= lh move; 0 otherwise */
+    double scale;    /* FRTB set: the file's shocks times this (10-day moves) */
     size_t n;        /* scenarios */
     uint64_t seed;   /* Monte Carlo seed */
     size_t nblocks;  /* ceil(n / RSK_STATE_BLOCK) */
@@ -137,9 +147,12 @@ struct rsk_run {
     rk_status grid_skip;       /* RK_OK, or why the grid stage never ran */
     bool has_pv;
     rsk_parametric pv;         /* arrays of nbooks + 1 */
-    rsk_scen_set sets[2];      /* Monte Carlo first, then the file's */
+    rsk_scen_set sets[RSK_MAX_SETS]; /* Monte Carlo first, then the file's, then FRTB's */
     size_t nsets;
     int mc_set, file_set;      /* index into sets, -1 when not computed */
+    int frtb_set;              /* first of the RSK_FRTB_NLH FRTB sets (horizon order), or -1 */
+    double *frtb_es;           /* liquidity-adjusted ES per book (nbooks + 1), when has_frtb */
+    bool has_frtb;
     uint64_t *val_ok, *val_req; /* values coverage per book (nbooks + 1) */
 
     /* Engine figures and timings. [flow] */
@@ -226,7 +239,7 @@ bool rsk_flow_done(rsk_flow *f);
  * reports RK_BAD_ARGUMENT until the next. Owner thread. */
 rk_status rsk_flow_take(rsk_flow *f, bool forget, rsk_run **out);
 /* Cells done so far out of the run's total, and the stage at work ("values", "grid", "mc",
- * "historical"), for progress reports. Any thread. */
+ * "historical", "frtb"), for progress reports. Any thread. */
 void rsk_flow_progress(rsk_flow *f, uint64_t *done, uint64_t *total, const char **stage);
 
 #endif /* RSK_FLOW_H */

@@ -12,6 +12,20 @@
 #define RSK_PI 3.14159265358979323846
 #include "states.h"
 
+/* ---- FRTB ---- */
+
+const double rsk_frtb_lh[RSK_FRTB_NLH] = {10, 20, 40, 60, 120};
+
+double rsk_frtb_es(const double es[RSK_FRTB_NLH])
+{
+    double sum = es[0] * es[0];
+    for (int j = 1; j < RSK_FRTB_NLH; j++) {
+        double t = es[j] * sqrt((rsk_frtb_lh[j] - rsk_frtb_lh[j - 1]) / RSK_FRTB_T);
+        sum += t * t;
+    }
+    return sqrt(sum);
+}
+
 /* ---- inverse normal ---- */
 
 double rsk_norm_inv(double p)

@@ -27,6 +27,18 @@ size_t rsk_tail_count(size_t nscen, double alpha);
 rk_status rsk_var_es(const double *pnl, size_t n, double var_alpha, double es_alpha, double *work,
                      double *var, double *es);
 
+/* ---- FRTB internal-models expected shortfall ---- */
+
+/* The liquidity horizons LH_1..LH_5 in days, the base horizon T and the ES confidence. */
+#define RSK_FRTB_NLH 5
+#define RSK_FRTB_T 10.0
+#define RSK_FRTB_ALPHA 0.975
+extern const double rsk_frtb_lh[RSK_FRTB_NLH];
+
+/* ES = sqrt(ES_T(P)^2 + sum_{j>=2} (ES_T(P, j) sqrt((LH_j - LH_{j-1}) / T))^2) from es[j] =
+ * ES_T(P, j + 1), j = 0..4 (es[0] = ES_T(P), every factor shocked). */
+double rsk_frtb_es(const double es[RSK_FRTB_NLH]);
+
 /* ---- parametric VaR ---- */
 
 typedef struct rsk_parametric {

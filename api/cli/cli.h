@@ -40,6 +40,10 @@ typedef struct cli_opts {
     const char *isa;    /* pricing kernels' level: baseline, avx2, avx512 or auto (NULL) */
     /* generate */
     const char *preset;
+    /* regulatory measures */
+    const char *liquidity; /* var historical, batch: FRTB liquidity horizons file */
+    const char *pnl;       /* backtest, batch: P&L and VaR history to backtest */
+    size_t window;         /* backtest: days per book (the last ones) */
 } cli_opts;
 
 /* Parses argv for a subcommand. `allowed` lists the long options (without "--") the
@@ -85,6 +89,9 @@ typedef struct cli_run {
  * on every rank. Collective. */
 bool cli_run_open(cli_run *r, const cli_opts *o, const char *command, bool need_engine);
 void cli_run_close(cli_run *r);
+/* A run without a data set or engine (backtest): the output folder and errors.csv only.
+ * Collective; false with the reason printed. Close with cli_run_close. */
+bool cli_run_open_bare(cli_run *r, const cli_opts *o, const char *command);
 
 /* Collective status check after a step (dist_agree): true when the step succeeded on every
  * rank. A failing step reports its reason with dist_fail() first. */
@@ -172,6 +179,10 @@ void cli_combine_grid(rsk_grid *g);
 /* errors.csv rows of the grid (cmd_eval.c) and of a scenario set. */
 void cli_grid_errors(cli_run *r, const rsk_grid *g, const rsk_values *v);
 void cli_scen_errors(cli_run *r, const rsk_scen_set *s);
+/* Each factor's liquidity horizon from --liquidity (nfactors days; free it), the same on every
+ * rank, or NULL with the reason printed. Collective. */
+double *cli_liquidity(cli_run *r);
+
 /* Scenario i's name: the file's, or mc_000001... */
 void cli_scen_name(const cli_run *r, const rsk_scen_set *s, size_t i, char *buf, size_t len);
 /* OUT/scenarios.csv with set s's shocks, replayable with --method historical. Collective. */
@@ -190,5 +201,6 @@ int cmd_var(int argc, char **argv);
 int cmd_stress(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
 int cmd_topology(int argc, char **argv);
+int cmd_backtest(int argc, char **argv);
 
 #endif /* RK_CLI_H */

@@ -10,11 +10,13 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_backtest.h"
 #include "measures.h"
 #include "report.h"
 #include "states.h"
 
 #define RUN_OPTS "data out threads topology no-pin deadline-ms quiet isa"
+#define FRTB_OPTS "liquidity"
 #define VAR_OPTS                                                                           \
     "confidence es-confidence horizon scenarios seed write-scenarios bump reuse-unmoved"
 
@@ -39,6 +41,15 @@ static const char var_help[] =
     "  --bump H           grid bump for parametric (default 1e-4)\n"
     "  --write-scenarios  also write the scenarios used as OUT/scenarios.csv (replayable with\n"
     "                     --method historical)\n"
+    "  --liquidity FILE   historical only: also FRTB internal-models ES -> OUT/frtb_es.csv\n"
+    "                     (book,es_10,es_20,es_40,es_60,es_120,es_liquidity_adjusted,coverage).\n"
+    "                     FILE maps every factor to a liquidity horizon in days, one of 10, 20,\n"
+    "                     40, 60, 120 (header factor,liquidity_horizon). ES_10(P, j) at 97.5%%\n"
+    "                     revalues under the scenarios with only the factors of horizon >= LH_j\n"
+    "                     moving; the file's shocks are taken as --horizon-day moves (default 1)\n"
+    "                     and scaled to 10 days by sqrt(10 / H): 10-day scenarios need\n"
+    "                     --horizon 10. ES = sqrt(ES_10(P,1)^2 + sum_j>=2 (ES_10(P,j)\n"
+    "                     sqrt((LH_j - LH_j-1) / 10))^2)\n"
     "  --data, --out, --threads, --topology, --no-pin, --deadline-ms, --isa, --quiet as for values\n";
 
 static const char stress_help[] =
@@ -60,6 +71,11 @@ static const char batch_help[] =
     "options:\n"
     "  --scenarios N, --seed N, --confidence A, --es-confidence A, --horizon H, --bump H,\n"
     "  --write-scenarios    as for `riskengine var`\n"
+    "  --liquidity FILE     also FRTB ES -> frtb_es.csv (as `riskengine var --liquidity`;\n"
+    "                       needs DIR/scenarios.csv)\n"
+    "  --pnl FILE           also backtest FILE's VaR against its P&L -> backtest.csv (as\n"
+    "                       `riskengine backtest`, at --confidence over --window N days,\n"
+    "                       default 250), with a backtesting section in the report\n"
     "  --data, --out, --threads, --topology, --no-pin, --deadline-ms, --isa, --quiet as for values\n";
 
 static bool check_measure_opts(const cli_opts *o, const char *cmd)
@@ -140,6 +156,9 @@ typedef struct risk_results {
     const rsk_pnl *mc, *hist;
     rep_var mc_var, hist_var;
     size_t worst_scen;
+    const rsk_run *frtb; /* the run holding FRTB's sets, or NULL */
+    rep_var frtb_es;     /* TOTAL's liquidity-adjusted ES (var unused) */
+    const cli_bt *bt;    /* the batch's --pnl backtest, or NULL */
 } risk_results;
 
 static void risk_extra(json_writer *w, void *arg)
@@ -165,6 +184,8 @@ static void risk_extra(json_writer *w, void *arg)
         json_number(w, "mc", rr->mc_var.coverage);
     if (rr->hist != NULL)
         json_number(w, "historical", rr->hist_var.coverage);
+    if (rr->frtb != NULL)
+        json_number(w, "frtb_es", rr->frtb_es.coverage);
     json_object_end(w);
     json_object_begin(w, "var_total");
     if (rr->pv != NULL)
@@ -179,6 +200,8 @@ static void risk_extra(json_writer *w, void *arg)
         json_number(w, "historical_es", rr->hist_var.es);
         json_uint(w, "historical_scenarios", rr->hist->nscen);
     }
+    if (rr->frtb != NULL)
+        json_number(w, "frtb_es_liquidity_adjusted", rr->frtb_es.es);
     json_object_end(w);
     uint64_t revals = 0;
     if (rr->v != NULL)
@@ -189,7 +212,11 @@ static void risk_extra(json_writer *w, void *arg)
         revals += n * rr->mc->nscen;
     if (rr->hist != NULL)
         revals += n * rr->hist->nscen;
+    if (rr->frtb != NULL)
+        revals += n * rr->frtb->sets[rr->frtb->frtb_set].n * RSK_FRTB_NLH;
     json_uint(w, "revaluations_requested", revals);
+    if (rr->bt != NULL)
+        cli_bt_json(w, rr->bt);
 }
 
 /* The run's specification from the measure options. */
@@ -234,10 +261,54 @@ static bool scenario_rows(cli_run *r, FILE *vf, const rsk_run *run, const rsk_sc
 
 static const char *const var_phases[2] = {"mc_pnl", "historical_pnl"};
 
+/* Coverage of a book over FRTB's sets: OK cells over requested cells of all five. */
+static double frtb_coverage(const rsk_run *run, size_t b)
+{
+    uint64_t ok = 0, req = 0;
+    for (size_t j = 0; j < RSK_FRTB_NLH; j++) {
+        const rsk_pnl *p = &run->sets[run->frtb_set + (int)j].pnl;
+        ok += p->ok_cells[b];
+        req += p->req_cells[b];
+    }
+    return req ? (double)ok / (double)req : 1.0;
+}
+
+/* frtb_es.csv: ES_10(P, j) per liquidity horizon and the liquidity-adjusted ES, per book and
+ * in total, with coverage. Collective (rank 0 writes). */
+static bool write_frtb(cli_run *r, const rsk_run *run, rep_var *total)
+{
+    FILE *f = cli_out_open(r, "frtb_es.csv");
+    if (!cli_ok(r, f != NULL))
+        return false;
+    fputs("book,es_10,es_20,es_40,es_60,es_120,es_liquidity_adjusted,coverage\n", f);
+    const rsk_scen_set *fs = &run->sets[run->frtb_set];
+    size_t nb = r->ds.pos.nbooks;
+    char num[40];
+    for (size_t b = 0; b <= nb; b++) {
+        cli_csv_field(f, book_label(r, b));
+        for (size_t j = 0; j < RSK_FRTB_NLH; j++) {
+            /* + 0: a book that no scenario moves has ES -0 (the negated zero loss) */
+            cli_fmt_double(num, sizeof num, fs[j].has_var ? fs[j].es[b] + 0.0 : NAN);
+            fprintf(f, ",%s", num);
+        }
+        double c = frtb_coverage(run, b);
+        cli_fmt_double(num, sizeof num, run->has_frtb ? run->frtb_es[b] : NAN);
+        fprintf(f, ",%s", num);
+        cli_fmt_double(num, sizeof num, c);
+        fprintf(f, ",%s\n", num);
+        if (b == nb) {
+            total->es = run->has_frtb ? run->frtb_es[b] : NAN;
+            total->var = NAN;
+            total->coverage = c;
+        }
+    }
+    return cli_ok(r, cli_out_close(r, f, "frtb_es.csv"));
+}
+
 int cmd_var(int argc, char **argv)
 {
     cli_opts o;
-    if (!cli_parse(argc, argv, "var", RUN_OPTS " method " VAR_OPTS, var_help, &o))
+    if (!cli_parse(argc, argv, "var", RUN_OPTS " method " VAR_OPTS " " FRTB_OPTS, var_help, &o))
         return CLI_USAGE;
     if (!check_measure_opts(&o, "var"))
         return CLI_USAGE;
@@ -247,9 +318,13 @@ int cmd_var(int argc, char **argv)
         fprintf(stderr, "riskengine var: --method must be parametric, mc or historical\n");
         return CLI_USAGE;
     }
+    if (o.liquidity != NULL && !hist) {
+        fprintf(stderr, "riskengine var: --liquidity goes with --method historical\n");
+        return CLI_USAGE;
+    }
     cli_run r;
     rsk_run run = {0};
-    double *L = NULL;
+    double *L = NULL, *lh = NULL;
     risk_results rr = {.r = &r};
     FILE *vf = NULL;
     int status = CLI_FAIL;
@@ -263,8 +338,14 @@ int cmd_var(int argc, char **argv)
     }
     if (mc && (L = cholesky(&r, "Cholesky of the covariance")) == NULL)
         goto done;
+    if (o.liquidity != NULL && (lh = cli_liquidity(&r)) == NULL)
+        goto done;
     rsk_run_spec spec =
         measure_spec(&o, param ? RSK_DO_PARAMETRIC : mc ? RSK_DO_MC : RSK_DO_FILE);
+    if (lh != NULL) {
+        spec.stages |= RSK_DO_FRTB;
+        spec.liq_horizon = lh;
+    }
     if (!cli_compute(&r, &spec, L, mc ? var_phases : var_phases + 1, &run))
         goto done;
     rr.v = &run.values;
@@ -295,13 +376,21 @@ int cmd_var(int argc, char **argv)
     }
     bool closed = cli_out_close(&r, vf, "var.csv");
     vf = NULL;
-    if (!cli_ok(&r, closed) || !cli_write_summary(&r, risk_extra, &rr))
+    if (!cli_ok(&r, closed))
+        goto done;
+    if (lh != NULL) {
+        if (!write_frtb(&r, &run, &rr.frtb_es))
+            goto done;
+        rr.frtb = &run;
+    }
+    if (!cli_write_summary(&r, risk_extra, &rr))
         goto done;
     status = CLI_OK;
 done:
     if (vf != NULL)
         fclose(vf);
     free(L);
+    free(lh);
     rsk_run_free(&run);
     cli_run_close(&r);
     return status;
@@ -394,13 +483,19 @@ static bool worst_positions(cli_run *r, const rsk_run *run, const rsk_scen_set *
 int cmd_batch(int argc, char **argv)
 {
     cli_opts o;
-    if (!cli_parse(argc, argv, "batch", RUN_OPTS " " VAR_OPTS, batch_help, &o))
+    if (!cli_parse(argc, argv, "batch", RUN_OPTS " " VAR_OPTS " " FRTB_OPTS " pnl window",
+                   batch_help, &o))
         return CLI_USAGE;
     if (!check_measure_opts(&o, "batch"))
         return CLI_USAGE;
+    if (o.window == 0) {
+        fprintf(stderr, "riskengine batch: --window must be at least 1\n");
+        return CLI_USAGE;
+    }
     cli_run r;
     rsk_run run = {0};
-    double *L = NULL;
+    double *L = NULL, *lh = NULL;
+    cli_bt bt = {0};
     risk_results rr = {.r = &r};
     rep_input rep = {0};
     FILE *vf = NULL;
@@ -414,8 +509,19 @@ int cmd_batch(int argc, char **argv)
                 dist_size() > 1 ? ", over MPI ranks" : "");
     if ((L = cholesky(&r, "the covariance has no Cholesky factor")) == NULL)
         goto done;
+    if (o.liquidity != NULL && !r.ds.has_scenarios) { /* the same on every rank */
+        if (dist_is_root())
+            fprintf(stderr, "riskengine batch: --liquidity needs %s/scenarios.csv\n", o.data);
+        goto done;
+    }
+    if (o.liquidity != NULL && (lh = cli_liquidity(&r)) == NULL)
+        goto done;
     rsk_run_spec spec = measure_spec(
         &o, RSK_DO_PARAMETRIC | RSK_DO_MC | (r.ds.has_scenarios ? RSK_DO_FILE : 0u));
+    if (lh != NULL) {
+        spec.stages |= RSK_DO_FRTB;
+        spec.liq_horizon = lh;
+    }
     if (!cli_compute(&r, &spec, L, var_phases, &run))
         goto done;
     const rsk_values *v = &run.values;
@@ -467,6 +573,18 @@ int cmd_batch(int argc, char **argv)
     closed = cli_out_close(&r, ef, "exposures.csv");
     if (!cli_ok(&r, closed && (hist == NULL || write_stress(&r, hist))))
         goto done;
+    if (lh != NULL) {
+        if (!write_frtb(&r, &run, &rr.frtb_es))
+            goto done;
+        rr.frtb = &run;
+        rep.frtb = &run;
+    }
+    if (o.pnl != NULL) {
+        if (!cli_bt_run(&r, o.pnl, o.confidence, o.window, &bt))
+            goto done;
+        rr.bt = &bt;
+        rep.bt = &bt;
+    }
 
     /* The report: pictures and tables a risk manager reads first. */
     rr.worst_scen = mc->n > 0 ? worst_scenario(&mc->pnl) : 0;
@@ -507,7 +625,9 @@ done:
     if (vf != NULL)
         fclose(vf);
     rep_free(&rep);
+    cli_bt_free(&bt);
     free(L);
+    free(lh);
     rsk_run_free(&run);
     cli_run_close(&r);
     return status;

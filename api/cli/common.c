@@ -52,6 +52,9 @@ static const opt_def options[] = {
     OPT("reuse-unmoved", OPT_FLAG, reuse_unmoved),
     OPT("preset", OPT_STR, preset),
     OPT("isa", OPT_STR, isa),
+    OPT("liquidity", OPT_STR, liquidity),
+    OPT("pnl", OPT_STR, pnl),
+    OPT("window", OPT_SIZE, window),
 };
 
 static bool allowed_in(const char *allowed, const char *name)
@@ -114,6 +117,7 @@ bool cli_parse(int argc, char **argv, const char *cmd, const char *allowed, cons
     o->confidence = 0.99;
     o->es_confidence = 0.975;
     o->horizon = 1.0;
+    o->window = 250;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -430,6 +434,21 @@ static bool choose_isa(cli_run *r, const char *command)
     return rsk_layout_set_isa(&r->layout, (mdl_isa)level) == RK_OK;
 }
 
+/* errors.csv at rank 0, an in-memory stream elsewhere (cli_errors_flush). Collective. */
+static bool open_errors(cli_run *r)
+{
+    if (dist_is_root()) {
+        r->errors = cli_out_open(r, "errors.csv");
+        if (r->errors != NULL)
+            fputs("position,factor,scenario,code,message\n", r->errors);
+    } else {
+        r->errors = open_memstream(&r->errbuf, &r->errlen);
+        if (r->errors == NULL)
+            dist_fail(r->command, "no memory for error rows");
+    }
+    return cli_ok(r, r->errors != NULL);
+}
+
 bool cli_run_open(cli_run *r, const cli_opts *o, const char *command, bool need_engine)
 {
     memset(r, 0, sizeof *r);
@@ -481,16 +500,7 @@ bool cli_run_open(cli_run *r, const cli_opts *o, const char *command, bool need_
         return false;
     cli_phase_end(r, "load");
 
-    if (dist_is_root()) {
-        r->errors = cli_out_open(r, "errors.csv");
-        if (r->errors != NULL)
-            fputs("position,factor,scenario,code,message\n", r->errors);
-    } else {
-        r->errors = open_memstream(&r->errbuf, &r->errlen);
-        if (r->errors == NULL)
-            dist_fail(command, "no memory for error rows");
-    }
-    if (!cli_ok(r, r->errors != NULL))
+    if (!open_errors(r))
         return false;
     for (size_t i = 0; i < r->ds.nerrors; i++) {
         const dat_error *e = &r->ds.errors[i];
@@ -526,6 +536,18 @@ bool cli_run_open(cli_run *r, const cli_opts *o, const char *command, bool need_
     if (o->deadline_ms > 0)
         r->deadline_ns = eng_now_ns() + (int64_t)(o->deadline_ms * 1e6);
     return true;
+}
+
+bool cli_run_open_bare(cli_run *r, const cli_opts *o, const char *command)
+{
+    memset(r, 0, sizeof *r);
+    r->opt = *o;
+    r->command = command;
+    r->t0 = eng_now_ns();
+    r->deadline_ns = ENG_NO_DEADLINE;
+    if (!dist_is_root())
+        r->opt.quiet = true;
+    return cli_ok(r, !dist_is_root() || make_dir(command, o->out)) && open_errors(r);
 }
 
 void cli_run_close(cli_run *r)

@@ -95,8 +95,15 @@ static void note_run(cli_run *r, const rsk_run *run, const char *const set_phase
     double over = (double)run->scen_overshoot_ns * 1e-6;
     if (over > r->worst_overshoot_ms)
         r->worst_overshoot_ms = over;
-    for (size_t k = 0; k < run->nsets; k++)
-        cli_phase_add(r, set_phase[k], (double)run->sets[k].ns * 1e-9);
+    double frtb = 0; /* FRTB's sets, one per liquidity horizon, as one phase */
+    for (size_t k = 0; k < run->nsets; k++) {
+        if (run->sets[k].lh > 0)
+            frtb += (double)run->sets[k].ns * 1e-9;
+        else
+            cli_phase_add(r, set_phase[k], (double)run->sets[k].ns * 1e-9);
+    }
+    if (run->frtb_set >= 0)
+        cli_phase_add(r, "frtb_pnl", frtb);
     if (run->grid_skip == RK_DEADLINE || run->scen_stop == RK_DEADLINE ||
         run->status == RK_DEADLINE)
         r->deadline_hit = true;
@@ -153,6 +160,36 @@ bool cli_compute(cli_run *r, const rsk_run_spec *spec, const double *chol,
     return true;
 }
 
+double *cli_liquidity(cli_run *r)
+{
+    size_t F = r->ds.mkt.nfactors, bytes = (F ? F : 1) * sizeof(double);
+    double *lh = calloc(1, bytes), *root = malloc(bytes);
+    char msg[512] = "";
+    rk_status rc = RK_NO_MEMORY;
+    if (lh != NULL && root != NULL)
+        rc = dat_load_liquidity(r->opt.liquidity, &r->ds.mkt, rsk_frtb_lh, RSK_FRTB_NLH, lh, msg,
+                                sizeof msg);
+    if (rc != RK_OK)
+        dist_fail(r->command, "%s", msg[0] ? msg : rk_strerror(rc));
+    bool ok = cli_ok(r, rc == RK_OK);
+    if (ok) {
+        /* as with the market files: a rank reading another copy fails the job */
+        memcpy(root, lh, bytes);
+        dist_bcast(root, bytes);
+        bool same = memcmp(root, lh, bytes) == 0;
+        if (!same)
+            dist_fail(r->command, "%s differs from rank 0's: every rank must read the same file",
+                      r->opt.liquidity);
+        ok = cli_ok(r, same);
+    }
+    free(root);
+    if (!ok) {
+        free(lh);
+        return NULL;
+    }
+    return lh;
+}
+
 /* ---- scenario sets ---- */
 
 void cli_scen_name(const cli_run *r, const rsk_scen_set *s, size_t i, char *buf, size_t len)
@@ -166,19 +203,21 @@ void cli_scen_name(const cli_run *r, const rsk_scen_set *s, size_t i, char *buf,
 void cli_scen_errors(cli_run *r, const rsk_scen_set *s)
 {
     const rsk_pnl *p = &s->pnl;
-    char name[64], msg[160];
+    char name[64], msg[160], set[48] = "";
+    if (s->lh > 0) /* the same scenarios again: say which FRTB run the record is of */
+        snprintf(set, sizeof set, "FRTB liquidity horizon %g: ", s->lh);
     for (size_t i = 0; i < p->nrows; i++) {
         uint32_t nf = atomic_load_explicit(&p->nfail[i], memory_order_relaxed);
         if (nf > 0) {
             uint32_t first = atomic_load_explicit(&p->first_fail[i], memory_order_relaxed);
             cli_scen_name(r, s, first, name, sizeof name);
             snprintf(msg, sizeof msg,
-                     "value not finite in %" PRIu32 " of %zu scenarios (first: %s)", nf, p->nscen,
-                     name);
+                     "%svalue not finite in %" PRIu32 " of %zu scenarios (first: %s)", set, nf,
+                     p->nscen, name);
             cli_error_row(r, i, NULL, nf == p->nscen ? NULL : name, RK_NUMERIC, msg);
         }
         if (p->nmissing[i] > 0) {
-            snprintf(msg, sizeof msg, "%" PRIu32 " of %zu scenarios not computed: %s",
+            snprintf(msg, sizeof msg, "%s%" PRIu32 " of %zu scenarios not computed: %s", set,
                      p->nmissing[i], p->nscen, rk_strerror((rk_status)p->miss_code[i]));
             cli_error_row(r, i, NULL, NULL, (rk_status)p->miss_code[i], msg);
         }

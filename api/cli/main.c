@@ -18,6 +18,7 @@ static const char usage[] =
     "  stress     P&L per book of each scenario in scenarios.csv\n"
     "  batch      the nightly job: values, VaR/ES, stress and an HTML report\n"
     "  topology   the machine as the engine sees it: nodes, cores, pools, binding\n"
+    "  backtest   VaR backtesting per book: exceptions, Kupiec, Christoffersen, traffic light\n"
     "  version    print the version\n";
 
 typedef struct command {
@@ -36,7 +37,7 @@ static int cmd_version(int argc, char **argv)
 static const command commands[] = {
     {"generate", cmd_generate}, {"values", cmd_values},   {"grid", cmd_grid},
     {"var", cmd_var},           {"stress", cmd_stress},   {"batch", cmd_batch},
-    {"topology", cmd_topology}, {"version", cmd_version},
+    {"topology", cmd_topology}, {"version", cmd_version}, {"backtest", cmd_backtest},
 };
 
 int main(int argc, char **argv)

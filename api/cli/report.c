@@ -281,6 +281,162 @@ static void figure(FILE *out, const char *dir, const char *name, const char *cap
     fprintf(out, "</figcaption>\n</figure>\n");
 }
 
+/* ---- backtesting and FRTB ---- */
+
+/* The backtested books to draw, TOTAL first: indices into bt->book. */
+static size_t bt_drawn(const cli_bt *bt, size_t *idx)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < bt->nbooks && n < REP_BT_FIGURES; k++)
+        if (strcmp(bt->book[k].name, "TOTAL") == 0)
+            idx[n++] = k;
+    for (size_t k = 0; k < bt->nbooks && n < REP_BT_FIGURES; k++)
+        if (strcmp(bt->book[k].name, "TOTAL") != 0)
+            idx[n++] = k;
+    return n;
+}
+
+/* bt_K.dat: date, P&L, -VaR, and the P&L again on exception days (NaN otherwise, which
+ * gnuplot leaves out). */
+static bool bt_data(const char *dir, const cli_bt *bt, const size_t *idx, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        const cli_bt_book *b = &bt->book[idx[k]];
+        char path[4300];
+        snprintf(path, sizeof path, "%s/bt_%zu.dat", dir, k);
+        FILE *f = fopen(path, "w");
+        if (f == NULL)
+            return false;
+        for (size_t i = 0; i < b->n; i++) {
+            fprintf(f, "%s %.17g %.17g ", b->date[i], b->pnl[i], -b->var[i]);
+            if (b->exc[i])
+                fprintf(f, "%.17g\n", b->pnl[i]);
+            else
+                fputs("NaN\n", f);
+        }
+        if (fclose(f) != 0)
+            return false;
+    }
+    return true;
+}
+
+static bool bt_gnuplot(const char *dir, size_t n)
+{
+    if (n == 0)
+        return true;
+    if (strchr(dir, '\'') != NULL)
+        return false;
+    FILE *g = popen("gnuplot 2>/dev/null", "w");
+    if (g == NULL)
+        return false;
+    fprintf(g, "set terminal svg size 820,300 dynamic noenhanced font 'sans,11' background "
+               "'#ffffff'\n"
+               "set grid ytics lc rgb '#dddddd'\n"
+               "set key top left horizontal\n"
+               "set xdata time\n"
+               "set timefmt '%%Y-%%m-%%d'\n"
+               "set format x '%%Y-%%m-%%d'\n"
+               "set xtics rotate by -30\n"
+               "set ylabel 'P&L'\n");
+    for (size_t k = 0; k < n; k++)
+        fprintf(g,
+                "set output '%s/bt_%zu.svg'\n"
+                "plot '%s/bt_%zu.dat' using 1:2 with lines lw 1.5 lc rgb '#2e86c1' title 'P&L', "
+                "'' using 1:3 with lines lw 1.5 dt 2 lc rgb '#7f8c8d' title '-VaR', "
+                "'' using 1:4 with points pt 7 ps 0.8 lc rgb '#c0392b' title 'exception'\n",
+                dir, k, dir, k);
+    return pclose(g) == 0;
+}
+
+static const char *zone_style(rsk_zone z)
+{
+    return z == RSK_ZONE_GREEN ? "#d5f5e3" : z == RSK_ZONE_YELLOW ? "#fcf3cf" : "#f5b7b1";
+}
+
+static void bt_section(FILE *out, const char *dir, const cli_bt *bt, bool plots)
+{
+    fprintf(out,
+            "<h2 id=\"backtest\">VaR backtesting</h2>\n<p>Each book's last %zu days at "
+            "%.4g: an exception is a day whose loss exceeds the VaR reported for it. "
+            "Zones: the Basel traffic light (250 days at 99%%), otherwise the binomial "
+            "probability of the count.</p>\n",
+            bt->window, bt->confidence);
+    fprintf(out, "<table>\n<tr><th>book</th><th>days</th><th>exceptions</th><th>expected</th>"
+                 "<th>Kupiec LR</th><th>p</th><th>Christoffersen LR</th><th>p</th>"
+                 "<th>zone</th><th>plus factor</th></tr>\n");
+    for (size_t k = 0; k < bt->nbooks; k++) {
+        const cli_bt_book *b = &bt->book[k];
+        const rsk_backtest_stats *s = &b->st;
+        fprintf(out, "<tr%s><td>", strcmp(b->name, "TOTAL") == 0 ? " class=\"total\"" : "");
+        html_text(out, b->name);
+        fprintf(out, "</td><td>%zu</td><td>%zu</td><td>", s->days, s->exceptions);
+        const double v[5] = {s->expected, s->kupiec_lr, s->kupiec_p, s->christoffersen_lr,
+                             s->christoffersen_p};
+        for (int i = 0; i < 5; i++) {
+            html_num(out, v[i]);
+            fprintf(out, "</td><td>");
+        }
+        fprintf(out, "<span style=\"background:%s;padding:0 .4em\">%s</span></td><td>",
+                zone_style(s->zone), rsk_zone_name(s->zone));
+        html_num(out, s->plus_factor);
+        fprintf(out, "</td></tr>\n");
+    }
+    if (bt->nbooks == 0)
+        fprintf(out, "<tr><td colspan=\"10\">no book could be backtested</td></tr>\n");
+    fprintf(out, "</table>\n");
+    if (bt->failed_books > 0 || bt->bad_rows > 0)
+        fprintf(out,
+                "<p class=\"note\">%zu book(s) and %zu row(s) left out; see the error "
+                "table.</p>\n",
+                bt->failed_books, bt->bad_rows);
+    size_t idx[REP_BT_FIGURES], n = bt_drawn(bt, idx);
+    for (size_t k = 0; k < n; k++) {
+        const cli_bt_book *b = &bt->book[idx[k]];
+        char name[32], caption[400];
+        snprintf(name, sizeof name, "bt_%zu.svg", k);
+        snprintf(caption, sizeof caption,
+                 "Figure B%zu. Book %s: daily P&L against minus the reported VaR; exceptions "
+                 "marked (%zu of %zu days, zone %s).",
+                 k + 1, b->name, b->st.exceptions, b->st.days, rsk_zone_name(b->st.zone));
+        figure(out, dir, name, caption, plots);
+    }
+    if (bt->nbooks > n)
+        fprintf(out,
+                "<p class=\"note\">Figures for the first %zu books; every book is in the "
+                "table and in backtest.csv.</p>\n",
+                n);
+}
+
+static void frtb_section(FILE *out, const rep_input *in)
+{
+    const rsk_run *run = in->frtb;
+    const rsk_scen_set *fs = &run->sets[run->frtb_set];
+    fprintf(out,
+            "<h2 id=\"frtb\">FRTB expected shortfall</h2>\n<p>Internal-models ES at "
+            "97.5%% over %zu scenarios, scaled to 10 days; ES_10(P, j) moves only the "
+            "factors of liquidity horizon at least LH_j.</p>\n",
+            fs->n);
+    fprintf(out, "<table>\n<tr><th>book</th><th>ES 10</th><th>ES 20</th><th>ES 40</th>"
+                 "<th>ES 60</th><th>ES 120</th><th>liquidity-adjusted ES</th>"
+                 "<th>coverage</th></tr>\n");
+    size_t nb = in->run->ds.pos.nbooks;
+    for (size_t b = 0; b <= nb; b++) {
+        fprintf(out, "<tr%s><td>", b == nb ? " class=\"total\"" : "");
+        html_text(out, book_of(in, b));
+        uint64_t ok = 0, req = 0;
+        for (size_t j = 0; j < RSK_FRTB_NLH; j++) {
+            fprintf(out, "</td><td>");
+            html_num(out, fs[j].has_var ? fs[j].es[b] + 0.0 : NAN);
+            ok += fs[j].pnl.ok_cells[b];
+            req += fs[j].pnl.req_cells[b];
+        }
+        fprintf(out, "</td><td>");
+        html_num(out, run->has_frtb ? run->frtb_es[b] : NAN);
+        fprintf(out, "</td><td>%.4f</td></tr>\n", req ? (double)ok / (double)req : 1.0);
+    }
+    fprintf(out, "</table>\n");
+}
+
 /* ---- the page ---- */
 
 static void coverage_banner(FILE *out, const rep_input *in)
@@ -435,6 +591,16 @@ bool rep_write(const rep_input *in)
         return false;
     }
     bool plots = run_gnuplot(dir, in, nlos);
+    size_t bt_idx[REP_BT_FIGURES], nbt = in->bt != NULL ? bt_drawn(in->bt, bt_idx) : 0;
+    bool bt_plots = false;
+    if (in->bt != NULL) {
+        if (!bt_data(dir, in->bt, bt_idx, nbt)) {
+            fprintf(stderr, "riskengine %s: cannot write the report's data under %s\n", r->command,
+                    dir);
+            return false;
+        }
+        bt_plots = bt_gnuplot(dir, nbt);
+    }
 
     FILE *out = cli_out_open(r, "report.html");
     if (out == NULL)
@@ -482,6 +648,10 @@ bool rep_write(const rep_input *in)
     } else {
         fprintf(out, "<p class=\"note\">No scenario P&amp;L was computed.</p>\n");
     }
+    if (in->frtb != NULL)
+        frtb_section(out, in);
+    if (in->bt != NULL)
+        bt_section(out, dir, in->bt, bt_plots);
     fprintf(out, "<h2 id=\"errors\">Errors</h2>\n");
     error_table(out, in);
     fprintf(out, "</body>\n</html>\n");

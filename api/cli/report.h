@@ -7,6 +7,7 @@
 #define RK_CLI_REPORT_H
 
 #include "cli.h"
+#include "cmd_backtest.h"
 #include "measures.h"
 
 typedef struct rep_var {
@@ -38,7 +39,13 @@ typedef struct rep_input {
     rep_loser losers[REP_TOP_LOSERS]; /* most negative P&L first (ties: lower row first) */
     size_t nlosers;
     uint64_t errors_by_code[RK_STATUS_COUNT_]; /* over every rank */
+    const rsk_run *frtb; /* the run with FRTB's sets and liquidity-adjusted ES, or NULL */
+    const cli_bt *bt;    /* the backtest of --pnl, or NULL */
 } rep_input;
+
+/* Books drawn in the backtesting section (TOTAL first when present); the rest are in the
+ * table. */
+#define REP_BT_FIGURES 6
 
 /* Picks the positions losing most in the worst scenario from this rank's share (pnl: per row
  * of the share, NaN when not OK) and, at rank 0, the overall top REP_TOP_LOSERS among every

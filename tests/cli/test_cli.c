@@ -68,26 +68,17 @@ static size_t count(const char *text, const char *needle)
     return n;
 }
 
-static char *tmp;
+static char *tmp; /* the fixture's folder, rk_test_tmp */
 
 static void setup(void)
 {
-    tmp = rk_test_tmpdir();
-    ck_assert_ptr_nonnull(tmp);
-}
-
-static void teardown(void)
-{
-    rk_test_rmtree(tmp);
-    free(tmp);
+    rk_test_tmp_setup();
+    tmp = rk_test_tmp;
 }
 
 static char *sub(const char *name)
 {
-    size_t len = strlen(tmp) + strlen(name) + 2;
-    char *p = malloc(len);
-    snprintf(p, len, "%s/%s", tmp, name);
-    return p;
+    return rk_test_tmp_path(name);
 }
 
 START_TEST(help_and_usage_errors)
@@ -405,7 +396,7 @@ Suite *test_suite(void)
     Suite *s = suite_create("cli");
     TCase *tc = tcase_create("cli");
     tcase_set_timeout(tc, 600);
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, setup, rk_test_tmp_teardown);
     tcase_add_test(tc, help_and_usage_errors);
     tcase_add_test(tc, generate_reproduces_sample);
     tcase_add_test(tc, grid_identical_across_workers_topologies_reference);

@@ -229,6 +229,18 @@ START_TEST(cholesky_rejects_indefinite)
 }
 END_TEST
 
+START_TEST(frtb_liquidity_adjusted_es)
+{
+    /* weights sqrt((LH_j - LH_{j-1}) / 10): 1, 1, sqrt(2), sqrt(2), sqrt(6) for j = 1..5 */
+    const double only_base[RSK_FRTB_NLH] = {3, 0, 0, 0, 0};
+    ck_assert_close(rsk_frtb_es(only_base), 3.0, 0, 0);
+    const double ones[RSK_FRTB_NLH] = {1, 1, 1, 1, 1};
+    ck_assert_close(rsk_frtb_es(ones), sqrt(1.0 + 1 + 2 + 2 + 6), 0, TOL_ALGEBRA);
+    const double mixed[RSK_FRTB_NLH] = {3, 4, 0, 0, 2}; /* 9 + 16 + 4 * 6 = 49 */
+    ck_assert_close(rsk_frtb_es(mixed), 7.0, 0, TOL_ALGEBRA);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     Suite *s = suite_create("measures");
@@ -242,6 +254,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, mc_reproducible_by_scenario);
     tcase_add_test(tc, mc_matches_covariance_and_parametric);
     tcase_add_test(tc, cholesky_rejects_indefinite);
+    tcase_add_test(tc, frtb_liquidity_adjusted_es);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -52,6 +52,14 @@ int rk_test_run_program(const char *dir, const char *const *args);
 /* The whole of dir/name, NUL-terminated; NULL when it cannot be read. Caller frees. */
 char *rk_test_slurp(const char *dir, const char *name);
 
+/* A fresh temporary folder per test, for checked fixtures
+ * (tcase_add_checked_fixture(tc, rk_test_tmp_setup, rk_test_tmp_teardown)): rk_test_tmp is the
+ * folder while a test runs; rk_test_tmp_path(name) is rk_test_tmp/name (caller frees). */
+extern char *rk_test_tmp;
+void rk_test_tmp_setup(void);
+void rk_test_tmp_teardown(void);
+char *rk_test_tmp_path(const char *name);
+
 /* Writes text to dir/name; returns 0 on success. */
 int rk_test_write_file(const char *dir, const char *name, const char *text);
 

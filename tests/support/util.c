@@ -52,6 +52,30 @@ void rk_test_rmtree(const char *dir)
         nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+char *rk_test_tmp;
+
+void rk_test_tmp_setup(void)
+{
+    rk_test_tmp = rk_test_tmpdir();
+    ck_assert_ptr_nonnull(rk_test_tmp);
+}
+
+void rk_test_tmp_teardown(void)
+{
+    rk_test_rmtree(rk_test_tmp);
+    free(rk_test_tmp);
+    rk_test_tmp = NULL;
+}
+
+char *rk_test_tmp_path(const char *name)
+{
+    size_t len = strlen(rk_test_tmp) + strlen(name) + 2;
+    char *p = malloc(len);
+    if (p != NULL)
+        snprintf(p, len, "%s/%s", rk_test_tmp, name);
+    return p;
+}
+
 int rk_test_write_file(const char *dir, const char *name, const char *text)
 {
     char path[4096];
