@@ -43,7 +43,10 @@ rk_status dat_cov_check(double *cov, size_t F, double *work, dat_cov_problem *wh
             goto out;
         }
         memcpy(work, cov, F * F * sizeof *work);
-        lapack_int info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (lapack_int)F, work, (lapack_int)F);
+        /* The row-major lower triangle is the column-major upper one: LAPACK works in place,
+         * where the row-major interface would allocate a transposed copy (and print to stdout
+         * when that allocation fails). */
+        lapack_int info = LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'U', (lapack_int)F, work, (lapack_int)F);
         if (info > 0)
             p = (dat_cov_problem){DAT_COV_NOT_PD, (size_t)info - 1, (size_t)info - 1};
         else if (info < 0) {

@@ -45,6 +45,16 @@ char *dat_strdup(const char *s)
 /* ---- reader ---- */
 
 static int fail(dat_csv *c, uint32_t line, size_t col, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* An allocation failed: the same message form, and no_memory says why. */
+static int fail_oom(dat_csv *c, uint32_t line, size_t col)
+{
+    c->no_memory = true;
+    return fail(c, line, col, "out of memory");
+}
+
+static int fail(dat_csv *c, uint32_t line, size_t col, const char *fmt, ...)
 {
     int n = snprintf(c->err, sizeof c->err, "%s:%u:%zu: ", c->name, (unsigned)line, col);
     if (n < 0 || (size_t)n >= sizeof c->err)
@@ -66,12 +76,15 @@ int dat_csv_open(dat_csv *c, const char *path, const char *name)
     c->at_start = true;
     c->f = fopen(path, "rb");
     if (c->f == NULL) {
-        fail(c, 0, 0, "cannot open: %s", strerror(errno));
+        int err = errno;
+        if (err == ENOMEM) /* the stream's own buffer */
+            return fail_oom(c, 0, 0);
+        fail(c, 0, 0, "cannot open: %s", strerror(err));
         return -1;
     }
     c->in = malloc(IN_CHUNK);
     if (c->in == NULL) {
-        fail(c, 0, 0, "out of memory");
+        fail_oom(c, 0, 0);
         dat_csv_close(c);
         return -1;
     }
@@ -199,7 +212,7 @@ static int read_field(dat_csv *c, size_t k)
             if (c->text_len - start >= c->max_field)
                 return fail(c, start_line, col, "field longer than %zu bytes", c->max_field), -3;
             if (!put_byte(c, (char)ch))
-                return fail(c, start_line, col, "out of memory"), -3;
+                return fail_oom(c, start_line, col), -3;
         }
         while ((ch = peek(c)) == ' ' || ch == '\t')
             advance(c);
@@ -238,7 +251,7 @@ static int read_field(dat_csv *c, size_t k)
             if (c->text_len - start >= c->max_field)
                 return fail(c, start_line, col, "field longer than %zu bytes", c->max_field), -3;
             if (!put_byte(c, (char)ch))
-                return fail(c, start_line, col, "out of memory"), -3;
+                return fail_oom(c, start_line, col), -3;
         }
         while (c->text_len > start &&
                (c->text[c->text_len - 1] == ' ' || c->text[c->text_len - 1] == '\t'))
@@ -247,7 +260,7 @@ static int read_field(dat_csv *c, size_t k)
     if (high && !utf8_ok((const unsigned char *)c->text + start, c->text_len - start))
         return fail(c, start_line, col, "invalid UTF-8"), -3;
     if (!put_byte(c, '\0'))
-        return fail(c, start_line, col, "out of memory"), -3;
+        return fail_oom(c, start_line, col), -3;
     c->off[k] = start;
     c->fline[k] = start_line;
     c->last_quoted = quoted;
@@ -298,10 +311,10 @@ int dat_csv_next(dat_csv *c)
             if (k >= c->fields_cap) {
                 size_t cap = c->fields_cap;
                 if (!dat_grow((void **)&c->off, &cap, k + 1, sizeof *c->off))
-                    return fail(c, c->cur_line, k + 1, "out of memory");
+                    return fail_oom(c, c->cur_line, k + 1);
                 size_t cap2 = c->fields_cap;
                 if (!dat_grow((void **)&c->fline, &cap2, k + 1, sizeof *c->fline))
-                    return fail(c, c->cur_line, k + 1, "out of memory");
+                    return fail_oom(c, c->cur_line, k + 1);
                 c->fields_cap = cap < cap2 ? cap : cap2;
             }
             int end = read_field(c, k);

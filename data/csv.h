@@ -46,6 +46,7 @@ typedef struct dat_csv {
     uint32_t line;        /* line the current record starts on */
     bool last_quoted;     /* the last field read was quoted */
     char err[320];        /* "file:line:col: reason" after dat_csv_next() returned -1 */
+    bool no_memory;       /* that failure was an allocation (the caller's RK_NO_MEMORY) */
 } dat_csv;
 
 /* Opens path for reading; name is the file name used in messages. Returns 0, or -1 with

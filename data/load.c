@@ -57,7 +57,7 @@ static rk_status csv_fail(loader *ld, const dat_csv *c, bool io)
 {
     if (ld->msg != NULL && ld->msglen > 0)
         snprintf(ld->msg, ld->msglen, "%s", c->err);
-    return io ? RK_IO : RK_INVALID_INPUT;
+    return c->no_memory ? RK_NO_MEMORY : io ? RK_IO : RK_INVALID_INPUT;
 }
 
 static rk_status open_file(loader *ld, dat_csv *c, const char *name)
@@ -835,12 +835,15 @@ static rk_status load_positions(loader *ld, const dat_strtab *utab, size_t first
             if (book == UINT32_MAX) {
                 if (p->nbooks >= UINT32_MAX - 1 ||
                     !dat_grow((void **)&p->books, &bcap, p->nbooks + 1, sizeof *p->books) ||
-                    (p->books[p->nbooks] = dat_strdup(bname)) == NULL ||
-                    dat_strtab_put(&books, p->books[p->nbooks], (uint32_t)p->nbooks, NULL) < 0) {
+                    (p->books[p->nbooks] = dat_strdup(bname)) == NULL) {
                     st = lfail(ld, RK_NO_MEMORY, c.name, c.line, 1, "out of memory");
                     goto out;
                 }
-                book = (uint32_t)p->nbooks++;
+                book = (uint32_t)p->nbooks++; /* the data set owns the name from here */
+                if (dat_strtab_put(&books, p->books[book], book, NULL) < 0) {
+                    st = lfail(ld, RK_NO_MEMORY, c.name, c.line, 1, "out of memory");
+                    goto out;
+                }
             }
         }
         bool mine = row >= first && row < end;

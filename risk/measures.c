@@ -177,8 +177,12 @@ rk_status rsk_cholesky(const double *cov, size_t F, double *L)
     memcpy(L, cov, F * F * sizeof(double));
     if (F == 0)
         return RK_OK;
-    lapack_int info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (lapack_int)F, L, (lapack_int)F);
-    if (info != 0)
+    /* In place: the row-major lower triangle is the column-major upper one (the row-major
+     * interface would allocate a transposed copy, and print to stdout when it cannot). */
+    lapack_int info = LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'U', (lapack_int)F, L, (lapack_int)F);
+    if (info < 0)
+        return RK_INTERNAL;
+    if (info > 0)
         return RK_NUMERIC;
     for (size_t i = 0; i < F; i++)
         for (size_t j = i + 1; j < F; j++)
