@@ -75,6 +75,9 @@ struct rk_portfolio {
 
     _Atomic size_t live_requests; /* [atomic] rk_requests alive on this portfolio (relaxed: it
                                      only sizes the engine's reserve of request objects) */
+
+    pthread_mutex_t wc_mu;   /* the warm cache of what-ifs (whatif.c) */
+    struct api_wcache *wc;   /* [wc_mu] the current one (holds one reference), or NULL */
 };
 
 /*
@@ -94,6 +97,10 @@ struct rk_result {
     int64_t deadline_ns;      /* [owner at submit] */
     int64_t completed_ns;     /* [flow] */
 };
+
+/* The warm caches (whatif.c). wcache_drop releases the portfolio's reference to its current
+ * one (portfolio destruction: every rk_whatif is gone by then). */
+void wcache_drop(rk_portfolio *pf);
 
 /* Takes a reference on the current snapshot. Any thread. */
 api_snap *snap_pin(rk_portfolio *pf);
