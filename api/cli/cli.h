@@ -40,6 +40,8 @@ typedef struct cli_opts {
     const char *isa;    /* pricing kernels' level: baseline, avx2, avx512 or auto (NULL) */
     /* generate */
     const char *preset;
+    /* whatif: candidate positions, positions.csv's format */
+    const char *trades;
 } cli_opts;
 
 /* Parses argv for a subcommand. `allowed` lists the long options (without "--") the
@@ -190,5 +192,6 @@ int cmd_var(int argc, char **argv);
 int cmd_stress(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
 int cmd_topology(int argc, char **argv);
+int cmd_whatif(int argc, char **argv);
 
 #endif /* RK_CLI_H */

@@ -52,6 +52,7 @@ static const opt_def options[] = {
     OPT("reuse-unmoved", OPT_FLAG, reuse_unmoved),
     OPT("preset", OPT_STR, preset),
     OPT("isa", OPT_STR, isa),
+    OPT("trades", OPT_STR, trades),
 };
 
 static bool allowed_in(const char *allowed, const char *name)

@@ -18,6 +18,7 @@ static const char usage[] =
     "  stress     P&L per book of each scenario in scenarios.csv\n"
     "  batch      the nightly job: values, VaR/ES, stress and an HTML report\n"
     "  topology   the machine as the engine sees it: nodes, cores, pools, binding\n"
+    "  whatif     VaR/ES per book before and after candidate trades (--trades FILE)\n"
     "  version    print the version\n";
 
 typedef struct command {
@@ -37,6 +38,7 @@ static const command commands[] = {
     {"generate", cmd_generate}, {"values", cmd_values},   {"grid", cmd_grid},
     {"var", cmd_var},           {"stress", cmd_stress},   {"batch", cmd_batch},
     {"topology", cmd_topology}, {"version", cmd_version},
+    {"whatif", cmd_whatif},
 };
 
 int main(int argc, char **argv)
