@@ -22,6 +22,9 @@
  *                 completion callback. A request is reusable: submit it again once complete.
  *   rk_result     the numbers: per-cell values and codes, error records, per-book aggregates,
  *                 coverage, timings. Owned by the caller once taken; rk_result_destroy frees it.
+ *   rk_whatif     candidate positions and their effect on each book's VaR/ES, evaluated against
+ *                 the portfolio's warm cache of a complete result (rk_portfolio_warm), bitwise
+ *                 what a full request with the candidates appended would return.
  *
  * Threads. There is no global mutable state: two engines never share anything. Each function
  * says who may call it; "any thread" means concurrently with any other call on other objects
