@@ -242,6 +242,29 @@ rk_status rk_result_scenario_var(const rk_result *res, size_t book, double *var,
     return RK_OK;
 }
 
+rk_status rk_result_scenario_contribution(const rk_result *res, size_t book,
+                                          double *var_contribution, double *es_contribution,
+                                          double *incremental_var)
+{
+    set_nan(var_contribution);
+    set_nan(es_contribution);
+    set_nan(incremental_var);
+    if (res == NULL || book > rk_result_books(res))
+        return RK_BAD_ARGUMENT;
+    const rsk_scen_set *s = scen_set(res, RK_MEASURE_SCENARIO_VAR);
+    if (s == NULL)
+        return RK_NOT_FOUND;
+    if (!s->has_var)
+        return res->run.status != RK_OK ? res->run.status : RK_INTERNAL;
+    if (var_contribution != NULL)
+        *var_contribution = s->cvar[book];
+    if (es_contribution != NULL)
+        *es_contribution = s->ces[book];
+    if (incremental_var != NULL)
+        *incremental_var = s->incr[book];
+    return RK_OK;
+}
+
 rk_status rk_result_stress(const rk_result *res, size_t scenario, size_t book, double *pnl,
                            rk_coverage *cov)
 {

@@ -518,6 +518,19 @@ RK_API rk_status rk_result_scenario_pnl(const rk_result *res, size_t book, size_
  * positive losses. */
 RK_API rk_status rk_result_scenario_var(const rk_result *res, size_t book, double *var,
                                         double *es);
+/** Component and incremental risk of the scenario VaR set, for book `book` (TOTAL =
+ * rk_result_books): var_contribution, its Euler contribution to the TOTAL's VaR (minus its P&L
+ * in the scenario whose TOTAL loss is the VaR: the k-th largest, ties by scenario index);
+ * es_contribution, its contribution to the TOTAL's ES (minus its mean P&L over the k_ES
+ * scenarios of largest TOTAL loss); incremental_var, the TOTAL's VaR minus the VaR of the TOTAL
+ * without the book. Each comes from the exact per-book sums, which add up to the TOTAL's
+ * exactly, and is rounded once: the contributions add up to the TOTAL's (for the TOTAL:
+ * var_contribution is its VaR, es_contribution its tail mean, incremental_var its VaR) up to
+ * that rounding. Pointers may be NULL. Codes as rk_result_scenario_var. */
+RK_API rk_status rk_result_scenario_contribution(const rk_result *res, size_t book,
+                                                 double *var_contribution,
+                                                 double *es_contribution,
+                                                 double *incremental_var);
 /** Stress P&L of book `book` in scenario `scenario` (the row of scenarios.csv; find it by name
  * with rk_dataset_find_scenario) and the coverage of that (scenario, book): OK positions / the
  * book's positions. cov may be NULL. */

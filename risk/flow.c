@@ -38,9 +38,14 @@ static rk_status book_arrays(rsk_run *run, size_t nb, size_t F)
     bool ok = run->pv.sigma != NULL && run->pv.var != NULL && run->pv.contrib != NULL &&
               run->pv_work != NULL && run->val_ok != NULL && run->val_req != NULL;
     for (size_t k = 0; k < 2; k++) {
-        run->sets[k].var = calloc(rows, sizeof(double));
-        run->sets[k].es = calloc(rows, sizeof(double));
-        ok = ok && run->sets[k].var != NULL && run->sets[k].es != NULL;
+        rsk_scen_set *s = &run->sets[k];
+        s->var = calloc(rows, sizeof(double));
+        s->es = calloc(rows, sizeof(double));
+        s->cvar = calloc(rows, sizeof(double));
+        s->ces = calloc(rows, sizeof(double));
+        s->incr = calloc(rows, sizeof(double));
+        ok = ok && s->var != NULL && s->es != NULL && s->cvar != NULL && s->ces != NULL &&
+             s->incr != NULL;
     }
     return ok ? RK_OK : RK_NO_MEMORY;
 }
@@ -105,8 +110,13 @@ static rk_status scen_setup(rsk_run *run)
     }
     if (run->sort_cap < sort) {
         free(run->sort_work);
+        free(run->comp_work);
+        free(run->rank_work);
         run->sort_cap = 0;
-        if ((run->sort_work = malloc(sort * sizeof(double))) == NULL)
+        run->sort_work = malloc(sort * sizeof(double));
+        run->comp_work = malloc(sort * sizeof(double));
+        run->rank_work = malloc(sort * sizeof(rsk_ranked));
+        if (run->sort_work == NULL || run->comp_work == NULL || run->rank_work == NULL)
             return RK_NO_MEMORY;
         run->sort_cap = sort;
     }
@@ -187,12 +197,17 @@ void rsk_run_free(rsk_run *run)
         rsk_pnl_free(&run->sets[k].pnl);
         free(run->sets[k].var);
         free(run->sets[k].es);
+        free(run->sets[k].cvar);
+        free(run->sets[k].ces);
+        free(run->sets[k].incr);
         rsk_states_free(&run->blk[k]);
         rsk_workspace_fini(&run->ws_pnl[k]);
     }
     free(run->shock);
     free(run->mc_work);
     free(run->sort_work);
+    free(run->comp_work);
+    free(run->rank_work);
     memset(run, 0, sizeof *run);
 }
 
@@ -221,6 +236,11 @@ rk_status rsk_run_measures(rsk_run *run)
         for (size_t b = 0; b <= nb && rc == RK_OK; b++)
             rc = rsk_var_es(s->pnl.pnl + b * s->n, s->n, run->spec.confidence,
                             run->spec.es_confidence, run->sort_work, &s->var[b], &s->es[b]);
+        /* from the exact sums, so that the books' shares add up to the TOTAL's */
+        if (rc == RK_OK)
+            rc = rsk_scen_components(s->pnl.xpnl, nb, s->n, run->spec.confidence,
+                                     run->spec.es_confidence, s->var[nb], run->rank_work,
+                                     run->comp_work, run->sort_work, s->cvar, s->ces, s->incr);
         s->has_var = rc == RK_OK;
         if (rc != RK_OK && first == RK_OK)
             first = rc;

@@ -111,6 +111,9 @@ typedef struct rsk_scen_set {
     rsk_pnl pnl;     /* per book per scenario; reused when the shape is the same */
     double *var, *es; /* per book (nbooks + 1), valid when has_var */
     bool has_var;
+    /* per book (nbooks + 1), valid when has_var: Euler contributions to the TOTAL's VaR and
+     * ES and incremental VaR (rsk_scen_components) */
+    double *cvar, *ces, *incr;
     int64_t ns;      /* time from its first block's submission to its last block's reduction */
 } rsk_scen_set;
 
@@ -160,6 +163,8 @@ struct rsk_run {
     rsk_workspace ws_pnl[2];          /* reusable P&L tasks of the two slots */
     rsk_task *tp[2];                  /* task of the slot's last block until released */
     double *sort_work;                /* scratch for VaR/ES, sort_cap doubles */
+    double *comp_work;                /* scratch for the components, sort_cap doubles */
+    rsk_ranked *rank_work;            /* scratch for the tail's ranking, sort_cap entries */
     size_t sort_cap;
     uint64_t cells_before;            /* [flow.mu] cells of the stages and blocks reduced */
 };

@@ -91,6 +91,50 @@ rk_status rsk_var_es(const double *pnl, size_t n, double var_alpha, double es_al
     return RK_OK;
 }
 
+static int by_rank(const void *pa, const void *pb)
+{
+    const rsk_ranked *a = pa, *b = pb;
+    if (a->loss != b->loss)
+        return (a->loss < b->loss) - (a->loss > b->loss);
+    return (a->s > b->s) - (a->s < b->s);
+}
+
+rk_status rsk_scen_components(const rsk_xsum *xpnl, size_t nbooks, size_t n, double var_alpha,
+                              double es_alpha, double var_total, rsk_ranked *rank, double *work,
+                              double *sort, double *cvar, double *ces, double *incr)
+{
+    if (n == 0 || !(var_alpha > 0 && var_alpha < 1) || !(es_alpha > 0 && es_alpha < 1))
+        return RK_BAD_ARGUMENT;
+    const rsk_xsum *tot = xpnl + nbooks * n;
+    for (size_t s = 0; s < n; s++) {
+        rank[s].loss = -rsk_xsum_value(tot[s]);
+        rank[s].s = s;
+    }
+    qsort(rank, n, sizeof *rank, by_rank);
+    size_t kv = rsk_tail_count(n, var_alpha), ke = rsk_tail_count(n, es_alpha);
+    size_t sv = rank[kv - 1].s;
+    for (size_t b = 0; b <= nbooks; b++) {
+        const rsk_xsum *row = xpnl + b * n;
+        cvar[b] = -rsk_xsum_value(row[sv]);
+        rsk_xsum tail = 0;
+        for (size_t k = 0; k < ke; k++)
+            tail += row[rank[k].s];
+        ces[b] = -rsk_xsum_value(tail) / (double)ke;
+        if (b == nbooks) {
+            incr[b] = var_total;
+            continue;
+        }
+        for (size_t s = 0; s < n; s++)
+            work[s] = rsk_xsum_value(tot[s] - row[s]);
+        double without, es_unused;
+        rk_status rc = rsk_var_es(work, n, var_alpha, es_alpha, sort, &without, &es_unused);
+        if (rc != RK_OK)
+            return rc;
+        incr[b] = var_total - without;
+    }
+    return RK_OK;
+}
+
 /* ---- parametric VaR ---- */
 
 void rsk_parametric_free(rsk_parametric *p)

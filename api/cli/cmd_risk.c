@@ -87,14 +87,17 @@ static bool write_scen_var(cli_run *r, FILE *f, const char *method, const rsk_sc
                            rep_var *rv)
 {
     const rsk_pnl *p = &s->pnl;
-    char var[40], es[40], cov[40];
+    char var[40], es[40], cov[40], con[40];
     for (size_t b = 0; b <= p->nbooks; b++) {
         double v = s->var[b], e = s->es[b];
         double c = p->req_cells[b] ? (double)p->ok_cells[b] / (double)p->req_cells[b] : 1.0;
         cli_fmt_double(var, sizeof var, v);
         cli_fmt_double(es, sizeof es, e);
         cli_fmt_double(cov, sizeof cov, c);
-        fprintf(f, "%s,%s,%zu,%s,%s,%s,\n", book_label(r, b), method, p->nscen, var, es, cov);
+        /* the book's Euler contribution to the TOTAL's VaR (its loss in the VaR scenario) */
+        cli_fmt_double(con, sizeof con, s->cvar[b]);
+        fprintf(f, "%s,%s,%zu,%s,%s,%s,%s\n", book_label(r, b), method, p->nscen, var, es, cov,
+                con);
         if (rv != NULL && b == p->nbooks) {
             rv->var = v;
             rv->es = e;
