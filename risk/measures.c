@@ -74,6 +74,41 @@ static int by_loss_desc(const void *pa, const void *pb)
     return (a < b) - (a > b);
 }
 
+/* Moves the m largest of a[0, n) to a[0, m) (in no order): quickselect, median of three.
+ * Only the tail is sorted then: the k-th largest and the sum of the k largest in descending
+ * order are those of a full sort, bit for bit (equal values are interchangeable), at a
+ * fraction of the cost for a what-if's 1000 scenarios. */
+static void select_largest(double *a, size_t n, size_t m)
+{
+    size_t lo = 0, hi = n; /* the boundary m lies in [lo, hi) */
+    while (hi - lo > 16) {
+        double x = a[lo], y = a[lo + (hi - lo) / 2], z = a[hi - 1];
+        double piv = x > y ? (y > z ? y : (x > z ? z : x)) : (x > z ? x : (y > z ? z : y));
+        /* three-way partition: > piv, == piv, < piv */
+        size_t lt = lo, i = lo, gt = hi;
+        while (i < gt) {
+            if (a[i] > piv) {
+                double t = a[lt];
+                a[lt++] = a[i];
+                a[i++] = t;
+            } else if (a[i] < piv) {
+                double t = a[--gt];
+                a[gt] = a[i];
+                a[i] = t;
+            } else {
+                i++;
+            }
+        }
+        if (m <= lt)
+            hi = lt;
+        else if (m <= gt)
+            return; /* [lt, gt) are all equal to the pivot */
+        else
+            lo = gt;
+    }
+    qsort(a + lo, hi - lo, sizeof *a, by_loss_desc); /* a short run: settle it by sorting */
+}
+
 rk_status rsk_var_es(const double *pnl, size_t n, double var_alpha, double es_alpha, double *work,
                      double *var, double *es)
 {
@@ -81,8 +116,10 @@ rk_status rsk_var_es(const double *pnl, size_t n, double var_alpha, double es_al
         return RK_BAD_ARGUMENT;
     for (size_t s = 0; s < n; s++)
         work[s] = -pnl[s];
-    qsort(work, n, sizeof *work, by_loss_desc);
     size_t kv = rsk_tail_count(n, var_alpha), ke = rsk_tail_count(n, es_alpha);
+    size_t m = kv > ke ? kv : ke;
+    select_largest(work, n, m);
+    qsort(work, m, sizeof *work, by_loss_desc);
     *var = work[kv - 1];
     double sum = 0.0;
     for (size_t s = 0; s < ke; s++)

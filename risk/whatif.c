@@ -38,7 +38,7 @@ static void *alloc_n(size_t n, size_t elem)
 
 /* Every scenario's market state, made block by block exactly as the flow makes them
  * (rsk_run_shocks, then rsk_states_from_shocks_fill over blocks starting at scenario 0), so
- * each state has the bits the run priced in. */
+ * each state has the bits the run priced in; stored underlying-major (see rsk_wcache.sx). */
 static rk_status scenario_states(rsk_wcache *c, const rsk_run *run, const rsk_scen_set *s)
 {
     size_t F = c->F, U = c->U;
@@ -51,8 +51,9 @@ static rk_status scenario_states(rsk_wcache *c, const rsk_run *run, const rsk_sc
         size_t count = s->n - first < BLOCK ? s->n - first : BLOCK;
         rsk_run_shocks(run, s, first, count, work, shock);
         rc = rsk_states_from_shocks_fill(run->mkt, shock, count, &st);
-        if (rc == RK_OK)
-            memcpy(c->sx + first * U, st.x, count * U * sizeof(double));
+        for (size_t k = 0; rc == RK_OK && k < count; k++)
+            for (size_t u = 0; u < U; u++)
+                c->sx[u * s->n + first + k] = st.x[k * U + u];
     }
     rsk_states_free(&st);
     free(shock);
@@ -90,7 +91,10 @@ rk_status rsk_wcache_build(rsk_wcache *c, const rsk_run *run)
         goto nomem;
     if (F > 0)
         memcpy(c->cov, run->mkt->cov, F * F * sizeof(double));
-    memcpy(c->gx, run->states.x, (1 + 2 * F) * U * sizeof(double));
+    size_t ng = 1 + 2 * F;
+    for (size_t g = 0; g < ng; g++)
+        for (size_t u = 0; u < U; u++)
+            c->gx[u * ng + g] = run->states.x[g * U + u];
     if (c->has_pv) {
         c->xexp = alloc_n(rows * F, sizeof(rsk_xsum));
         c->pv_var = alloc_n(rows, sizeof(double));
@@ -229,26 +233,27 @@ static bool is_option(mdl_kind k)
 }
 
 /*
- * Values of candidate i in the n states of x (n x U): v[s] = quantity x unit price, NaN when
- * not finite. The inputs are gathered as a tile gathers a chunk's (eval.c: spot, rate or its
+ * Values of candidate i in the n states of xt (U x n, underlying-major: the states' values of
+ * one underlying are contiguous): v[s] = quantity x unit price, NaN when not finite. The inputs are gathered as a tile gathers a chunk's (eval.c: spot, rate or its
  * literal, vol or its literal; the rest as loaded), one item per state, and priced in one call
  * of the kind's batch entry: an item gets the bits it gets in any batch.
  */
 static void price_states(const rsk_wcache *c, const dat_positions *cand, size_t i,
-                         const double *x, size_t n, rsk_wscratch *w, double *v)
+                         const double *xt, size_t stride, size_t n, rsk_wscratch *w, double *v)
 {
     mdl_kind k = (mdl_kind)cand->kind[i];
-    size_t U = c->U;
+    const double *xu = xt + (size_t)cand->und[i] * stride;
+    const double *xr = cand->rate[i] == DAT_NONE ? NULL : xt + (size_t)cand->rate[i] * stride;
+    const double *xv = cand->vol[i] == DAT_NONE ? NULL : xt + (size_t)cand->vol[i] * stride;
     for (size_t s = 0; s < n; s++) {
-        const double *xs = x + s * U;
         if (k == MDL_BOND) {
-            w->r[s] = xs[cand->und[i]];
+            w->r[s] = xu[s];
         } else {
-            w->S[s] = xs[cand->und[i]];
+            w->S[s] = xu[s];
             if (k != MDL_SPOT)
-                w->r[s] = cand->rate[i] == DAT_NONE ? cand->rate_lit[i] : xs[cand->rate[i]];
+                w->r[s] = xr == NULL ? cand->rate_lit[i] : xr[s];
             if (is_option(k))
-                w->sigma[s] = cand->vol[i] == DAT_NONE ? cand->vol_lit[i] : xs[cand->vol[i]];
+                w->sigma[s] = xv == NULL ? cand->vol_lit[i] : xv[s];
         }
         w->K[s] = cand->strike[i];
         w->T[s] = cand->expiry[i];
@@ -283,14 +288,21 @@ static void add_candidate(const rsk_wcache *c, const dat_positions *cand, size_t
 {
     size_t F = c->F, ns = c->nscen;
     double *v = w->price; /* the batch's prices become the values, item for item */
-    price_states(c, cand, i, c->gx, 1 + (c->has_pv ? 2 * F : 0), w, v);
+    price_states(c, cand, i, c->gx, 1 + 2 * F, 1 + (c->has_pv ? 2 * F : 0), w, v);
     double v0 = v[0];
     w->value[i] = v0;
     if (!isfinite(v0)) {
         w->status[i] = RK_NUMERIC;
         return;
     }
-    w->touched[b] = 1;
+    if (!w->touched[b]) {
+        /* the book's P&L row, from the cache (a new book: none yet) */
+        w->touched[b] = 1;
+        if (c->has_scen && b < c->nbooks)
+            memcpy(w->xpnl + b * ns, c->xpnl + b * ns, ns * sizeof(rsk_xsum));
+        else if (c->has_scen)
+            memset(w->xpnl + b * ns, 0, ns * sizeof(rsk_xsum));
+    }
     if (c->has_pv) {
         const double h2 = 2.0 * c->bump, hh = c->bump * c->bump;
         for (size_t j = 0; j < F; j++) {
@@ -305,7 +317,7 @@ static void add_candidate(const rsk_wcache *c, const dat_positions *cand, size_t
         }
     }
     if (c->has_scen) {
-        price_states(c, cand, i, c->sx, ns, w, v);
+        price_states(c, cand, i, c->sx, ns, ns, w, v);
         for (size_t s = 0; s < ns; s++) {
             double pl = v[s] - v0;
             if (!isfinite(pl) || !rsk_xsum_term_ok(pl))
@@ -317,8 +329,9 @@ static void add_candidate(const rsk_wcache *c, const dat_positions *cand, size_t
     }
 }
 
-/* The before sums in the after numbering: existing books keep their rows, new books start at
- * zero, TOTAL moves to the end. */
+/* The before exposures in the after numbering: existing books keep their rows, new books
+ * start at zero, TOTAL moves to the end. (P&L rows are copied only for the books candidates
+ * touch, in add_candidate: the others keep their figures.) */
 static void copy_before(const rsk_xsum *before, size_t nb, size_t nba, size_t cols,
                         rsk_xsum *after)
 {
@@ -335,15 +348,15 @@ rk_status rsk_whatif_eval(const rsk_wcache *c, const dat_positions *cand, size_t
     memset(w->touched, 0, nba + 1);
     if (c->has_pv)
         copy_before(c->xexp, nb, nba, F, w->xexp);
+    w->touched[nba] = 1;
     if (c->has_scen)
-        copy_before(c->xpnl, nb, nba, ns, w->xpnl);
+        memcpy(w->xpnl + nba * ns, c->xpnl + nb * ns, ns * sizeof(rsk_xsum));
     for (size_t i = 0; i < n; i++) {
         w->value[i] = NAN;
         w->status[i] = cand->status[i];
         if (cand->status[i] == RK_OK)
             add_candidate(c, cand, i, book[i], nba, w);
     }
-    w->touched[nba] = 1;
     rk_status rc = RK_OK;
     if (c->has_pv) {
         for (size_t k = 0; k < (nba + 1) * F; k++)
@@ -359,6 +372,8 @@ rk_status rsk_whatif_eval(const rsk_wcache *c, const dat_positions *cand, size_t
                 w->s_es[b] = c->s_es[b];
                 continue;
             }
+            if (!w->touched[b]) /* a new book whose candidates are all invalid: empty */
+                memset(w->xpnl + b * ns, 0, ns * sizeof(rsk_xsum));
             double *pnl = w->pnl + b * ns;
             for (size_t s = 0; s < ns; s++)
                 pnl[s] = rsk_xsum_value(w->xpnl[b * ns + s]);

@@ -42,8 +42,10 @@ typedef struct rsk_wcache {
     size_t nscen;             /* its scenarios */
     uint64_t seed;            /* Monte Carlo seed */
     double *cov;              /* F x F, the run's market */
-    double *gx;               /* (1 + 2F) x U grid states (state 0 = the base market) */
-    double *sx;               /* nscen x U scenario states */
+    /* States underlying-major, so that a candidate's inputs over every state are contiguous
+     * reads (a what-if gathers one underlying across all states, not one state at a time). */
+    double *gx;               /* U x (1 + 2F) grid states (state 0 = the base market) */
+    double *sx;               /* U x nscen scenario states */
     rsk_xsum *xexp;           /* (nbooks + 1) x F exact exposures, TOTAL last */
     rsk_xsum *xpnl;           /* (nbooks + 1) x nscen exact P&L, TOTAL last */
     double *pv_var, *pv_contrib; /* nbooks + 1: parametric VaR before and its contribution */
