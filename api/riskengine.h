@@ -528,8 +528,7 @@ RK_API rk_status rk_result_scenario_var(const rk_result *res, size_t book, doubl
  * var_contribution is its VaR, es_contribution its tail mean, incremental_var its VaR) up to
  * that rounding. Pointers may be NULL. Codes as rk_result_scenario_var. */
 RK_API rk_status rk_result_scenario_contribution(const rk_result *res, size_t book,
-                                                 double *var_contribution,
-                                                 double *es_contribution,
+                                                 double *var_contribution, double *es_contribution,
                                                  double *incremental_var);
 /** Stress P&L of book `book` in scenario `scenario` (the row of scenarios.csv; find it by name
  * with rk_dataset_find_scenario) and the coverage of that (scenario, book): OK positions / the
@@ -655,8 +654,7 @@ RK_API size_t rk_whatif_trades(const rk_whatif *w);
  * validation or pricing message, or NULL when OK (owned by the what-if, valid until its next
  * clear, add or destroy). RK_BAD_ARGUMENT for NULL or k out of range, RK_NOT_FOUND before a
  * successful run. Any thread while the owner does not change it. */
-RK_API rk_status rk_whatif_trade(const rk_whatif *w, size_t k, double *value,
-                                 const char **message);
+RK_API rk_status rk_whatif_trade(const rk_whatif *w, size_t k, double *value, const char **message);
 
 /** Parametric VaR of book `book` (TOTAL = rk_whatif_books) before and after the candidates,
  * standalone, and the book's Euler contribution to the TOTAL after (pointers may be NULL). A

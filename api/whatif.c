@@ -18,34 +18,33 @@
 #include <string.h>
 
 #include "api_internal.h"
-#include "validate.h"
 #include "whatif.h"
 
 typedef struct api_wcache {
-    rsk_wcache c;      /* [imm] */
-    uint64_t version;  /* [imm] the market version it is pinned to */
-    size_t refs;       /* [pf->wc_mu] the portfolio's (while current) + one per rk_whatif */
+    rsk_wcache c;     /* [imm] */
+    uint64_t version; /* [imm] the market version it is pinned to */
+    size_t refs;      /* [pf->wc_mu] the portfolio's (while current) + one per rk_whatif */
 } api_wcache;
 
 struct rk_whatif {
-    rk_portfolio *pf;    /* [imm] */
+    rk_portfolio *pf; /* [imm] */
     /* Candidates: a data set whose market is the portfolio's (borrowed, never freed here) and
      * whose positions are the candidates, so that the loader's validation runs on them as it
      * runs on rows of positions.csv; its error records are the candidates'. [owner] */
     dat_dataset cand;
-    size_t cap;          /* [owner] rows the candidate arrays hold */
-    char *arena;         /* [owner] candidate ids and new book names, NUL-terminated */
+    size_t cap;  /* [owner] rows the candidate arrays hold */
+    char *arena; /* [owner] candidate ids and new book names, NUL-terminated */
     size_t arena_len, arena_cap;
-    size_t *id_off;      /* [owner] per candidate: offset of its id in arena */
-    size_t *new_off;     /* [owner] per new book: offset of its name in arena */
+    size_t *id_off;        /* [owner] per candidate: offset of its id in arena */
+    size_t *new_off;       /* [owner] per new book: offset of its name in arena */
     const char **new_name; /* [owner] the same as pointers (refreshed when arena moves) */
     size_t nnew, new_cap;
-    const char **msg;    /* [owner] per candidate: its message, or NULL */
-    uint32_t *idtab;     /* [imm] hash table of the portfolio's position ids: row + 1, 0 empty */
-    size_t idmask;       /* [imm] table size - 1 (a power of two) */
-    rsk_wscratch ws;     /* [owner] */
-    api_wcache *used;    /* [owner] the cache of the last successful run (a reference), or NULL */
-    rk_request *req;     /* [owner] RK_WHATIF_REFRESH's request, made on first use */
+    const char **msg; /* [owner] per candidate: its message, or NULL */
+    uint32_t *idtab;  /* [imm] hash table of the portfolio's position ids: row + 1, 0 empty */
+    size_t idmask;    /* [imm] table size - 1 (a power of two) */
+    rsk_wscratch ws;  /* [owner] */
+    api_wcache *used; /* [owner] the cache of the last successful run (a reference), or NULL */
+    rk_request *req;  /* [owner] RK_WHATIF_REFRESH's request, made on first use */
 };
 
 /* ---- caches ---- */
@@ -156,28 +155,16 @@ static bool id_taken(const rk_whatif *w, const char *id)
 /* Grows the candidate arrays to cap rows. */
 static bool grow_rows(rk_whatif *w, size_t cap)
 {
-    dat_positions *p = &w->cand.pos;
-    struct {
-        void **ptr;
-        size_t elem;
-    } arrs[] = {
-        {(void **)&p->id, sizeof *p->id},         {(void **)&p->line, sizeof *p->line},
-        {(void **)&p->kind, sizeof *p->kind},     {(void **)&p->book, sizeof *p->book},
-        {(void **)&p->quantity, sizeof(double)},  {(void **)&p->und, sizeof *p->und},
-        {(void **)&p->rate, sizeof *p->rate},     {(void **)&p->rate_lit, sizeof(double)},
-        {(void **)&p->vol, sizeof *p->vol},       {(void **)&p->vol_lit, sizeof(double)},
-        {(void **)&p->strike, sizeof(double)},    {(void **)&p->expiry, sizeof(double)},
-        {(void **)&p->dividend, sizeof(double)},  {(void **)&p->coupon, sizeof(double)},
-        {(void **)&p->frequency, sizeof(double)}, {(void **)&p->steps, sizeof *p->steps},
-        {(void **)&p->status, sizeof *p->status}, {(void **)&w->id_off, sizeof *w->id_off},
-        {(void **)&w->msg, sizeof *w->msg},
-    };
-    for (size_t k = 0; k < sizeof arrs / sizeof arrs[0]; k++) {
-        void *q = realloc(*arrs[k].ptr, cap * arrs[k].elem);
-        if (q == NULL)
-            return false;
-        *arrs[k].ptr = q;
-    }
+    if (!positions_grow(&w->cand.pos, cap))
+        return false;
+    size_t *off = realloc(w->id_off, cap * sizeof *off);
+    if (off == NULL)
+        return false;
+    w->id_off = off;
+    const char **msg = realloc(w->msg, cap * sizeof *msg);
+    if (msg == NULL)
+        return false;
+    w->msg = msg;
     w->cap = cap;
     return true;
 }
@@ -253,10 +240,10 @@ void rk_whatif_destroy(rk_whatif *w)
     clear_errors(w);
     free(w->cand.errors);
     dat_positions *p = &w->cand.pos;
-    void *arrs[] = {p->id,     p->line,   p->kind,     p->book,      p->quantity, p->und,
-                    p->rate,   p->rate_lit, p->vol,    p->vol_lit,   p->strike,   p->expiry,
-                    p->dividend, p->coupon, p->frequency, p->steps,  p->status,   w->id_off,
-                    w->msg,    w->arena,  w->new_off,  w->new_name,  w->idtab};
+    void *arrs[] = {p->id,       p->line,     p->kind,      p->book,     p->quantity, p->und,
+                    p->rate,     p->rate_lit, p->vol,       p->vol_lit,  p->strike,   p->expiry,
+                    p->dividend, p->coupon,   p->frequency, p->steps,    p->status,   w->id_off,
+                    w->msg,      w->arena,    w->new_off,   w->new_name, w->idtab};
     for (size_t k = 0; k < sizeof arrs / sizeof arrs[0]; k++)
         free(arrs[k]);
     rsk_wscratch_free(&w->ws);
@@ -307,13 +294,6 @@ static uint32_t book_of(rk_whatif *w, const char *name)
     return (uint32_t)(p->nbooks + w->nnew++);
 }
 
-static uint32_t ref_of(const dat_market *m, const char *name)
-{
-    if (name == NULL || name[0] == '\0')
-        return DAT_NONE;
-    return dat_und_index(m, name);
-}
-
 rk_status rk_whatif_add(rk_whatif *w, const rk_position *in, size_t *index)
 {
     if (w == NULL || in == NULL || in->id == NULL || in->id[0] == '\0')
@@ -330,40 +310,14 @@ rk_status rk_whatif_add(rk_whatif *w, const rk_position *in, size_t *index)
     uint32_t book = DAT_NONE;
     if (in->book != NULL && in->book[0] != '\0' && (book = book_of(w, in->book)) == DAT_NONE)
         return RK_NO_MEMORY;
-    const dat_market *m = &w->cand.mkt;
-    mdl_kind k;
     w->id_off[i] = off;
     w->msg[i] = NULL;
     p->id[i] = w->arena + off;
-    p->line[i] = 0;
-    p->kind[i] = in->instrument != NULL && mdl_kind_parse(in->instrument, &k) ? (uint8_t)k
-                                                                              : MDL_KIND_COUNT;
-    p->book[i] = book;
-    p->quantity[i] = in->quantity;
-    p->und[i] = ref_of(m, in->underlying);
-    p->rate[i] = ref_of(m, in->rate);
-    p->rate_lit[i] = in->rate_literal;
-    p->vol[i] = ref_of(m, in->vol);
-    p->vol_lit[i] = in->vol_literal;
-    p->strike[i] = in->strike;
-    p->expiry[i] = in->expiry;
-    p->dividend[i] = in->dividend;
-    p->coupon[i] = in->coupon;
-    p->frequency[i] = in->frequency;
-    p->steps[i] = in->steps;
-    p->status[i] = RK_OK;
-    p->n = i + 1;
     p->nbooks = w->pf->ds->ds.pos.nbooks + w->nnew;
     if (index != NULL)
         *index = i;
-    /* The loader's checks and messages, as rk_dataset_add_position runs them. */
-    dat_rowinfo info;
-    memset(&info, 0, sizeof info);
-    info.text[DAT_COL_UNDERLYING] = in->underlying;
-    info.text[DAT_COL_RATE] = in->rate;
-    info.text[DAT_COL_VOL] = in->vol;
     size_t before = w->cand.nerrors;
-    rk_status rc = dat_validate_row(&w->cand, i, &info);
+    rk_status rc = position_store(&w->cand, i, in, book);
     if (w->cand.nerrors > before)
         w->msg[i] = w->cand.errors[before].message;
     return rc;
@@ -376,8 +330,8 @@ static rk_status refresh(rk_whatif *w, const api_wcache *c)
     if (w->req == NULL && (rc = rk_request_create(w->pf, &w->req)) != RK_OK)
         return rc;
     const rsk_wcache *k = &c->c;
-    unsigned measures = (k->has_pv ? RK_MEASURE_PARAMETRIC_VAR : 0u) |
-                        (k->has_scen ? RK_MEASURE_SCENARIO_VAR : 0u);
+    unsigned measures =
+        (k->has_pv ? RK_MEASURE_PARAMETRIC_VAR : 0u) | (k->has_scen ? RK_MEASURE_SCENARIO_VAR : 0u);
     rk_request *q = w->req;
     if ((rc = rk_request_set_bump(q, k->bump)) != RK_OK ||
         (rc = rk_request_set_confidence(q, k->confidence)) != RK_OK ||
@@ -430,8 +384,7 @@ rk_status rk_whatif_run(rk_whatif *w, unsigned flags)
     }
     const dat_positions *p = &w->cand.pos;
     size_t nba = w->pf->ds->ds.pos.nbooks + w->nnew;
-    rk_status rc =
-        rsk_wscratch_reserve(&w->ws, &c->c, p->n, nba, rsk_whatif_max_steps(p, p->n));
+    rk_status rc = rsk_wscratch_reserve(&w->ws, &c->c, p->n, nba, rsk_whatif_max_steps(p, p->n));
     if (rc == RK_OK)
         rc = rsk_whatif_eval(&c->c, p, p->n, p->book, nba, &w->ws);
     if (rc != RK_OK) {
@@ -495,8 +448,8 @@ static bool before_row(const rk_whatif *w, size_t b, size_t *row)
     return b < nb;
 }
 
-rk_status rk_whatif_parametric_var(const rk_whatif *w, size_t book, double *before,
-                                   double *after, double *contribution_after)
+rk_status rk_whatif_parametric_var(const rk_whatif *w, size_t book, double *before, double *after,
+                                   double *contribution_after)
 {
     if (w == NULL || (w->used != NULL && book > w->ws.nbooks))
         return RK_BAD_ARGUMENT;

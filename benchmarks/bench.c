@@ -964,9 +964,10 @@ static void run_whatif(const opts *o)
                     "whatif %-10s callers %zu: p50 %.1f us, p99 %.1f us, max %.1f us (%zu, "
                     "%d failed)\n",
                     tag, callers[c], f.p50_us, f.p99_us, f.max_us, f.samples, f.failures);
-            fprintf(js, "%s{\"method\": \"%s\", \"callers\": %zu, \"samples\": %zu, "
-                        "\"p50_us\": %.2f, \"p99_us\": %.2f, \"max_us\": %.2f, "
-                        "\"failures\": %d}",
+            fprintf(js,
+                    "%s{\"method\": \"%s\", \"callers\": %zu, \"samples\": %zu, "
+                    "\"p50_us\": %.2f, \"p99_us\": %.2f, \"max_us\": %.2f, "
+                    "\"failures\": %d}",
                     first ? "" : ", ", tag, callers[c], f.samples, f.p50_us, f.p99_us, f.max_us,
                     f.failures);
             first = false;

@@ -155,8 +155,13 @@ int whatif_bench(const char *dir, size_t workers, size_t scenarios, size_t calle
     _Atomic int ready = 0, go = 0;
     size_t started = 0;
     for (size_t t = 0; t < callers; t++) {
-        cs[t] = (caller){.pf = pf, .trade = trade, .scenario = scenarios > 0, .n = per_caller,
-                         .lat_us = all + t * per_caller, .ready = &ready, .go = &go};
+        cs[t] = (caller){.pf = pf,
+                         .trade = trade,
+                         .scenario = scenarios > 0,
+                         .n = per_caller,
+                         .lat_us = all + t * per_caller,
+                         .ready = &ready,
+                         .go = &go};
         if (pthread_create(&th[t], NULL, caller_main, &cs[t]) != 0)
             break;
         started++;

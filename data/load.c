@@ -761,11 +761,10 @@ static rk_status load_positions(loader *ld, const dat_strtab *utab, size_t first
     dat_positions *p = &ds->pos;
     dat_csv c;
     const char *fname = ld->positions != NULL ? ld->positions : "positions.csv";
-    rk_status st = ld->positions != NULL
-                       ? (dat_csv_open(&c, ld->positions, ld->positions) == 0
-                              ? RK_OK
-                              : csv_fail(ld, &c, true))
-                       : open_file(ld, &c, fname);
+    rk_status st =
+        ld->positions != NULL
+            ? (dat_csv_open(&c, ld->positions, ld->positions) == 0 ? RK_OK : csv_fail(ld, &c, true))
+            : open_file(ld, &c, fname);
     if (st != RK_OK)
         return st;
     dat_strtab ids = {0}, books = {0};

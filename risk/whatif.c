@@ -45,8 +45,7 @@ static rk_status scenario_states(rsk_wcache *c, const rsk_run *run, const rsk_sc
     rsk_states st = {0};
     double *shock = alloc_n(BLOCK * (F ? F : 1), sizeof(double));
     double *work = alloc_n(BLOCK * (F ? F : 1), sizeof(double));
-    rk_status rc = shock != NULL && work != NULL ? rsk_states_reserve(&st, BLOCK, U)
-                                                 : RK_NO_MEMORY;
+    rk_status rc = shock != NULL && work != NULL ? rsk_states_reserve(&st, BLOCK, U) : RK_NO_MEMORY;
     for (size_t first = 0; rc == RK_OK && first < s->n; first += BLOCK) {
         size_t count = s->n - first < BLOCK ? s->n - first : BLOCK;
         rsk_run_shocks(run, s, first, count, work, shock);
@@ -136,10 +135,11 @@ void rsk_wscratch_free(rsk_wscratch *w)
 {
     if (w == NULL)
         return;
-    void *arrs[] = {w->S,   w->K,     w->T,    w->r,       w->sigma,  w->q,    w->coupon,
-                    w->freq, w->price, w->steps, w->flags,  w->tree,   w->xexp, w->xpnl,
-                    w->exp,  w->pnl,   w->pv_work, w->sort, w->touched, w->pv.sigma,
-                    w->pv.var, w->pv.contrib, w->s_var, w->s_es, w->value, w->status};
+    void *arrs[] = {w->S,       w->K,        w->T,      w->r,          w->sigma,   w->q,
+                    w->coupon,  w->freq,     w->price,  w->steps,      w->flags,   w->tree,
+                    w->xexp,    w->xpnl,     w->exp,    w->pnl,        w->pv_work, w->sort,
+                    w->touched, w->pv.sigma, w->pv.var, w->pv.contrib, w->s_var,   w->s_es,
+                    w->value,   w->status};
     for (size_t k = 0; k < sizeof arrs / sizeof arrs[0]; k++)
         free(arrs[k]);
     memset(w, 0, sizeof *w);
@@ -234,12 +234,13 @@ static bool is_option(mdl_kind k)
 
 /*
  * Values of candidate i in the n states of xt (U x n, underlying-major: the states' values of
- * one underlying are contiguous): v[s] = quantity x unit price, NaN when not finite. The inputs are gathered as a tile gathers a chunk's (eval.c: spot, rate or its
- * literal, vol or its literal; the rest as loaded), one item per state, and priced in one call
- * of the kind's batch entry: an item gets the bits it gets in any batch.
+ * one underlying are contiguous): v[s] = quantity x unit price, NaN when not finite. The inputs are
+ * gathered as a tile gathers a chunk's (eval.c: spot, rate or its literal, vol or its literal; the
+ * rest as loaded), one item per state, and priced in one call of the kind's batch entry: an item
+ * gets the bits it gets in any batch.
  */
-static void price_states(const rsk_wcache *c, const dat_positions *cand, size_t i,
-                         const double *xt, size_t stride, size_t n, rsk_wscratch *w, double *v)
+static void price_states(const rsk_wcache *c, const dat_positions *cand, size_t i, const double *xt,
+                         size_t stride, size_t n, rsk_wscratch *w, double *v)
 {
     mdl_kind k = (mdl_kind)cand->kind[i];
     const double *xu = xt + (size_t)cand->und[i] * stride;
@@ -332,8 +333,7 @@ static void add_candidate(const rsk_wcache *c, const dat_positions *cand, size_t
 /* The before exposures in the after numbering: existing books keep their rows, new books
  * start at zero, TOTAL moves to the end. (P&L rows are copied only for the books candidates
  * touch, in add_candidate: the others keep their figures.) */
-static void copy_before(const rsk_xsum *before, size_t nb, size_t nba, size_t cols,
-                        rsk_xsum *after)
+static void copy_before(const rsk_xsum *before, size_t nb, size_t nba, size_t cols, rsk_xsum *after)
 {
     memcpy(after, before, nb * cols * sizeof(rsk_xsum));
     memset(after + nb * cols, 0, (nba - nb) * cols * sizeof(rsk_xsum));
@@ -361,8 +361,8 @@ rk_status rsk_whatif_eval(const rsk_wcache *c, const dat_positions *cand, size_t
     if (c->has_pv) {
         for (size_t k = 0; k < (nba + 1) * F; k++)
             w->exp[k] = rsk_xsum_value(w->xexp[k]);
-        rc = rsk_parametric_var_into(w->exp, nba, c->cov, F, c->confidence, c->horizon,
-                                     w->pv_work, &w->pv);
+        rc = rsk_parametric_var_into(w->exp, nba, c->cov, F, c->confidence, c->horizon, w->pv_work,
+                                     &w->pv);
     }
     if (c->has_scen) {
         for (size_t b = 0; b <= nba && rc == RK_OK; b++) {

@@ -36,20 +36,20 @@ typedef struct rsk_wcache {
     const rsk_layout *layout; /* model table (instruction-set level) and the data set */
     size_t nbooks, F, U;      /* books of the run's data set, factors, underlyings */
     double bump, confidence, es_confidence, horizon;
-    bool has_pv;              /* parametric VaR: the grid ran and the measure was taken */
-    bool has_scen;            /* scenario VaR/ES of one set */
-    bool mc;                  /* that set is Monte Carlo (else the file's) */
-    size_t nscen;             /* its scenarios */
-    uint64_t seed;            /* Monte Carlo seed */
-    double *cov;              /* F x F, the run's market */
+    bool has_pv;   /* parametric VaR: the grid ran and the measure was taken */
+    bool has_scen; /* scenario VaR/ES of one set */
+    bool mc;       /* that set is Monte Carlo (else the file's) */
+    size_t nscen;  /* its scenarios */
+    uint64_t seed; /* Monte Carlo seed */
+    double *cov;   /* F x F, the run's market */
     /* States underlying-major, so that a candidate's inputs over every state are contiguous
      * reads (a what-if gathers one underlying across all states, not one state at a time). */
-    double *gx;               /* U x (1 + 2F) grid states (state 0 = the base market) */
-    double *sx;               /* U x nscen scenario states */
-    rsk_xsum *xexp;           /* (nbooks + 1) x F exact exposures, TOTAL last */
-    rsk_xsum *xpnl;           /* (nbooks + 1) x nscen exact P&L, TOTAL last */
+    double *gx;                  /* U x (1 + 2F) grid states (state 0 = the base market) */
+    double *sx;                  /* U x nscen scenario states */
+    rsk_xsum *xexp;              /* (nbooks + 1) x F exact exposures, TOTAL last */
+    rsk_xsum *xpnl;              /* (nbooks + 1) x nscen exact P&L, TOTAL last */
     double *pv_var, *pv_contrib; /* nbooks + 1: parametric VaR before and its contribution */
-    double *s_var, *s_es;     /* nbooks + 1: scenario VaR and ES before */
+    double *s_var, *s_es;        /* nbooks + 1: scenario VaR and ES before */
 } rsk_wcache;
 
 /* Builds the cache from run, which must be complete with status RK_OK, have run the grid with
@@ -62,10 +62,10 @@ void rsk_wcache_free(rsk_wcache *c);
 
 /* One evaluation's memory and answers, sized by rsk_wscratch_reserve. [owner] */
 typedef struct rsk_wscratch {
-    size_t cap_items;   /* batch capacity (max(1 + 2F, nscen)) */
-    size_t cap_books;   /* books + 1 the arrays below hold */
+    size_t cap_items; /* batch capacity (max(1 + 2F, nscen)) */
+    size_t cap_books; /* books + 1 the arrays below hold */
     size_t cap_trades;
-    size_t tree_len;    /* doubles in tree */
+    size_t tree_len; /* doubles in tree */
     double *S, *K, *T, *r, *sigma, *q, *coupon, *freq, *price;
     uint32_t *steps;
     uint8_t *flags;
@@ -76,12 +76,12 @@ typedef struct rsk_wscratch {
     double *sort;          /* nscen */
     uint8_t *touched;      /* books + 1: a candidate of the book was added */
     /* Answers, per book after (books + 1, TOTAL last). */
-    size_t nbooks;         /* books after: the cache's plus new ones */
-    rsk_parametric pv;     /* after */
-    double *s_var, *s_es;  /* after */
+    size_t nbooks;        /* books after: the cache's plus new ones */
+    rsk_parametric pv;    /* after */
+    double *s_var, *s_es; /* after */
     /* Per candidate. */
-    double *value;         /* base value, NaN when not OK */
-    uint8_t *status;       /* rk_status */
+    double *value;   /* base value, NaN when not OK */
+    uint8_t *status; /* rk_status */
 } rsk_wscratch;
 
 /* Room for `trades` candidates over `nbooks_after` books (the cache's and new ones) and trees

@@ -238,38 +238,53 @@ static bool scenario_rows(cli_run *r, FILE *vf, const rsk_run *run, const rsk_sc
 
 static const char *const var_phases[2] = {"mc_pnl", "historical_pnl"};
 
+/* --method: parametric, mc or historical (else a usage error, false). */
+static bool method_of(const cli_opts *o, const char *cmd, bool *param, bool *mc, bool *hist)
+{
+    *param = strcmp(o->method, "parametric") == 0;
+    *mc = strcmp(o->method, "mc") == 0;
+    *hist = strcmp(o->method, "historical") == 0;
+    if (!*param && !*mc && !*hist) {
+        fprintf(stderr, "riskengine %s: --method must be parametric, mc or historical\n", cmd);
+        return false;
+    }
+    return true;
+}
+
+/* The run of one VaR method over the data set (var, whatif): the historical set needs
+ * scenarios.csv, Monte Carlo the covariance's Cholesky factor (*L, the caller frees it).
+ * Collective; false with the reason printed. */
+static bool method_run(cli_run *r, bool param, bool mc, bool hist, double **L, rsk_run *run)
+{
+    if (hist && !r->ds.has_scenarios) { /* the same on every rank: the files were compared */
+        if (dist_is_root())
+            fprintf(stderr, "riskengine %s: --method historical needs %s/scenarios.csv\n",
+                    r->command, r->opt.data);
+        return false;
+    }
+    if (mc && (*L = cholesky(r, "Cholesky of the covariance")) == NULL)
+        return false;
+    rsk_run_spec spec = measure_spec(&r->opt, param ? RSK_DO_PARAMETRIC
+                                              : mc  ? RSK_DO_MC
+                                                    : RSK_DO_FILE);
+    return cli_compute(r, &spec, *L, mc ? var_phases : var_phases + 1, run);
+}
+
 int cmd_var(int argc, char **argv)
 {
     cli_opts o;
     if (!cli_parse(argc, argv, "var", RUN_OPTS " method " VAR_OPTS, var_help, &o))
         return CLI_USAGE;
-    if (!check_measure_opts(&o, "var"))
+    bool param, mc, hist;
+    if (!check_measure_opts(&o, "var") || !method_of(&o, "var", &param, &mc, &hist))
         return CLI_USAGE;
-    bool param = strcmp(o.method, "parametric") == 0, mc = strcmp(o.method, "mc") == 0,
-         hist = strcmp(o.method, "historical") == 0;
-    if (!param && !mc && !hist) {
-        fprintf(stderr, "riskengine var: --method must be parametric, mc or historical\n");
-        return CLI_USAGE;
-    }
     cli_run r;
     rsk_run run = {0};
     double *L = NULL;
     risk_results rr = {.r = &r};
     FILE *vf = NULL;
     int status = CLI_FAIL;
-    if (!cli_run_open(&r, &o, "var", true))
-        goto done;
-    if (hist && !r.ds.has_scenarios) { /* the same on every rank: the files were compared */
-        if (dist_is_root())
-            fprintf(stderr, "riskengine var: --method historical needs %s/scenarios.csv\n",
-                    o.data);
-        goto done;
-    }
-    if (mc && (L = cholesky(&r, "Cholesky of the covariance")) == NULL)
-        goto done;
-    rsk_run_spec spec =
-        measure_spec(&o, param ? RSK_DO_PARAMETRIC : mc ? RSK_DO_MC : RSK_DO_FILE);
-    if (!cli_compute(&r, &spec, L, mc ? var_phases : var_phases + 1, &run))
+    if (!cli_run_open(&r, &o, "var", true) || !method_run(&r, param, mc, hist, &L, &run))
         goto done;
     rr.v = &run.values;
     vf = cli_out_open(&r, "var.csv");
@@ -536,18 +551,19 @@ static const char whatif_help[] =
     "  --method M         parametric (default), mc or historical\n"
     "  --scenarios N, --seed N, --confidence A, --es-confidence A, --horizon H, --bump H\n"
     "                     as for `riskengine var`\n"
-    "  --data, --out, --threads, --topology, --no-pin, --deadline-ms, --isa, --quiet as for values\n";
+    "  --data, --out, --threads, --topology, --no-pin, --deadline-ms, --isa, --quiet as for "
+    "values\n";
 
 /* The candidates against the run: book numbering after (the data set's books, then new ones
  * in order of first appearance), ids that the data set already holds refused as the loader
  * refuses a duplicate row. */
 typedef struct whatif_cands {
-    dat_dataset ds;      /* FILE loaded against DIR's market */
-    uint32_t *book;      /* per candidate: book after */
-    const char **bname;  /* per book after: its name */
-    size_t nbooks;       /* books after */
-    const char **msg;    /* per candidate: why it is not OK, or NULL */
-    char **owned;        /* messages made here (duplicates), per candidate, or NULL */
+    dat_dataset ds;     /* FILE loaded against DIR's market */
+    uint32_t *book;     /* per candidate: book after */
+    const char **bname; /* per book after: its name */
+    size_t nbooks;      /* books after */
+    const char **msg;   /* per candidate: why it is not OK, or NULL */
+    char **owned;       /* messages made here (duplicates), per candidate, or NULL */
 } whatif_cands;
 
 static void whatif_cands_free(whatif_cands *c)
@@ -564,8 +580,8 @@ static void whatif_cands_free(whatif_cands *c)
 static bool whatif_cands_load(cli_run *r, whatif_cands *c)
 {
     char msg[512];
-    dat_load_opts lo = {.first = 0, .count = SIZE_MAX, .skip_scenarios = true,
-                        .positions = r->opt.trades};
+    dat_load_opts lo = {
+        .first = 0, .count = SIZE_MAX, .skip_scenarios = true, .positions = r->opt.trades};
     rk_status rc = dat_load(r->opt.data, &lo, &c->ds, msg, sizeof msg);
     if (rc != RK_OK) {
         dist_fail(r->command, "%s", msg);
@@ -685,8 +701,8 @@ static bool whatif_trades_out(cli_run *r, const whatif_cands *c, const rsk_wscra
     return cli_out_close(r, f, "trades.csv");
 }
 
-static bool whatif_rows(cli_run *r, const char *method, const rsk_wcache *k,
-                        const whatif_cands *c, const rsk_wscratch *ws, whatif_summary *sum)
+static bool whatif_rows(cli_run *r, const char *method, const rsk_wcache *k, const whatif_cands *c,
+                        const rsk_wscratch *ws, whatif_summary *sum)
 {
     FILE *f = cli_out_open(r, "whatif.csv");
     if (f == NULL)
@@ -737,14 +753,9 @@ int cmd_whatif(int argc, char **argv)
                    RUN_OPTS " method trades confidence es-confidence horizon scenarios seed bump",
                    whatif_help, &o))
         return CLI_USAGE;
-    if (!check_measure_opts(&o, "whatif"))
+    bool param, mc, hist;
+    if (!check_measure_opts(&o, "whatif") || !method_of(&o, "whatif", &param, &mc, &hist))
         return CLI_USAGE;
-    bool param = strcmp(o.method, "parametric") == 0, mc = strcmp(o.method, "mc") == 0,
-         hist = strcmp(o.method, "historical") == 0;
-    if (!param && !mc && !hist) {
-        fprintf(stderr, "riskengine whatif: --method must be parametric, mc or historical\n");
-        return CLI_USAGE;
-    }
     if (o.trades == NULL) {
         fprintf(stderr, "riskengine whatif: --trades FILE is required\n");
         return CLI_USAGE;
@@ -757,19 +768,7 @@ int cmd_whatif(int argc, char **argv)
     whatif_summary sum = {.method = o.method};
     double *L = NULL;
     int status = CLI_FAIL;
-    if (!cli_run_open(&r, &o, "whatif", true))
-        goto done;
-    if (hist && !r.ds.has_scenarios) {
-        if (dist_is_root())
-            fprintf(stderr, "riskengine whatif: --method historical needs %s/scenarios.csv\n",
-                    o.data);
-        goto done;
-    }
-    if (mc && (L = cholesky(&r, "Cholesky of the covariance")) == NULL)
-        goto done;
-    rsk_run_spec spec =
-        measure_spec(&o, param ? RSK_DO_PARAMETRIC : mc ? RSK_DO_MC : RSK_DO_FILE);
-    if (!cli_compute(&r, &spec, L, mc ? var_phases : var_phases + 1, &run))
+    if (!cli_run_open(&r, &o, "whatif", true) || !method_run(&r, param, mc, hist, &L, &run))
         goto done;
     /* The cache: only from a complete run (a deadline leaves sums of part of the cells) */
     rk_status rc = run.status == RK_OK ? rsk_wcache_build(&cache, &run) : run.status;

@@ -169,8 +169,8 @@ static int whatif_demo(rk_portfolio *pf, const rk_dataset *ds)
                p.quantity, value, (double)(t1 - t0) / 1e3);
         for (size_t b = 0; b <= total; b += total) { /* its book, then the TOTAL */
             rk_whatif_parametric_var(w, b, &before, &after, NULL);
-            printf("  %-20s VaR %.2f -> %.2f (%+.2f)\n", rk_whatif_book_name(w, b), before,
-                   after, after - before);
+            printf("  %-20s VaR %.2f -> %.2f (%+.2f)\n", rk_whatif_book_name(w, b), before, after,
+                   after - before);
         }
     }
     /* the market moves: the cache is stale until refreshed */

@@ -285,9 +285,8 @@ START_TEST(whatif_no_allocation_after_warm_up)
     rk_request *rq = NULL;
     ck_assert_int_eq(rk_request_create(pf, &rq), RK_OK);
     ck_assert_int_eq(rk_request_set_scenarios(rq, 300, 5), RK_OK);
-    ck_assert_int_eq(rk_request_set_measures(rq, RK_MEASURE_PARAMETRIC_VAR |
-                                                     RK_MEASURE_SCENARIO_VAR),
-                     RK_OK);
+    ck_assert_int_eq(
+        rk_request_set_measures(rq, RK_MEASURE_PARAMETRIC_VAR | RK_MEASURE_SCENARIO_VAR), RK_OK);
     rk_result *res = NULL;
     ck_assert_int_eq(rk_request_run(rq, RK_DEADLINE_NONE, &res), RK_OK);
     ck_assert_int_eq(rk_portfolio_warm(pf, res), RK_OK);

@@ -71,8 +71,8 @@ static void check(rk_result *res, size_t S)
         ck_assert_int_eq(rk_result_scenario_contribution(res, b, &cv, &ce, &inc), RK_OK);
         const double *row = pnl + b * S;
         /* its loss in the VaR scenario, the very bits of its P&L there */
-        ck_assert_msg(rk_test_same_bits(cv, -row[r[kv - 1].s]), "book %zu: %.17g vs %.17g", b,
-                      cv, -row[r[kv - 1].s]);
+        ck_assert_msg(rk_test_same_bits(cv, -row[r[kv - 1].s]), "book %zu: %.17g vs %.17g", b, cv,
+                      -row[r[kv - 1].s]);
         double m = 0;
         for (size_t k = 0; k < ke; k++)
             m -= row[r[k].s];
@@ -92,30 +92,50 @@ static void check(rk_result *res, size_t S)
     free(pnl);
 }
 
-static void run_and_check(bool historical)
+/* The sample on an engine, and a scenario VaR request's result (historical or 1000 Monte
+ * Carlo scenarios). */
+typedef struct sample {
+    rk_dataset *ds;
+    rk_engine *e;
+    rk_portfolio *pf;
+    rk_request *rq;
+} sample;
+
+static rk_result *sample_run(sample *sm, bool historical, size_t threads)
 {
     char msg[256];
-    rk_dataset *ds = NULL;
-    rk_engine *e = NULL;
-    rk_portfolio *pf = NULL;
-    rk_request *rq = NULL;
     rk_result *res = NULL;
-    ck_assert_int_eq(rk_dataset_load(SAMPLE, &ds, msg, sizeof msg), RK_OK);
-    ck_assert_int_eq(book_engine(2, &e), RK_OK);
-    ck_assert_int_eq(rk_portfolio_create(e, ds, &pf), RK_OK);
-    ck_assert_int_eq(rk_request_create(pf, &rq), RK_OK);
+    ck_assert_int_eq(rk_dataset_load(SAMPLE, &sm->ds, msg, sizeof msg), RK_OK);
+    ck_assert_int_eq(book_engine(threads, &sm->e), RK_OK);
+    ck_assert_int_eq(rk_portfolio_create(sm->e, sm->ds, &sm->pf), RK_OK);
+    ck_assert_int_eq(rk_request_create(sm->pf, &sm->rq), RK_OK);
     if (historical)
-        ck_assert_int_eq(rk_request_set_historical(rq), RK_OK);
+        ck_assert_int_eq(rk_request_set_historical(sm->rq), RK_OK);
     else
-        ck_assert_int_eq(rk_request_set_scenarios(rq, 1000, 11), RK_OK);
-    ck_assert_int_eq(rk_request_set_measures(rq, RK_MEASURE_SCENARIO_VAR), RK_OK);
-    ck_assert_int_eq(rk_request_run(rq, RK_DEADLINE_NONE, &res), RK_OK);
-    check(res, historical ? rk_dataset_scenarios(ds) : 1000);
+        ck_assert_int_eq(rk_request_set_scenarios(sm->rq, 1000, 11), RK_OK);
+    ck_assert_int_eq(rk_request_set_measures(sm->rq, RK_MEASURE_SCENARIO_VAR), RK_OK);
+    ck_assert_int_eq(rk_request_run(sm->rq, RK_DEADLINE_NONE, &res), RK_OK);
+    return res;
+}
+
+static void sample_close(sample *sm)
+{
+    rk_request_destroy(sm->rq);
+    rk_portfolio_destroy(sm->pf);
+    rk_engine_destroy(sm->e);
+    rk_dataset_destroy(sm->ds);
+}
+
+static void run_and_check(bool historical)
+{
+    sample sm;
+    rk_result *res = sample_run(&sm, historical, 2);
+    rk_request *rq = sm.rq;
+    check(res, historical ? rk_dataset_scenarios(sm.ds) : 1000);
     /* accessor errors */
     size_t B = rk_result_books(res);
     double x = 0;
-    ck_assert_int_eq(rk_result_scenario_contribution(res, B + 1, &x, NULL, NULL),
-                     RK_BAD_ARGUMENT);
+    ck_assert_int_eq(rk_result_scenario_contribution(res, B + 1, &x, NULL, NULL), RK_BAD_ARGUMENT);
     ck_assert(isnan(x));
     ck_assert_int_eq(rk_result_scenario_contribution(NULL, 0, NULL, NULL, NULL), RK_BAD_ARGUMENT);
     rk_result_destroy(res);
@@ -123,10 +143,7 @@ static void run_and_check(bool historical)
     ck_assert_int_eq(rk_request_run(rq, RK_DEADLINE_NONE, &res), RK_OK);
     ck_assert_int_eq(rk_result_scenario_contribution(res, 0, NULL, NULL, NULL), RK_NOT_FOUND);
     rk_result_destroy(res);
-    rk_request_destroy(rq);
-    rk_portfolio_destroy(pf);
-    rk_engine_destroy(e);
-    rk_dataset_destroy(ds);
+    sample_close(&sm);
 }
 
 START_TEST(monte_carlo_contributions)
@@ -147,27 +164,16 @@ START_TEST(program_writes_the_contributions)
     char *tmp = rk_test_tmpdir();
     char out[4096];
     snprintf(out, sizeof out, "%s/o", tmp);
-    const char *args[] = {"var", "--data", SAMPLE, "--out", out, "--method", "historical",
-                          "--quiet", NULL};
+    const char *args[] = {"var",      "--data",     SAMPLE,    "--out", out,
+                          "--method", "historical", "--quiet", NULL};
     ck_assert_int_eq(rk_test_run_program(tmp, args), 0);
     char *csv = rk_test_slurp(out, "var.csv");
     ck_assert_ptr_nonnull(csv);
-    char msg[256];
-    rk_dataset *ds = NULL;
-    rk_engine *e = NULL;
-    rk_portfolio *pf = NULL;
-    rk_request *rq = NULL;
-    rk_result *res = NULL;
-    ck_assert_int_eq(rk_dataset_load(SAMPLE, &ds, msg, sizeof msg), RK_OK);
-    ck_assert_int_eq(book_engine(1, &e), RK_OK);
-    ck_assert_int_eq(rk_portfolio_create(e, ds, &pf), RK_OK);
-    ck_assert_int_eq(rk_request_create(pf, &rq), RK_OK);
-    ck_assert_int_eq(rk_request_set_historical(rq), RK_OK);
-    ck_assert_int_eq(rk_request_set_measures(rq, RK_MEASURE_SCENARIO_VAR), RK_OK);
-    ck_assert_int_eq(rk_request_run(rq, RK_DEADLINE_NONE, &res), RK_OK);
+    sample sm;
+    rk_result *res = sample_run(&sm, true, 1);
     size_t B = rk_result_books(res);
     for (size_t b = 0; b <= B; b++) {
-        const char *name = b < B ? rk_dataset_book_name(ds, b) : "TOTAL";
+        const char *name = b < B ? rk_dataset_book_name(sm.ds, b) : "TOTAL";
         char key[256];
         snprintf(key, sizeof key, "\n%s,historical,", name);
         const char *line = strstr(csv, key);
@@ -182,10 +188,7 @@ START_TEST(program_writes_the_contributions)
                       want);
     }
     rk_result_destroy(res);
-    rk_request_destroy(rq);
-    rk_portfolio_destroy(pf);
-    rk_engine_destroy(e);
-    rk_dataset_destroy(ds);
+    sample_close(&sm);
     free(csv);
     rk_test_rmtree(tmp);
     free(tmp);

@@ -30,10 +30,10 @@ typedef struct trade {
 static const trade trades[] = {
     {"W1", "MACRO_LDN", "european_call", "EQ_TECHNOLOGY_00013", "IR_USD_6M",
      "VOL_EQ_TECHNOLOGY_00002", 1500, 72.0, 0.75, NAN, NAN, 0.01, 0, NAN, 0, RK_OK},
-    {"W2", "NEW_DESK", "american_put", "EQ_FINANCIALS_00001", NULL, "VOL_EQ_FINANCIALS_00001",
-     -800, 280.0, 1.2, 0.05, NAN, 0.02, 0, NAN, 0, RK_OK},
-    {"W3", "RATES_NY", "american_call", "EQ_TECHNOLOGY_00006", "IR_USD_1Y", NULL, 300, 330.0,
-     0.5, NAN, 0.31, 0.0, 0, NAN, 60, RK_OK},
+    {"W2", "NEW_DESK", "american_put", "EQ_FINANCIALS_00001", NULL, "VOL_EQ_FINANCIALS_00001", -800,
+     280.0, 1.2, 0.05, NAN, 0.02, 0, NAN, 0, RK_OK},
+    {"W3", "RATES_NY", "american_call", "EQ_TECHNOLOGY_00006", "IR_USD_1Y", NULL, 300, 330.0, 0.5,
+     NAN, 0.31, 0.0, 0, NAN, 60, RK_OK},
     {"W4", "NEW_RATES", "bond", "IR_USD_2Y", NULL, NULL, 2e6, NAN, 3.4, NAN, NAN, 0, 0.045, 2, 0,
      RK_OK},
     {"W5", "EQ_DELTA_ONE_LDN", "forward", "EQ_FINANCIALS_00015", "IR_USD_3M", NULL, -5000, 110.0,
@@ -42,8 +42,8 @@ static const trade trades[] = {
      RK_OK},
     {"W7", "EMPTY_DESK", "european_put", "EQ_TECHNOLOGY_00009", "IR_USD_6M",
      "VOL_EQ_TECHNOLOGY_00002", 100, -5.0, 0.5, NAN, NAN, 0, 0, NAN, 0, RK_INVALID_INPUT},
-    {"W8", "MACRO_LDN", "spot", "NO_SUCH_UNDERLYING", NULL, NULL, 10, NAN, NAN, NAN, NAN, 0, 0,
-     NAN, 0, RK_INVALID_INPUT},
+    {"W8", "MACRO_LDN", "spot", "NO_SUCH_UNDERLYING", NULL, NULL, 10, NAN, NAN, NAN, NAN, 0, 0, NAN,
+     0, RK_INVALID_INPUT},
     {"W9", "EQ_DERIVATIVES_NY", "european_put", "EQ_TECHNOLOGY_00009", NULL, "VOL_FX_EURUSD", 700,
      250.0, 0.3, 0.049, NAN, 0.0, 0, NAN, 0, RK_OK},
 };
@@ -329,7 +329,7 @@ END_TEST
 
 typedef struct worker_arg {
     rk_portfolio *pf;
-    size_t first; /* the candidates it adds: [first, first + 3) */
+    size_t first;       /* the candidates it adds: [first, first + 3) */
     const double *want; /* (books + 1) x 3: parametric VaR, scenario VaR, ES after */
     size_t nbooks;
     int rounds;
@@ -396,8 +396,8 @@ START_TEST(concurrent_whatifs_give_the_same_bits)
         ck_assert_uint_lt(nb[t], 31);
         answers(w, want[t]);
         rk_whatif_destroy(w);
-        args[t] = (worker_arg){.pf = base.pf, .first = first, .want = want[t], .nbooks = nb[t],
-                               .rounds = 20};
+        args[t] = (worker_arg){
+            .pf = base.pf, .first = first, .want = want[t], .nbooks = nb[t], .rounds = 20};
     }
     pthread_t th[THREADS];
     for (size_t t = 0; t < THREADS; t++)

@@ -8,7 +8,6 @@
  *
  * The program under test is $RK_PROGRAM (set by `make test`), build/riskengine otherwise.
  */
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,19 +16,6 @@
 #include "harness.h"
 
 #define SAMPLE "data/sample"
-
-static int run_in(const char *dir, const char *arg0, ...)
-{
-    const char *args[31];
-    int n = 0;
-    va_list ap;
-    va_start(ap, arg0);
-    for (const char *a = arg0; a != NULL && n < 30; a = va_arg(ap, const char *))
-        args[n++] = a;
-    va_end(ap);
-    args[n] = NULL;
-    return rk_test_run_program(dir, args);
-}
 
 static char *tmp;
 
@@ -47,9 +33,7 @@ static void teardown(void)
 
 static char *sub(const char *name)
 {
-    char *p = malloc(strlen(tmp) + strlen(name) + 2);
-    sprintf(p, "%s/%s", tmp, name);
-    return p;
+    return rk_test_path(tmp, name);
 }
 
 #define HEADER                                                                                     \
@@ -124,9 +108,9 @@ static void assert_field_eq(const char *a_csv, const char *key, int a_col, const
 
 static const char *const books_before[] = {"MACRO_LDN", "EQ_DERIVATIVES_NY", "RATES_NY",
                                            "EQ_DELTA_ONE_LDN", "TOTAL"};
-static const char *const books_after[] = {"MACRO_LDN",  "EQ_DERIVATIVES_NY", "RATES_NY",
-                                          "EQ_DELTA_ONE_LDN", "NEW_DESK", "NEW_RATES",
-                                          "EMPTY_DESK", "TOTAL"};
+static const char *const books_after[] = {
+    "MACRO_LDN", "EQ_DERIVATIVES_NY", "RATES_NY",   "EQ_DELTA_ONE_LDN",
+    "NEW_DESK",  "NEW_RATES",         "EMPTY_DESK", "TOTAL"};
 
 static void matches_var(const char *method)
 {
@@ -138,14 +122,14 @@ static void matches_var(const char *method)
     appended_copy(app_rows);
     char *tr = sub("trades.csv"), *o_w = sub("w"), *o_after = sub("after"), *o_before = sub("b");
     char *app = sub("app");
-    ck_assert_int_eq(run_in(tmp, "whatif", "--data", SAMPLE, "--trades", tr, "--out", o_w,
-                            "--method", method, "--horizon", "2", "--quiet", NULL),
+    ck_assert_int_eq(rk_test_run(tmp, "whatif", "--data", SAMPLE, "--trades", tr, "--out", o_w,
+                                 "--method", method, "--horizon", "2", "--quiet", NULL),
                      0);
-    ck_assert_int_eq(run_in(tmp, "var", "--data", app, "--out", o_after, "--method", method,
-                            "--horizon", "2", "--quiet", NULL),
+    ck_assert_int_eq(rk_test_run(tmp, "var", "--data", app, "--out", o_after, "--method", method,
+                                 "--horizon", "2", "--quiet", NULL),
                      0);
-    ck_assert_int_eq(run_in(tmp, "var", "--data", SAMPLE, "--out", o_before, "--method", method,
-                            "--horizon", "2", "--quiet", NULL),
+    ck_assert_int_eq(rk_test_run(tmp, "var", "--data", SAMPLE, "--out", o_before, "--method",
+                                 method, "--horizon", "2", "--quiet", NULL),
                      0);
     char *w = rk_test_slurp(o_w, "whatif.csv"), *va = rk_test_slurp(o_after, "var.csv");
     char *vb = rk_test_slurp(o_before, "var.csv");
@@ -191,8 +175,8 @@ static void matches_var(const char *method)
     ck_assert_msg(strstr(t, msg) != NULL, "no '%s' in\n%s", msg, t);
     /* each candidate's value is its value in the appended run */
     char *values_dir = sub("vals");
-    ck_assert_int_eq(run_in(tmp, "values", "--data", app, "--out", values_dir, "--quiet", NULL),
-                     0);
+    ck_assert_int_eq(
+        rk_test_run(tmp, "values", "--data", app, "--out", values_dir, "--quiet", NULL), 0);
     char *vals = rk_test_slurp(values_dir, "values.csv");
     ck_assert_ptr_nonnull(vals);
     const char *ids[] = {"W1", "W2", "W3", "W4", "W5"};
@@ -246,22 +230,22 @@ START_TEST(exit_statuses)
     char *o = sub("o"), *tr = sub("trades.csv"), *missing = sub("missing.csv");
     ck_assert_int_eq(rk_test_write_file(tmp, "trades.csv", HEADER), 0);
     /* bad command lines */
-    ck_assert_int_eq(run_in(tmp, "whatif", "--data", SAMPLE, "--out", o, NULL), 2);
-    ck_assert_int_eq(run_in(tmp, "whatif", "--data", SAMPLE, "--trades", tr, "--out", o,
-                            "--method", "delta", NULL),
+    ck_assert_int_eq(rk_test_run(tmp, "whatif", "--data", SAMPLE, "--out", o, NULL), 2);
+    ck_assert_int_eq(rk_test_run(tmp, "whatif", "--data", SAMPLE, "--trades", tr, "--out", o,
+                                 "--method", "delta", NULL),
                      2);
-    ck_assert_int_eq(run_in(tmp, "whatif", "--help", NULL), 0);
+    ck_assert_int_eq(rk_test_run(tmp, "whatif", "--help", NULL), 0);
     /* a trades file that cannot be read: the run fails, naming it */
-    ck_assert_int_eq(run_in(tmp, "whatif", "--data", SAMPLE, "--trades", missing, "--out", o,
-                            "--quiet", NULL),
+    ck_assert_int_eq(rk_test_run(tmp, "whatif", "--data", SAMPLE, "--trades", missing, "--out", o,
+                                 "--quiet", NULL),
                      1);
     char *err = rk_test_slurp(tmp, "stderr.txt");
     ck_assert_ptr_nonnull(strstr(err, "missing.csv"));
     free(err);
     /* no candidates: every book's after equals its before */
-    ck_assert_int_eq(run_in(tmp, "whatif", "--data", SAMPLE, "--trades", tr, "--out", o,
-                            "--quiet", NULL),
-                     0);
+    ck_assert_int_eq(
+        rk_test_run(tmp, "whatif", "--data", SAMPLE, "--trades", tr, "--out", o, "--quiet", NULL),
+        0);
     char *w = rk_test_slurp(o, "whatif.csv");
     for (size_t k = 0; k < sizeof books_before / sizeof books_before[0]; k++) {
         char *b = field(w, books_before[k], NULL, 2), *a = field(w, books_before[k], NULL, 3);
