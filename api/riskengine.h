@@ -37,7 +37,8 @@
  * snapshots and the engine's job records are recycled. Scenario requests (scenario VaR,
  * stress) allocate on first use and when their shape changes (scenario count, source); their
  * memory is bounded by the P&L they return (books x scenarios) plus one block of 64 scenarios'
- * market states, whatever the scenario count.
+ * market states, whatever the scenario count. A warm rk_whatif (rk_whatif_clear, _add of valid
+ * candidates, _run, the accessors) makes no heap allocation either.
  */
 #ifndef RISKENGINE_H
 #define RISKENGINE_H
@@ -613,7 +614,8 @@ RK_API rk_status rk_whatif_clear(rk_whatif *w);
  * Returns RK_OK when stored and valid; RK_INVALID_INPUT when stored but invalid (it is then
  * left out of every figure and rk_whatif_trade gives its message); RK_BAD_ARGUMENT when not
  * stored (NULL p or id, an id of the portfolio or of another candidate); RK_NO_MEMORY. Owner
- * only. Allocates only to grow past the largest candidate set this what-if has held. */
+ * only. Allocates only to grow past the largest candidate set this what-if has held, and the
+ * message of an invalid candidate. */
 RK_API rk_status rk_whatif_add(rk_whatif *w, const rk_position *p, size_t *index);
 
 /** rk_whatif_run flag: when the cache is stale, first run a request with the cache's settings
