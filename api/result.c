@@ -274,6 +274,19 @@ rk_status rk_result_scenario_contribution(const rk_result *res, size_t book,
     return RK_OK;
 }
 
+rk_status rk_result_position_contributions(const rk_result *res, double *var_contribution,
+                                           double *es_contribution, size_t n)
+{
+    if (res == NULL || var_contribution == NULL || es_contribution == NULL ||
+        n != rk_result_positions(res))
+        return RK_BAD_ARGUMENT;
+    const rsk_scen_set *s;
+    rk_status rc = var_set(res, 0, &s);
+    if (rc != RK_OK)
+        return rc;
+    return rsk_run_position_components(&res->run, s, var_contribution, es_contribution);
+}
+
 rk_status rk_result_stress(const rk_result *res, size_t scenario, size_t book, double *pnl,
                            rk_coverage *cov)
 {

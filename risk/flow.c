@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "flow.h"
+#include "xsum.h"
 
 #define BLOCK ((size_t)RSK_STATE_BLOCK)
 
@@ -726,4 +727,83 @@ void rsk_flow_progress(rsk_flow *f, uint64_t *done, uint64_t *total, const char 
             *done = *total;
     }
     pthread_mutex_unlock(&f->mu);
+}
+
+/* ---- per-position components ---- */
+
+rk_status rsk_run_position_components(const rsk_run *run, const rsk_scen_set *s, double *cvar,
+                                      double *ces)
+{
+    const dat_dataset *ds = run->layout->ds;
+    size_t n = s->n, N = ds->pos.n, U = ds->mkt.nund, F = ds->mkt.nfactors;
+    size_t nb = ds->pos.nbooks;
+    if (n == 0 || !s->has_var)
+        return RK_BAD_ARGUMENT;
+    size_t kv = rsk_tail_count(n, run->spec.confidence);
+    size_t ke = rsk_tail_count(n, run->spec.es_confidence), m = kv > ke ? kv : ke;
+    size_t fb = BLOCK * (F ? F : 1);
+    rsk_ranked *rank = malloc(n * sizeof *rank);
+    rsk_xsum *acc = calloc(N ? N : 1, sizeof *acc);
+    double *shock = malloc(fb * sizeof(double)), *work = malloc(fb * sizeof(double));
+    rsk_states st = {0};
+    rsk_run vr = {0};
+    rk_status rc = rank != NULL && acc != NULL && shock != NULL && work != NULL
+                       ? rsk_states_reserve(&st, BLOCK, U)
+                       : RK_NO_MEMORY;
+    if (rc == RK_OK)
+        rsk_tail_rank(s->pnl.xpnl + nb * n, n, rank);
+    /* the base market as the run valued it: its grid's state 0 */
+    dat_market base = *run->mkt, moved;
+    base.und_value = run->states.x;
+    for (size_t i = 0; i < N; i++)
+        cvar[i] = ces[i] = run->values.status[i] == RK_OK ? 0.0 : NAN;
+    for (size_t k = 0; rc == RK_OK && k < m; k++) {
+        /* scenario rank[k]'s state, made in its block as the run made it */
+        size_t sc = rank[k].s, first = sc / BLOCK * BLOCK;
+        size_t count = n - first < BLOCK ? n - first : BLOCK;
+        rsk_run_shocks(run, s, first, count, work, shock);
+        rc = rsk_states_from_shocks_fill(&base, shock, count, &st);
+        if (rc != RK_OK)
+            break;
+        moved = base;
+        moved.und_value = st.x + (sc - first) * U;
+        rsk_run_spec spec = {.stages = RSK_DO_VALUES,
+                             .bump = run->spec.bump,
+                             .deadline_ns = ENG_NO_DEADLINE};
+        rc = rsk_run_prepare(&vr, run->eng, run->layout, &moved, NULL, &spec);
+        if (rc != RK_OK)
+            break;
+        rsk_flow f;
+        rsk_flow_init(&f);
+        rc = rsk_flow_submit(&f, &vr);
+        if (rc == RK_OK) {
+            rsk_run *taken;
+            rsk_flow_wait(&f, ENG_NO_DEADLINE);
+            rsk_flow_take(&f, true, &taken);
+            rc = vr.status;
+        }
+        rsk_flow_fini(&f);
+        rsk_run_release(&vr);
+        for (size_t i = 0; rc == RK_OK && i < N; i++) {
+            if (run->values.status[i] != RK_OK || vr.values.status[i] != RK_OK)
+                continue; /* a cell not finite adds nothing, as in the sums */
+            double pl = vr.values.value[i] - run->values.value[i];
+            if (!isfinite(pl) || !rsk_xsum_term_ok(pl))
+                continue;
+            if (k == kv - 1)
+                cvar[i] = -pl;
+            if (k < ke)
+                acc[i] += rsk_xsum_from(pl);
+        }
+    }
+    for (size_t i = 0; rc == RK_OK && i < N; i++)
+        if (run->values.status[i] == RK_OK)
+            ces[i] = -rsk_xsum_value(acc[i]) / (double)ke;
+    rsk_run_free(&vr);
+    rsk_states_free(&st);
+    free(rank);
+    free(acc);
+    free(shock);
+    free(work);
+    return rc;
 }

@@ -193,6 +193,18 @@ rk_status rsk_run_measures(rsk_run *run);
 void rsk_run_shocks(const rsk_run *run, const rsk_scen_set *s, size_t first, size_t n,
                     double *work, double *shock);
 
+/* Per-position Euler contributions of set s (complete, VaR taken) to the TOTAL's VaR and ES:
+ * cvar[i] = minus position i's P&L in the VaR scenario, ces[i] = minus its mean P&L over the
+ * ES tail (an exact sum divided once), the tail ranked as rsk_scen_components ranks it; NaN for
+ * a position whose base value is not OK, 0 for a cell not finite there (left out of the sums
+ * too). The positions' terms are the very terms of the books' exact sums, so a book's
+ * positions add up to its contribution exactly before rounding. It revalues every position in
+ * the max(k_VaR, k_ES) tail scenarios: one values flow per scenario, on the run's engine, each
+ * state made in its block as the run made it, valued from the run's base market (its grid's
+ * state 0). cvar, ces: one per row of the data set. Allocates; the caller's thread waits. */
+rk_status rsk_run_position_components(const rsk_run *run, const rsk_scen_set *s, double *cvar,
+                                      double *ces);
+
 typedef enum rsk_flow_state { RSK_FLOW_IDLE, RSK_FLOW_RUNNING, RSK_FLOW_DONE } rsk_flow_state;
 
 typedef struct rsk_flow {

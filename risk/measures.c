@@ -136,6 +136,15 @@ static int by_rank(const void *pa, const void *pb)
     return (a->s > b->s) - (a->s < b->s);
 }
 
+void rsk_tail_rank(const rsk_xsum *tot, size_t n, rsk_ranked *rank)
+{
+    for (size_t s = 0; s < n; s++) {
+        rank[s].loss = -rsk_xsum_value(tot[s]);
+        rank[s].s = s;
+    }
+    qsort(rank, n, sizeof *rank, by_rank);
+}
+
 rk_status rsk_scen_components(const rsk_xsum *xpnl, size_t nbooks, size_t n, double var_alpha,
                               double es_alpha, double var_total, rsk_ranked *rank, double *work,
                               double *sort, double *cvar, double *ces, double *incr)
@@ -143,11 +152,7 @@ rk_status rsk_scen_components(const rsk_xsum *xpnl, size_t nbooks, size_t n, dou
     if (n == 0 || !(var_alpha > 0 && var_alpha < 1) || !(es_alpha > 0 && es_alpha < 1))
         return RK_BAD_ARGUMENT;
     const rsk_xsum *tot = xpnl + nbooks * n;
-    for (size_t s = 0; s < n; s++) {
-        rank[s].loss = -rsk_xsum_value(tot[s]);
-        rank[s].s = s;
-    }
-    qsort(rank, n, sizeof *rank, by_rank);
+    rsk_tail_rank(tot, n, rank);
     size_t kv = rsk_tail_count(n, var_alpha), ke = rsk_tail_count(n, es_alpha);
     size_t sv = rank[kv - 1].s;
     for (size_t b = 0; b <= nbooks; b++) {

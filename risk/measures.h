@@ -34,6 +34,9 @@ typedef struct rsk_ranked {
     size_t s;
 } rsk_ranked;
 
+/* Ranks the n scenarios by the loss of tot (exact sums), largest first, ties by scenario. */
+void rsk_tail_rank(const rsk_xsum *tot, size_t n, rsk_ranked *rank);
+
 /*
  * Component and incremental risk of a scenario set, from the exact per-book P&L sums xpnl
  * ((nbooks + 1) x n, TOTAL last). The tail is the scenarios ranked by the TOTAL's loss,

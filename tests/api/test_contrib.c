@@ -4,8 +4,10 @@
  * (rk_result_scenario_pnl): the scenarios ranked by the TOTAL's loss (ties by index), the tail
  * counts from the contract's formula in integer arithmetic, each book's loss in the VaR
  * scenario (bit for bit), its mean loss over the ES tail, the VaR of the TOTAL without it; the
- * contributions add up to the TOTAL's VaR and ES; var.csv's contribution column is the API's,
- * for Monte Carlo and historical scenarios.
+ * contributions add up to the TOTAL's VaR and ES; per position, each book's positions add up
+ * to the book's VaR contribution exactly (their terms summed exactly, then rounded: the book's
+ * bits) and to its ES contribution; var.csv's contribution column is the API's, for Monte
+ * Carlo and historical scenarios.
  */
 #include <math.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 
 #include "book.h"
 #include "harness.h"
+#include "xsum.h"
 
 #define SAMPLE "data/sample"
 
@@ -41,6 +44,63 @@ static size_t tail(size_t S, size_t p, size_t q)
 {
     size_t k = (S * p + q - 1) / q;
     return k < 1 ? 1 : k;
+}
+
+/* Book of each row of the sample's positions.csv (file order = position index), as names. */
+static char **sample_books(size_t n)
+{
+    char *text = rk_test_slurp(SAMPLE, "positions.csv");
+    ck_assert_ptr_nonnull(text);
+    char **books = calloc(n, sizeof *books);
+    size_t i = 0;
+    for (char *line = strchr(text, '\n') + 1; *line != '\0' && i < n;
+         line = strchr(line, '\n') + 1) {
+        if (line[0] == '#')
+            continue;
+        char *b = strchr(line, ',') + 1;
+        size_t len = strcspn(b, ",");
+        books[i] = malloc(len + 1);
+        memcpy(books[i], b, len);
+        books[i++][len] = '\0';
+    }
+    ck_assert_uint_eq(i, n);
+    free(text);
+    return books;
+}
+
+/* Per position: the positions of each book (and of the TOTAL) add up to its contributions. */
+static void check_positions(rk_result *res, const rk_dataset *ds)
+{
+    size_t N = rk_result_positions(res), B = rk_result_books(res);
+    double *vc = malloc(N * sizeof *vc), *ec = malloc(N * sizeof *ec);
+    ck_assert_int_eq(rk_result_position_contributions(res, vc, ec, N), RK_OK);
+    char **books = sample_books(N);
+    for (size_t b = 0; b <= B; b++) {
+        rsk_xsum acc = 0;
+        double es_sum = 0, cv, ce;
+        for (size_t i = 0; i < N; i++) {
+            double v;
+            bool ok = rk_result_value(res, i, &v) == RK_OK;
+            ck_assert_int_eq(isnan(vc[i]), !ok);
+            ck_assert_int_eq(isnan(ec[i]), !ok);
+            if (!ok || (b < B && strcmp(books[i], rk_dataset_book_name(ds, b)) != 0))
+                continue;
+            acc += rsk_xsum_from(-vc[i]);
+            es_sum += ec[i];
+        }
+        ck_assert_int_eq(rk_result_scenario_contribution(res, b, &cv, &ce, NULL), RK_OK);
+        ck_assert_msg(rk_test_same_bits(-rsk_xsum_value(acc), cv),
+                      "book %zu: positions add up to %.17g, the book's contribution %.17g", b,
+                      -rsk_xsum_value(acc), cv);
+        ck_assert_close(es_sum, ce, 1e-6, 1e-12);
+    }
+    ck_assert_int_eq(rk_result_position_contributions(res, vc, ec, N + 1), RK_BAD_ARGUMENT);
+    ck_assert_int_eq(rk_result_position_contributions(res, NULL, ec, N), RK_BAD_ARGUMENT);
+    for (size_t i = 0; i < N; i++)
+        free(books[i]);
+    free(books);
+    free(vc);
+    free(ec);
 }
 
 static void check(rk_result *res, size_t S)
@@ -132,6 +192,7 @@ static void run_and_check(bool historical)
     rk_result *res = sample_run(&sm, historical, 2);
     rk_request *rq = sm.rq;
     check(res, historical ? rk_dataset_scenarios(sm.ds) : 1000);
+    check_positions(res, sm.ds);
     /* accessor errors */
     size_t B = rk_result_books(res);
     double x = 0;
@@ -142,6 +203,9 @@ static void run_and_check(bool historical)
     ck_assert_int_eq(rk_request_set_measures(rq, RK_MEASURE_VALUES), RK_OK);
     ck_assert_int_eq(rk_request_run(rq, RK_DEADLINE_NONE, &res), RK_OK);
     ck_assert_int_eq(rk_result_scenario_contribution(res, 0, NULL, NULL, NULL), RK_NOT_FOUND);
+    double one[256];
+    ck_assert_int_eq(rk_result_position_contributions(res, one, one, rk_result_positions(res)),
+                     RK_NOT_FOUND);
     rk_result_destroy(res);
     sample_close(&sm);
 }
