@@ -75,6 +75,9 @@ struct rk_portfolio {
 
     _Atomic size_t live_requests; /* [atomic] rk_requests alive on this portfolio (relaxed: it
                                      only sizes the engine's reserve of request objects) */
+
+    pthread_mutex_t wc_mu; /* the warm cache of what-ifs (whatif.c) */
+    struct api_wcache *wc; /* [wc_mu] the current one (holds one reference), or NULL */
 };
 
 /*
@@ -94,6 +97,18 @@ struct rk_result {
     int64_t deadline_ns;      /* [owner at submit] */
     int64_t completed_ns;     /* [flow] */
 };
+
+/* Positions built in memory (dataset.c). positions_grow: every per-position array of p to cap
+ * rows. position_store: row i of ds->pos (its id already in ds->pos.id[i]) from *in, in book
+ * `book` (an index, or DAT_NONE), then validated by the loader's checks and messages
+ * (dat_validate_row's code); ds->pos.n becomes i + 1. rk_dataset_add_position and the
+ * what-if's candidates (whatif.c) both store through it. */
+bool positions_grow(dat_positions *p, size_t cap);
+rk_status position_store(dat_dataset *ds, size_t i, const rk_position *in, uint32_t book);
+
+/* The warm caches (whatif.c). wcache_drop releases the portfolio's reference to its current
+ * one (portfolio destruction: every rk_whatif is gone by then). */
+void wcache_drop(rk_portfolio *pf);
 
 /* Takes a reference on the current snapshot. Any thread. */
 api_snap *snap_pin(rk_portfolio *pf);

@@ -222,7 +222,7 @@ static uint32_t book_index(dat_positions *p, const char *name)
     return (uint32_t)p->nbooks++;
 }
 
-static bool grow_positions(dat_positions *p, size_t cap)
+bool positions_grow(dat_positions *p, size_t cap)
 {
     return grow(&p->id, sizeof *p->id, cap) && grow(&p->line, sizeof *p->line, cap) &&
            grow(&p->kind, 1, cap) && grow(&p->book, sizeof *p->book, cap) &&
@@ -251,14 +251,13 @@ rk_status rk_dataset_add_position(rk_dataset *d, const rk_position *in, size_t *
     if (sealed(d))
         return RK_BUSY;
     dat_positions *p = &d->ds.pos;
-    const dat_market *m = &d->ds.mkt;
     /* Linear scan: building in memory is not on the real-time path. */
     for (size_t i = 0; i < p->n; i++)
         if (strcmp(p->id[i], in->id) == 0)
             return RK_BAD_ARGUMENT;
     if (p->n == d->pcap) {
         size_t cap = d->pcap ? 2 * d->pcap : 64;
-        if (!grow_positions(p, cap))
+        if (!positions_grow(p, cap))
             return RK_NO_MEMORY;
         d->pcap = cap;
     }
@@ -274,8 +273,17 @@ rk_status rk_dataset_add_position(rk_dataset *d, const rk_position *in, size_t *
             return RK_NO_MEMORY;
         }
     }
-    mdl_kind k;
     p->id[i] = id;
+    if (index != NULL)
+        *index = i;
+    return position_store(&d->ds, i, in, book);
+}
+
+rk_status position_store(dat_dataset *ds, size_t i, const rk_position *in, uint32_t book)
+{
+    dat_positions *p = &ds->pos;
+    const dat_market *m = &ds->mkt;
+    mdl_kind k;
     p->line[i] = 0;
     p->kind[i] = in->instrument != NULL && mdl_kind_parse(in->instrument, &k) ? (uint8_t)k
                                                                               : MDL_KIND_COUNT;
@@ -294,15 +302,13 @@ rk_status rk_dataset_add_position(rk_dataset *d, const rk_position *in, size_t *
     p->steps[i] = in->steps;
     p->status[i] = RK_OK;
     p->n = i + 1;
-    if (index != NULL)
-        *index = i;
     /* The loader's checks and messages; the cell texts name unknown underlyings. */
     dat_rowinfo info;
     memset(&info, 0, sizeof info);
     info.text[DAT_COL_UNDERLYING] = in->underlying;
     info.text[DAT_COL_RATE] = in->rate;
     info.text[DAT_COL_VOL] = in->vol;
-    return dat_validate_row(&d->ds, i, &info);
+    return dat_validate_row(ds, i, &info);
 }
 
 size_t rk_dataset_factors(const rk_dataset *d)

@@ -217,6 +217,7 @@ rk_status rk_portfolio_create(rk_engine *e, rk_dataset *ds, rk_portfolio **out)
     pthread_mutex_init(&pf->mkt_mu, NULL);
     pthread_mutex_init(&pf->pool_mu, NULL);
     pthread_mutex_init(&pf->chol_mu, NULL);
+    pthread_mutex_init(&pf->wc_mu, NULL);
     rk_status rc = RK_NO_MEMORY;
     size_t n = ds->ds.pos.n;
     pf->pos_msg = calloc(n ? n : 1, sizeof *pf->pos_msg);
@@ -250,6 +251,7 @@ fail:
     pthread_mutex_destroy(&pf->mkt_mu);
     pthread_mutex_destroy(&pf->pool_mu);
     pthread_mutex_destroy(&pf->chol_mu);
+    pthread_mutex_destroy(&pf->wc_mu);
     atomic_fetch_sub_explicit(&ds->users, 1, memory_order_acq_rel);
     free(pf);
     return rc;
@@ -260,6 +262,7 @@ void rk_portfolio_destroy(rk_portfolio *pf)
     if (pf == NULL)
         return;
     result_pool_fini(pf);
+    wcache_drop(pf);
     rsk_layout_free(&pf->layout);
     snap_free(pf->cur);
     while (pf->spare != NULL) {
@@ -272,6 +275,7 @@ void rk_portfolio_destroy(rk_portfolio *pf)
     pthread_mutex_destroy(&pf->mkt_mu);
     pthread_mutex_destroy(&pf->pool_mu);
     pthread_mutex_destroy(&pf->chol_mu);
+    pthread_mutex_destroy(&pf->wc_mu);
     /* acq_rel: pairs with the seal; the data set may be freed after this */
     atomic_fetch_sub_explicit(&pf->ds->users, 1, memory_order_acq_rel);
     free(pf);

@@ -224,10 +224,10 @@ rk_status rk_result_scenario_pnl(const rk_result *res, size_t book, size_t scena
     return RK_OK;
 }
 
-rk_status rk_result_scenario_var(const rk_result *res, size_t book, double *var, double *es)
+/* The scenario VaR set of res with its VaR taken, for book `book`: RK_OK and *out, or the
+ * accessor's code. */
+static rk_status var_set(const rk_result *res, size_t book, const rsk_scen_set **out)
 {
-    set_nan(var);
-    set_nan(es);
     if (res == NULL || book > rk_result_books(res))
         return RK_BAD_ARGUMENT;
     const rsk_scen_set *s = scen_set(res, RK_MEASURE_SCENARIO_VAR);
@@ -235,11 +235,56 @@ rk_status rk_result_scenario_var(const rk_result *res, size_t book, double *var,
         return RK_NOT_FOUND;
     if (!s->has_var)
         return res->run.status != RK_OK ? res->run.status : RK_INTERNAL;
+    *out = s;
+    return RK_OK;
+}
+
+rk_status rk_result_scenario_var(const rk_result *res, size_t book, double *var, double *es)
+{
+    set_nan(var);
+    set_nan(es);
+    const rsk_scen_set *s;
+    rk_status rc = var_set(res, book, &s);
+    if (rc != RK_OK)
+        return rc;
     if (var != NULL)
         *var = s->var[book];
     if (es != NULL)
         *es = s->es[book];
     return RK_OK;
+}
+
+rk_status rk_result_scenario_contribution(const rk_result *res, size_t book,
+                                          double *var_contribution, double *es_contribution,
+                                          double *incremental_var)
+{
+    set_nan(var_contribution);
+    set_nan(es_contribution);
+    set_nan(incremental_var);
+    const rsk_scen_set *s;
+    rk_status rc = var_set(res, book, &s);
+    if (rc != RK_OK)
+        return rc;
+    if (var_contribution != NULL)
+        *var_contribution = s->cvar[book];
+    if (es_contribution != NULL)
+        *es_contribution = s->ces[book];
+    if (incremental_var != NULL)
+        *incremental_var = s->incr[book];
+    return RK_OK;
+}
+
+rk_status rk_result_position_contributions(const rk_result *res, double *var_contribution,
+                                           double *es_contribution, size_t n)
+{
+    if (res == NULL || var_contribution == NULL || es_contribution == NULL ||
+        n != rk_result_positions(res))
+        return RK_BAD_ARGUMENT;
+    const rsk_scen_set *s;
+    rk_status rc = var_set(res, 0, &s);
+    if (rc != RK_OK)
+        return rc;
+    return rsk_run_position_components(&res->run, s, var_contribution, es_contribution);
 }
 
 rk_status rk_result_stress(const rk_result *res, size_t scenario, size_t book, double *pnl,

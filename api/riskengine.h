@@ -22,6 +22,9 @@
  *                 completion callback. A request is reusable: submit it again once complete.
  *   rk_result     the numbers: per-cell values and codes, error records, per-book aggregates,
  *                 coverage, timings. Owned by the caller once taken; rk_result_destroy frees it.
+ *   rk_whatif     candidate positions and their effect on each book's VaR/ES, evaluated against
+ *                 the portfolio's warm cache of a complete result (rk_portfolio_warm), bitwise
+ *                 what a full request with the candidates appended would return.
  *
  * Threads. There is no global mutable state: two engines never share anything. Each function
  * says who may call it; "any thread" means concurrently with any other call on other objects
@@ -34,7 +37,8 @@
  * snapshots and the engine's job records are recycled. Scenario requests (scenario VaR,
  * stress) allocate on first use and when their shape changes (scenario count, source); their
  * memory is bounded by the P&L they return (books x scenarios) plus one block of 64 scenarios'
- * market states, whatever the scenario count.
+ * market states, whatever the scenario count. A warm rk_whatif (rk_whatif_clear, _add of valid
+ * candidates, _run, the accessors) makes no heap allocation either.
  */
 #ifndef RISKENGINE_H
 #define RISKENGINE_H
@@ -526,6 +530,31 @@ RK_API rk_status rk_result_scenario_pnl(const rk_result *res, size_t book, size_
  * positive losses. */
 RK_API rk_status rk_result_scenario_var(const rk_result *res, size_t book, double *var,
                                         double *es);
+/** Component and incremental risk of the scenario VaR set, for book `book` (TOTAL =
+ * rk_result_books): var_contribution, its Euler contribution to the TOTAL's VaR (minus its P&L
+ * in the scenario whose TOTAL loss is the VaR: the k-th largest, ties by scenario index);
+ * es_contribution, its contribution to the TOTAL's ES (minus its mean P&L over the k_ES
+ * scenarios of largest TOTAL loss); incremental_var, the TOTAL's VaR minus the VaR of the TOTAL
+ * without the book. Each comes from the exact per-book sums, which add up to the TOTAL's
+ * exactly, and is rounded once: the contributions add up to the TOTAL's (for the TOTAL:
+ * var_contribution is its VaR, es_contribution its tail mean, incremental_var its VaR) up to
+ * that rounding. Pointers may be NULL. Codes as rk_result_scenario_var. */
+RK_API rk_status rk_result_scenario_contribution(const rk_result *res, size_t book,
+                                                 double *var_contribution, double *es_contribution,
+                                                 double *incremental_var);
+/** Per-position Euler contributions to the TOTAL's scenario VaR and ES, into the caller's
+ * arrays of n = rk_result_positions(res) doubles: var_contribution[i], minus position i's P&L
+ * in the VaR scenario; es_contribution[i], minus its mean P&L over the ES tail (the scenarios
+ * ranked as for rk_result_scenario_contribution). NaN for a position whose base value is not
+ * OK; 0 for a cell that was not finite (it is left out of the sums too). A book's positions'
+ * contributions are the terms of its exact sums, so they add up to the book's contribution
+ * (rk_result_scenario_contribution) exactly before rounding. The result keeps only per-book
+ * P&L, so this revalues every position in the tail scenarios (max(k_VaR, k_ES) of them: 25 for
+ * 1000 scenarios at 0.99/0.975) on the portfolio's engine, in the result's market: it
+ * allocates and takes that long. Codes as rk_result_scenario_var, RK_BAD_ARGUMENT for a NULL
+ * array or a wrong n, RK_NO_MEMORY. Any thread (the result is not changed). */
+RK_API rk_status rk_result_position_contributions(const rk_result *res, double *var_contribution,
+                                                  double *es_contribution, size_t n);
 /** Stress P&L of book `book` in scenario `scenario` (the row of scenarios.csv; find it by name
  * with rk_dataset_find_scenario) and the coverage of that (scenario, book): OK positions / the
  * book's positions. cov may be NULL. */
@@ -557,6 +586,114 @@ typedef struct rk_timings {
                                 run) */
 } rk_timings;
 RK_API rk_status rk_result_timings(const rk_result *res, rk_timings *out);
+
+/* ---- pre-trade what-if ---- */
+
+/*
+ * A what-if answers "what does this trade do to my book's risk?" against a warm cache of the
+ * portfolio instead of a new request over every position. The cache holds what one complete
+ * result held, pinned to that result's market snapshot: the grid and scenario market states,
+ * the per-book exposures and the per-book per-scenario P&L as exact sums, and the figures. A
+ * what-if prices only its candidate positions, in those states, with the portfolio's kernels
+ * (its engine's instruction-set level), adds their terms to the exact sums and takes the
+ * measures with the functions a request uses: every "after" figure equals bitwise what a full
+ * request with the same settings returns on the data set with the candidates appended to its
+ * positions (positions.csv), new books included.
+ *
+ * Memory of a cache: the grid states ((1 + 2F) x underlyings doubles), the scenario states
+ * (scenarios x underlyings doubles: 16 MB for 1000 scenarios of 2000 underlyings), the sums
+ * ((books + 1) x (F + scenarios) x 16 bytes) and a table of the positions' ids.
+ */
+
+/** A set of candidate positions and its answers, against one portfolio's warm cache. */
+typedef struct rk_whatif rk_whatif;
+
+/** Makes the portfolio's warm cache from `res`, a complete result of a request on pf (status
+ * RK_OK) that computed parametric VaR and/or scenario VaR; what-ifs use it from now on (one
+ * still running keeps the one it started with). The cache is pinned to the result's market
+ * snapshot and settings (bump, confidences, horizon, the scenario set: when the result has both,
+ * parametric VaR and scenario VaR are both cached). res stays the caller's. Returns RK_OK;
+ * RK_BAD_ARGUMENT (NULL, a result of another portfolio, or one without those measures or not
+ * complete with RK_OK); RK_NO_MEMORY. Allocates. Any thread. */
+RK_API rk_status rk_portfolio_warm(rk_portfolio *pf, const rk_result *res);
+
+/** The market version of the portfolio's warm cache; 0 when it has none (or pf is NULL). Any
+ * thread. */
+RK_API uint64_t rk_portfolio_warm_version(const rk_portfolio *pf);
+
+/** Creates an empty what-if on pf. Returns RK_OK and *out, RK_BAD_ARGUMENT, RK_NO_MEMORY. Free
+ * with rk_whatif_destroy() before the portfolio. Any thread. */
+RK_API rk_status rk_whatif_create(rk_portfolio *pf, rk_whatif **out);
+
+/** Frees the what-if (and its reference to a cache). NULL is harmless. Owner only. */
+RK_API void rk_whatif_destroy(rk_whatif *w);
+
+/** Removes every candidate (the answers go too). RK_OK, RK_BAD_ARGUMENT for NULL. Owner only. */
+RK_API rk_status rk_whatif_clear(rk_whatif *w);
+
+/** Adds a candidate position, copied (strings included), and validates it exactly as the
+ * loader validates a row of positions.csv (rk_dataset_add_position's checks and messages). Its
+ * book may be one of the portfolio's or a new one; new books are numbered after the
+ * portfolio's, in the order candidates name them, as appended rows of positions.csv would be.
+ * Returns RK_OK when stored and valid; RK_INVALID_INPUT when stored but invalid (it is then
+ * left out of every figure and rk_whatif_trade gives its message); RK_BAD_ARGUMENT when not
+ * stored (NULL p or id, an id of the portfolio or of another candidate); RK_NO_MEMORY. Owner
+ * only. Allocates only to grow past the largest candidate set this what-if has held, and the
+ * message of an invalid candidate. */
+RK_API rk_status rk_whatif_add(rk_whatif *w, const rk_position *p, size_t *index);
+
+/** rk_whatif_run flag: when the cache is stale, first run a request with the cache's settings
+ * on the current market snapshot and warm the cache from its result (rk_portfolio_warm), then
+ * evaluate. That request allocates (as any scenario request does on first use). */
+#define RK_WHATIF_REFRESH 1u
+
+/** Evaluates the candidates against the portfolio's warm cache: prices each valid one in the
+ * cached market states and fills the answers (rk_whatif_parametric_var, rk_whatif_scenario_var,
+ * rk_whatif_trade). Returns RK_OK; RK_NOT_FOUND when the portfolio has no warm cache; RK_STALE
+ * when the portfolio's market has moved since the cache's snapshot (rk_portfolio_market_version
+ * differs from rk_portfolio_warm_version) and flags lacks RK_WHATIF_REFRESH (the answers are
+ * then cleared); RK_BAD_ARGUMENT (NULL, an unknown flag); RK_NO_MEMORY; with RK_WHATIF_REFRESH,
+ * a code of rk_request_run. A candidate whose base value is not finite is left out with
+ * RK_NUMERIC. Once warm (after a first run with as many candidates, books and CRR steps) it
+ * makes no heap allocation, without RK_WHATIF_REFRESH. Owner only; what-ifs of one portfolio
+ * may run concurrently on several threads, each its own rk_whatif, also with requests, market
+ * updates and rk_portfolio_warm. */
+RK_API rk_status rk_whatif_run(rk_whatif *w, unsigned flags);
+
+/** Market version of the cache the last rk_whatif_run used; 0 before a successful run. */
+RK_API uint64_t rk_whatif_market_version(const rk_whatif *w);
+
+/** Books after the candidates: the portfolio's and the new ones; book index rk_whatif_books(w)
+ * is the TOTAL in the per-book accessors. 0 before a successful run or for NULL. */
+RK_API size_t rk_whatif_books(const rk_whatif *w);
+
+/** Name of book `book` (< rk_whatif_books): the portfolio's book names, then the new ones;
+ * "TOTAL" for the TOTAL. Owned by the what-if (new books) or the data set, valid until the
+ * next rk_whatif_clear/add/destroy. NULL when out of range. */
+RK_API const char *rk_whatif_book_name(const rk_whatif *w, size_t book);
+
+/** Candidates added since the last clear. */
+RK_API size_t rk_whatif_trades(const rk_whatif *w);
+
+/** Candidate k after a run: its code (RK_OK; RK_INVALID_INPUT, RK_NUMERIC) and, when OK, its
+ * base value in the cache's market (NaN otherwise); message (may be NULL) receives the
+ * validation or pricing message, or NULL when OK (owned by the what-if, valid until its next
+ * clear, add or destroy). RK_BAD_ARGUMENT for NULL or k out of range, RK_NOT_FOUND before a
+ * successful run. Any thread while the owner does not change it. */
+RK_API rk_status rk_whatif_trade(const rk_whatif *w, size_t k, double *value, const char **message);
+
+/** Parametric VaR of book `book` (TOTAL = rk_whatif_books) before and after the candidates,
+ * standalone, and the book's Euler contribution to the TOTAL after (pointers may be NULL). A
+ * new book's "before" is 0. RK_OK; RK_NOT_FOUND when the cache has no parametric VaR or before
+ * a successful run; RK_BAD_ARGUMENT for NULL or a book out of range. */
+RK_API rk_status rk_whatif_parametric_var(const rk_whatif *w, size_t book, double *before,
+                                          double *after, double *contribution_after);
+
+/** Scenario VaR and ES of book `book` (TOTAL = rk_whatif_books) before and after, at the cached
+ * result's confidences and over its scenario set (pointers may be NULL); a new book's "before"
+ * is 0. Codes as rk_whatif_parametric_var, RK_NOT_FOUND when the cache has no scenario VaR. */
+RK_API rk_status rk_whatif_scenario_var(const rk_whatif *w, size_t book, double *var_before,
+                                        double *var_after, double *es_before, double *es_after);
 
 #ifdef __cplusplus
 }

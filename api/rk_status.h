@@ -36,7 +36,8 @@ extern "C" {
     X(NOT_FOUND, "unknown identifier")                                                             \
     X(TIMEOUT, "timed out waiting")                                                                \
     X(BUSY, "busy: the object is in use")                                                          \
-    X(UNSUPPORTED, "not supported in this build")
+    X(UNSUPPORTED, "not supported in this build")                                                  \
+    X(STALE, "the cached result is of an older market snapshot")
 
 typedef enum rk_status {
 #define RK_STATUS_ENUM_(name, msg) RK_##name,

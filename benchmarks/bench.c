@@ -14,6 +14,8 @@
  *   scaling    W1 with 1..N workers (N = allowed cores), interleaved; efficiency T1/(k Tk)
  *   baselines  reference evaluator, OpenMP parallel for, thread per job, interleaved with the
  *              engine, each checked against the engine's VaR
+ *   whatif     pre-trade what-if of one european option on warm W1 (parametric VaR, and 1000
+ *              Monte Carlo scenarios), 1 and 4 concurrent callers (whatif_bench.h)
  * (--only NAME runs the latency section, which every other needs, and that one section.)
  * Then it reads the W2/W3 throughput figures (benchmarks/throughput.sh), checks every target in
  * benchmarks/targets (PASS/FAIL; `--targets none` for a comparison run), and writes
@@ -44,6 +46,7 @@
 #include "layout.h"
 #include "states.h"
 #include "w1_request.h"
+#include "whatif_bench.h"
 
 /* Baseline answers must match the engine's TOTAL VaR within this relative tolerance: the
  * engine's fast models agree with the scalar references to ~5e-14 relative in price, which the
@@ -934,6 +937,49 @@ static void usage(void)
           stderr);
 }
 
+/* ---- what-if ---- */
+
+/* What-if latency on warm W1: one european option, parametric VaR and 1000 Monte Carlo
+ * scenarios, 1 and 4 concurrent callers through the public C API, on an engine of
+ * --latency-threads workers (the callers are client threads, as a trading system's). */
+static void run_whatif(const opts *o)
+{
+    static const size_t scen[2] = {0, 1000}, callers[2] = {1, 4};
+    size_t per = o->requests * 2 < 200 ? 200 : o->requests * 2;
+    js_key("\"whatif\": {\"layer\": \"public C API (rk_whatif_clear/add/run after "
+           "rk_portfolio_warm)\", \"workers\": %zu, \"runs\": [",
+           o->lat_threads);
+    bool first = true;
+    for (int m = 0; m < 2; m++)
+        for (int c = 0; c < 2; c++) {
+            whatif_figures f;
+            char msg[512] = "";
+            if (whatif_bench(o->data, o->lat_threads, scen[m], callers[c], per, &f, msg,
+                             sizeof msg) != 0) {
+                fprintf(stderr, "bench: whatif: %s\n", msg);
+                continue;
+            }
+            const char *tag = scen[m] ? "mc1000" : "parametric";
+            fprintf(stderr,
+                    "whatif %-10s callers %zu: p50 %.1f us, p99 %.1f us, max %.1f us (%zu, "
+                    "%d failed)\n",
+                    tag, callers[c], f.p50_us, f.p99_us, f.max_us, f.samples, f.failures);
+            fprintf(js,
+                    "%s{\"method\": \"%s\", \"callers\": %zu, \"samples\": %zu, "
+                    "\"p50_us\": %.2f, \"p99_us\": %.2f, \"max_us\": %.2f, "
+                    "\"failures\": %d}",
+                    first ? "" : ", ", tag, callers[c], f.samples, f.p50_us, f.p99_us, f.max_us,
+                    f.failures);
+            first = false;
+            char name[64];
+            snprintf(name, sizeof name, "whatif_%s_c%zu_p50_us", tag, callers[c]);
+            metric(name, f.p50_us);
+            snprintf(name, sizeof name, "whatif_%s_c%zu_p99_us", tag, callers[c]);
+            metric(name, f.failures == 0 ? f.p99_us : INFINITY);
+        }
+    fputs("]}", js);
+}
+
 int main(int argc, char **argv)
 {
     opts o = {.targets = "benchmarks/targets", .requests = 1000, .reps = 10, .ref_reps = 3,
@@ -1045,6 +1091,8 @@ int main(int argc, char **argv)
         run_scaling(&o, &ds, maxw);
     if (section(&o, "baselines"))
         run_baselines(&o, &ds, ncores);
+    if (section(&o, "whatif"))
+        run_whatif(&o);
     read_throughput(&o);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);

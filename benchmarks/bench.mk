@@ -12,7 +12,8 @@
 
 BENCH_BIN   := $(BUILD)/benchmarks/bench
 BENCH_OBJ   := $(BUILD)/benchmarks/bench.o $(BUILD)/benchmarks/w1_request.o \
-               $(BUILD)/benchmarks/baselines.o $(BUILD)/benchmarks/baseline_omp.o
+               $(BUILD)/benchmarks/baselines.o $(BUILD)/benchmarks/baseline_omp.o \
+               $(BUILD)/benchmarks/whatif_bench.o
 BENCH_DATA  ?= $(BUILD)/bench-data
 
 $(BUILD)/benchmarks/baseline_omp.o: FILE_CFLAGS += -fopenmp

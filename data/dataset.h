@@ -106,6 +106,10 @@ typedef struct dat_load_opts {
     size_t first;
     size_t count;
     bool skip_scenarios; /* do not read scenarios.csv even if present */
+    /* Read the positions from this file (a path, named so in messages) instead of
+     * DIR/positions.csv: candidate positions in positions.csv's format, validated against the
+     * folder's market exactly as its own rows are. NULL: DIR/positions.csv. */
+    const char *positions;
 } dat_load_opts;
 
 /*

@@ -25,6 +25,7 @@
 
 typedef struct loader {
     const char *dir;
+    const char *positions; /* the positions file's path, or NULL for DIR/positions.csv */
     dat_dataset *ds;
     char *msg;
     size_t msglen;
@@ -759,14 +760,18 @@ static rk_status load_positions(loader *ld, const dat_strtab *utab, size_t first
     dat_dataset *ds = ld->ds;
     dat_positions *p = &ds->pos;
     dat_csv c;
-    rk_status st = open_file(ld, &c, "positions.csv");
+    const char *fname = ld->positions != NULL ? ld->positions : "positions.csv";
+    rk_status st =
+        ld->positions != NULL
+            ? (dat_csv_open(&c, ld->positions, ld->positions) == 0 ? RK_OK : csv_fail(ld, &c, true))
+            : open_file(ld, &c, fname);
     if (st != RK_OK)
         return st;
     dat_strtab ids = {0}, books = {0};
     arena other = {0};
     size_t cap = 0, bcap = 0;
     p->first = first;
-    p->file = dat_strdup("positions.csv");
+    p->file = dat_strdup(fname);
     if (p->file == NULL) {
         st = lfail(ld, RK_NO_MEMORY, c.name, 0, 0, "out of memory");
         goto out;
@@ -937,7 +942,11 @@ rk_status dat_load(const char *dir, const dat_load_opts *opts, dat_dataset *ds, 
     memset(ds, 0, sizeof *ds);
     if (dir == NULL)
         return RK_BAD_ARGUMENT;
-    loader ld = {.dir = dir, .ds = ds, .msg = msg, .msglen = msglen};
+    loader ld = {.dir = dir,
+                 .positions = opts != NULL ? opts->positions : NULL,
+                 .ds = ds,
+                 .msg = msg,
+                 .msglen = msglen};
     dat_strtab ftab = {0}, utab = {0};
     size_t first = opts != NULL ? opts->first : 0;
     size_t count = opts != NULL ? opts->count : SIZE_MAX;

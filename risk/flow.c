@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "flow.h"
+#include "xsum.h"
 
 #define BLOCK ((size_t)RSK_STATE_BLOCK)
 
@@ -40,9 +41,14 @@ static rk_status book_arrays(rsk_run *run, size_t nb, size_t F)
     run->frtb_es = calloc(rows, sizeof(double));
     ok = ok && run->frtb_es != NULL;
     for (size_t k = 0; k < RSK_MAX_SETS; k++) {
-        run->sets[k].var = calloc(rows, sizeof(double));
-        run->sets[k].es = calloc(rows, sizeof(double));
-        ok = ok && run->sets[k].var != NULL && run->sets[k].es != NULL;
+        rsk_scen_set *s = &run->sets[k];
+        s->var = calloc(rows, sizeof(double));
+        s->es = calloc(rows, sizeof(double));
+        s->cvar = calloc(rows, sizeof(double));
+        s->ces = calloc(rows, sizeof(double));
+        s->incr = calloc(rows, sizeof(double));
+        ok = ok && s->var != NULL && s->es != NULL && s->cvar != NULL && s->ces != NULL &&
+             s->incr != NULL;
     }
     return ok ? RK_OK : RK_NO_MEMORY;
 }
@@ -126,8 +132,13 @@ static rk_status scen_setup(rsk_run *run)
     }
     if (run->sort_cap < sort) {
         free(run->sort_work);
+        free(run->comp_work);
+        free(run->rank_work);
         run->sort_cap = 0;
-        if ((run->sort_work = malloc(sort * sizeof(double))) == NULL)
+        run->sort_work = malloc(sort * sizeof(double));
+        run->comp_work = malloc(sort * sizeof(double));
+        run->rank_work = malloc(sort * sizeof(rsk_ranked));
+        if (run->sort_work == NULL || run->comp_work == NULL || run->rank_work == NULL)
             return RK_NO_MEMORY;
         run->sort_cap = sort;
     }
@@ -211,6 +222,9 @@ void rsk_run_free(rsk_run *run)
         rsk_pnl_free(&run->sets[k].pnl);
         free(run->sets[k].var);
         free(run->sets[k].es);
+        free(run->sets[k].cvar);
+        free(run->sets[k].ces);
+        free(run->sets[k].incr);
     }
     free(run->frtb_es);
     for (size_t k = 0; k < 2; k++) {
@@ -220,6 +234,8 @@ void rsk_run_free(rsk_run *run)
     free(run->shock);
     free(run->mc_work);
     free(run->sort_work);
+    free(run->comp_work);
+    free(run->rank_work);
     memset(run, 0, sizeof *run);
 }
 
@@ -250,6 +266,12 @@ rk_status rsk_run_measures(rsk_run *run)
         for (size_t b = 0; b <= nb && rc == RK_OK; b++)
             rc = rsk_var_es(s->pnl.pnl + b * s->n, s->n, va, ea, run->sort_work, &s->var[b],
                             &s->es[b]);
+        /* from the exact sums, so that the books' shares add up to the TOTAL's (not for the
+         * FRTB sets: their ES enters the liquidity-adjusted ES only) */
+        if (rc == RK_OK && s->lh == 0)
+            rc = rsk_scen_components(s->pnl.xpnl, nb, s->n, run->spec.confidence,
+                                     run->spec.es_confidence, s->var[nb], run->rank_work,
+                                     run->comp_work, run->sort_work, s->cvar, s->ces, s->incr);
         s->has_var = rc == RK_OK;
         if (rc != RK_OK && first == RK_OK)
             first = rc;
@@ -753,4 +775,83 @@ void rsk_flow_progress(rsk_flow *f, uint64_t *done, uint64_t *total, const char 
             *done = *total;
     }
     pthread_mutex_unlock(&f->mu);
+}
+
+/* ---- per-position components ---- */
+
+rk_status rsk_run_position_components(const rsk_run *run, const rsk_scen_set *s, double *cvar,
+                                      double *ces)
+{
+    const dat_dataset *ds = run->layout->ds;
+    size_t n = s->n, N = ds->pos.n, U = ds->mkt.nund, F = ds->mkt.nfactors;
+    size_t nb = ds->pos.nbooks;
+    if (n == 0 || !s->has_var)
+        return RK_BAD_ARGUMENT;
+    size_t kv = rsk_tail_count(n, run->spec.confidence);
+    size_t ke = rsk_tail_count(n, run->spec.es_confidence), m = kv > ke ? kv : ke;
+    size_t fb = BLOCK * (F ? F : 1);
+    rsk_ranked *rank = malloc(n * sizeof *rank);
+    rsk_xsum *acc = calloc(N ? N : 1, sizeof *acc);
+    double *shock = malloc(fb * sizeof(double)), *work = malloc(fb * sizeof(double));
+    rsk_states st = {0};
+    rsk_run vr = {0};
+    rk_status rc = rank != NULL && acc != NULL && shock != NULL && work != NULL
+                       ? rsk_states_reserve(&st, BLOCK, U)
+                       : RK_NO_MEMORY;
+    if (rc == RK_OK)
+        rsk_tail_rank(s->pnl.xpnl + nb * n, n, rank);
+    /* the base market as the run valued it: its grid's state 0 */
+    dat_market base = *run->mkt, moved;
+    base.und_value = run->states.x;
+    for (size_t i = 0; i < N; i++)
+        cvar[i] = ces[i] = run->values.status[i] == RK_OK ? 0.0 : NAN;
+    for (size_t k = 0; rc == RK_OK && k < m; k++) {
+        /* scenario rank[k]'s state, made in its block as the run made it */
+        size_t sc = rank[k].s, first = sc / BLOCK * BLOCK;
+        size_t count = n - first < BLOCK ? n - first : BLOCK;
+        rsk_run_shocks(run, s, first, count, work, shock);
+        rc = rsk_states_from_shocks_fill(&base, shock, count, &st);
+        if (rc != RK_OK)
+            break;
+        moved = base;
+        moved.und_value = st.x + (sc - first) * U;
+        rsk_run_spec spec = {.stages = RSK_DO_VALUES,
+                             .bump = run->spec.bump,
+                             .deadline_ns = ENG_NO_DEADLINE};
+        rc = rsk_run_prepare(&vr, run->eng, run->layout, &moved, NULL, &spec);
+        if (rc != RK_OK)
+            break;
+        rsk_flow f;
+        rsk_flow_init(&f);
+        rc = rsk_flow_submit(&f, &vr);
+        if (rc == RK_OK) {
+            rsk_run *taken;
+            rsk_flow_wait(&f, ENG_NO_DEADLINE);
+            rsk_flow_take(&f, true, &taken);
+            rc = vr.status;
+        }
+        rsk_flow_fini(&f);
+        rsk_run_release(&vr);
+        for (size_t i = 0; rc == RK_OK && i < N; i++) {
+            if (run->values.status[i] != RK_OK || vr.values.status[i] != RK_OK)
+                continue; /* a cell not finite adds nothing, as in the sums */
+            double pl = vr.values.value[i] - run->values.value[i];
+            if (!isfinite(pl) || !rsk_xsum_term_ok(pl))
+                continue;
+            if (k == kv - 1)
+                cvar[i] = -pl;
+            if (k < ke)
+                acc[i] += rsk_xsum_from(pl);
+        }
+    }
+    for (size_t i = 0; rc == RK_OK && i < N; i++)
+        if (run->values.status[i] == RK_OK)
+            ces[i] = -rsk_xsum_value(acc[i]) / (double)ke;
+    rsk_run_free(&vr);
+    rsk_states_free(&st);
+    free(rank);
+    free(acc);
+    free(shock);
+    free(work);
+    return rc;
 }

@@ -121,6 +121,9 @@ typedef struct rsk_scen_set {
     rsk_pnl pnl;     /* per book per scenario; reused when the shape is the same */
     double *var, *es; /* per book (nbooks + 1), valid when has_var */
     bool has_var;
+    /* per book (nbooks + 1), valid when has_var: Euler contributions to the TOTAL's VaR and
+     * ES and incremental VaR (rsk_scen_components) */
+    double *cvar, *ces, *incr;
     int64_t ns;      /* time from its first block's submission to its last block's reduction */
 } rsk_scen_set;
 
@@ -173,6 +176,8 @@ struct rsk_run {
     rsk_workspace ws_pnl[2];          /* reusable P&L tasks of the two slots */
     rsk_task *tp[2];                  /* task of the slot's last block until released */
     double *sort_work;                /* scratch for VaR/ES, sort_cap doubles */
+    double *comp_work;                /* scratch for the components, sort_cap doubles */
+    rsk_ranked *rank_work;            /* scratch for the tail's ranking, sort_cap entries */
     size_t sort_cap;
     uint64_t cells_before;            /* [flow.mu] cells of the stages and blocks reduced */
 };
@@ -200,6 +205,18 @@ rk_status rsk_run_measures(rsk_run *run);
  * from exactly these. */
 void rsk_run_shocks(const rsk_run *run, const rsk_scen_set *s, size_t first, size_t n,
                     double *work, double *shock);
+
+/* Per-position Euler contributions of set s (complete, VaR taken) to the TOTAL's VaR and ES:
+ * cvar[i] = minus position i's P&L in the VaR scenario, ces[i] = minus its mean P&L over the
+ * ES tail (an exact sum divided once), the tail ranked as rsk_scen_components ranks it; NaN for
+ * a position whose base value is not OK, 0 for a cell not finite there (left out of the sums
+ * too). The positions' terms are the very terms of the books' exact sums, so a book's
+ * positions add up to its contribution exactly before rounding. It revalues every position in
+ * the max(k_VaR, k_ES) tail scenarios: one values flow per scenario, on the run's engine, each
+ * state made in its block as the run made it, valued from the run's base market (its grid's
+ * state 0). cvar, ces: one per row of the data set. Allocates; the caller's thread waits. */
+rk_status rsk_run_position_components(const rsk_run *run, const rsk_scen_set *s, double *cvar,
+                                      double *ces);
 
 typedef enum rsk_flow_state { RSK_FLOW_IDLE, RSK_FLOW_RUNNING, RSK_FLOW_DONE } rsk_flow_state;
 

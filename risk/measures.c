@@ -88,6 +88,41 @@ static int by_loss_desc(const void *pa, const void *pb)
     return (a < b) - (a > b);
 }
 
+/* Moves the m largest of a[0, n) to a[0, m) (in no order): quickselect, median of three.
+ * Only the tail is sorted then: the k-th largest and the sum of the k largest in descending
+ * order are those of a full sort, bit for bit (equal values are interchangeable), at a
+ * fraction of the cost for a what-if's 1000 scenarios. */
+static void select_largest(double *a, size_t n, size_t m)
+{
+    size_t lo = 0, hi = n; /* the boundary m lies in [lo, hi) */
+    while (hi - lo > 16) {
+        double x = a[lo], y = a[lo + (hi - lo) / 2], z = a[hi - 1];
+        double piv = x > y ? (y > z ? y : (x > z ? z : x)) : (x > z ? x : (y > z ? z : y));
+        /* three-way partition: > piv, == piv, < piv */
+        size_t lt = lo, i = lo, gt = hi;
+        while (i < gt) {
+            if (a[i] > piv) {
+                double t = a[lt];
+                a[lt++] = a[i];
+                a[i++] = t;
+            } else if (a[i] < piv) {
+                double t = a[--gt];
+                a[gt] = a[i];
+                a[i] = t;
+            } else {
+                i++;
+            }
+        }
+        if (m <= lt)
+            hi = lt;
+        else if (m <= gt)
+            return; /* [lt, gt) are all equal to the pivot */
+        else
+            lo = gt;
+    }
+    qsort(a + lo, hi - lo, sizeof *a, by_loss_desc); /* a short run: settle it by sorting */
+}
+
 rk_status rsk_var_es(const double *pnl, size_t n, double var_alpha, double es_alpha, double *work,
                      double *var, double *es)
 {
@@ -95,13 +130,64 @@ rk_status rsk_var_es(const double *pnl, size_t n, double var_alpha, double es_al
         return RK_BAD_ARGUMENT;
     for (size_t s = 0; s < n; s++)
         work[s] = -pnl[s];
-    qsort(work, n, sizeof *work, by_loss_desc);
     size_t kv = rsk_tail_count(n, var_alpha), ke = rsk_tail_count(n, es_alpha);
+    size_t m = kv > ke ? kv : ke;
+    select_largest(work, n, m);
+    qsort(work, m, sizeof *work, by_loss_desc);
     *var = work[kv - 1];
     double sum = 0.0;
     for (size_t s = 0; s < ke; s++)
         sum += work[s];
     *es = sum / (double)ke;
+    return RK_OK;
+}
+
+static int by_rank(const void *pa, const void *pb)
+{
+    const rsk_ranked *a = pa, *b = pb;
+    if (a->loss != b->loss)
+        return (a->loss < b->loss) - (a->loss > b->loss);
+    return (a->s > b->s) - (a->s < b->s);
+}
+
+void rsk_tail_rank(const rsk_xsum *tot, size_t n, rsk_ranked *rank)
+{
+    for (size_t s = 0; s < n; s++) {
+        rank[s].loss = -rsk_xsum_value(tot[s]);
+        rank[s].s = s;
+    }
+    qsort(rank, n, sizeof *rank, by_rank);
+}
+
+rk_status rsk_scen_components(const rsk_xsum *xpnl, size_t nbooks, size_t n, double var_alpha,
+                              double es_alpha, double var_total, rsk_ranked *rank, double *work,
+                              double *sort, double *cvar, double *ces, double *incr)
+{
+    if (n == 0 || !(var_alpha > 0 && var_alpha < 1) || !(es_alpha > 0 && es_alpha < 1))
+        return RK_BAD_ARGUMENT;
+    const rsk_xsum *tot = xpnl + nbooks * n;
+    rsk_tail_rank(tot, n, rank);
+    size_t kv = rsk_tail_count(n, var_alpha), ke = rsk_tail_count(n, es_alpha);
+    size_t sv = rank[kv - 1].s;
+    for (size_t b = 0; b <= nbooks; b++) {
+        const rsk_xsum *row = xpnl + b * n;
+        cvar[b] = -rsk_xsum_value(row[sv]);
+        rsk_xsum tail = 0;
+        for (size_t k = 0; k < ke; k++)
+            tail += row[rank[k].s];
+        ces[b] = -rsk_xsum_value(tail) / (double)ke;
+        if (b == nbooks) {
+            incr[b] = var_total;
+            continue;
+        }
+        for (size_t s = 0; s < n; s++)
+            work[s] = rsk_xsum_value(tot[s] - row[s]);
+        double without, es_unused;
+        rk_status rc = rsk_var_es(work, n, var_alpha, es_alpha, sort, &without, &es_unused);
+        if (rc != RK_OK)
+            return rc;
+        incr[b] = var_total - without;
+    }
     return RK_OK;
 }
 

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "rk_status.h"
+#include "xsum.h"
 
 /* Inverse standard normal CDF, relative error ~1e-15 on (0, 1); NaN outside. */
 double rsk_norm_inv(double p);
@@ -38,6 +39,34 @@ extern const double rsk_frtb_lh[RSK_FRTB_NLH];
 /* ES = sqrt(ES_T(P)^2 + sum_{j>=2} (ES_T(P, j) sqrt((LH_j - LH_{j-1}) / T))^2) from es[j] =
  * ES_T(P, j + 1), j = 0..4 (es[0] = ES_T(P), every factor shocked). */
 double rsk_frtb_es(const double es[RSK_FRTB_NLH]);
+/* One scenario's loss with its index, for ranking the tail (rsk_scen_components). */
+typedef struct rsk_ranked {
+    double loss;
+    size_t s;
+} rsk_ranked;
+
+/* Ranks the n scenarios by the loss of tot (exact sums), largest first, ties by scenario. */
+void rsk_tail_rank(const rsk_xsum *tot, size_t n, rsk_ranked *rank);
+
+/*
+ * Component and incremental risk of a scenario set, from the exact per-book P&L sums xpnl
+ * ((nbooks + 1) x n, TOTAL last). The tail is the scenarios ranked by the TOTAL's loss,
+ * largest first (ties by scenario index); the VaR scenario is the k_VaR-th, the ES tail the
+ * first k_ES (contract §3). Per book b (TOTAL last):
+ *   cvar[b] = -P&L_b in the VaR scenario: the Euler contribution to VaR. cvar[TOTAL] is the
+ *             TOTAL's VaR bit for bit; the books' exact sums add up to the TOTAL's exactly, so
+ *             the contributions add up to it but for the rounding of each (once).
+ *   ces[b]  = the mean over the ES tail of -P&L_b (exact sum over the tail, divided once): the
+ *             Euler contribution to ES; ces[TOTAL] is the TOTAL's tail mean from exact sums,
+ *             which may differ from rsk_var_es's ES (a sum of rounded losses) in the last bits.
+ *   incr[b] = VaR(TOTAL) - VaR(TOTAL without book b), that VaR from the exact difference of the
+ *             sums: the book's incremental VaR; incr[TOTAL] = VaR(TOTAL).
+ * var_total: the TOTAL's VaR (rsk_var_es). rank: n entries; work: n doubles (the book-less
+ * P&L) and sort: n doubles. No allocation.
+ */
+rk_status rsk_scen_components(const rsk_xsum *xpnl, size_t nbooks, size_t n, double var_alpha,
+                              double es_alpha, double var_total, rsk_ranked *rank, double *work,
+                              double *sort, double *cvar, double *ces, double *incr);
 
 /* ---- parametric VaR ---- */
 

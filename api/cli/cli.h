@@ -44,6 +44,8 @@ typedef struct cli_opts {
     const char *liquidity; /* var historical, batch: FRTB liquidity horizons file */
     const char *pnl;       /* backtest, batch: P&L and VaR history to backtest */
     size_t window;         /* backtest: days per book (the last ones) */
+    /* whatif: candidate positions, positions.csv's format */
+    const char *trades;
 } cli_opts;
 
 /* Parses argv for a subcommand. `allowed` lists the long options (without "--") the
@@ -202,5 +204,6 @@ int cmd_stress(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
 int cmd_topology(int argc, char **argv);
 int cmd_backtest(int argc, char **argv);
+int cmd_whatif(int argc, char **argv);
 
 #endif /* RK_CLI_H */

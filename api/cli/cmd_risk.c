@@ -14,6 +14,7 @@
 #include "measures.h"
 #include "report.h"
 #include "states.h"
+#include "whatif.h"
 
 #define RUN_OPTS "data out threads topology no-pin deadline-ms quiet isa"
 #define FRTB_OPTS "liquidity"
@@ -102,14 +103,17 @@ static bool write_scen_var(cli_run *r, FILE *f, const char *method, const rsk_sc
                            rep_var *rv)
 {
     const rsk_pnl *p = &s->pnl;
-    char var[40], es[40], cov[40];
+    char var[40], es[40], cov[40], con[40];
     for (size_t b = 0; b <= p->nbooks; b++) {
         double v = s->var[b], e = s->es[b];
         double c = p->req_cells[b] ? (double)p->ok_cells[b] / (double)p->req_cells[b] : 1.0;
         cli_fmt_double(var, sizeof var, v);
         cli_fmt_double(es, sizeof es, e);
         cli_fmt_double(cov, sizeof cov, c);
-        fprintf(f, "%s,%s,%zu,%s,%s,%s,\n", book_label(r, b), method, p->nscen, var, es, cov);
+        /* the book's Euler contribution to the TOTAL's VaR (its loss in the VaR scenario) */
+        cli_fmt_double(con, sizeof con, s->cvar[b]);
+        fprintf(f, "%s,%s,%zu,%s,%s,%s,%s\n", book_label(r, b), method, p->nscen, var, es, cov,
+                con);
         if (rv != NULL && b == p->nbooks) {
             rv->var = v;
             rv->es = e;
@@ -305,19 +309,52 @@ static bool write_frtb(cli_run *r, const rsk_run *run, rep_var *total)
     return cli_ok(r, cli_out_close(r, f, "frtb_es.csv"));
 }
 
+/* --method: parametric, mc or historical (else a usage error, false). */
+static bool method_of(const cli_opts *o, const char *cmd, bool *param, bool *mc, bool *hist)
+{
+    *param = strcmp(o->method, "parametric") == 0;
+    *mc = strcmp(o->method, "mc") == 0;
+    *hist = strcmp(o->method, "historical") == 0;
+    if (!*param && !*mc && !*hist) {
+        fprintf(stderr, "riskengine %s: --method must be parametric, mc or historical\n", cmd);
+        return false;
+    }
+    return true;
+}
+
+/* The run of one VaR method over the data set (var, whatif): the historical set needs
+ * scenarios.csv, Monte Carlo the covariance's Cholesky factor (*L, the caller frees it); lh
+ * (historical only, may be NULL) adds the FRTB sets with those liquidity horizons.
+ * Collective; false with the reason printed. */
+static bool method_run(cli_run *r, bool param, bool mc, bool hist, const double *lh, double **L,
+                       rsk_run *run)
+{
+    if (hist && !r->ds.has_scenarios) { /* the same on every rank: the files were compared */
+        if (dist_is_root())
+            fprintf(stderr, "riskengine %s: --method historical needs %s/scenarios.csv\n",
+                    r->command, r->opt.data);
+        return false;
+    }
+    if (mc && (*L = cholesky(r, "Cholesky of the covariance")) == NULL)
+        return false;
+    rsk_run_spec spec = measure_spec(&r->opt, param ? RSK_DO_PARAMETRIC
+                                              : mc  ? RSK_DO_MC
+                                                    : RSK_DO_FILE);
+    if (lh != NULL) {
+        spec.stages |= RSK_DO_FRTB;
+        spec.liq_horizon = lh;
+    }
+    return cli_compute(r, &spec, *L, mc ? var_phases : var_phases + 1, run);
+}
+
 int cmd_var(int argc, char **argv)
 {
     cli_opts o;
     if (!cli_parse(argc, argv, "var", RUN_OPTS " method " VAR_OPTS " " FRTB_OPTS, var_help, &o))
         return CLI_USAGE;
-    if (!check_measure_opts(&o, "var"))
+    bool param, mc, hist;
+    if (!check_measure_opts(&o, "var") || !method_of(&o, "var", &param, &mc, &hist))
         return CLI_USAGE;
-    bool param = strcmp(o.method, "parametric") == 0, mc = strcmp(o.method, "mc") == 0,
-         hist = strcmp(o.method, "historical") == 0;
-    if (!param && !mc && !hist) {
-        fprintf(stderr, "riskengine var: --method must be parametric, mc or historical\n");
-        return CLI_USAGE;
-    }
     if (o.liquidity != NULL && !hist) {
         fprintf(stderr, "riskengine var: --liquidity goes with --method historical\n");
         return CLI_USAGE;
@@ -330,23 +367,9 @@ int cmd_var(int argc, char **argv)
     int status = CLI_FAIL;
     if (!cli_run_open(&r, &o, "var", true))
         goto done;
-    if (hist && !r.ds.has_scenarios) { /* the same on every rank: the files were compared */
-        if (dist_is_root())
-            fprintf(stderr, "riskengine var: --method historical needs %s/scenarios.csv\n",
-                    o.data);
-        goto done;
-    }
-    if (mc && (L = cholesky(&r, "Cholesky of the covariance")) == NULL)
-        goto done;
     if (o.liquidity != NULL && (lh = cli_liquidity(&r)) == NULL)
         goto done;
-    rsk_run_spec spec =
-        measure_spec(&o, param ? RSK_DO_PARAMETRIC : mc ? RSK_DO_MC : RSK_DO_FILE);
-    if (lh != NULL) {
-        spec.stages |= RSK_DO_FRTB;
-        spec.liq_horizon = lh;
-    }
-    if (!cli_compute(&r, &spec, L, mc ? var_phases : var_phases + 1, &run))
+    if (!method_run(&r, param, mc, hist, lh, &L, &run))
         goto done;
     rr.v = &run.values;
     vf = cli_out_open(&r, "var.csv");
@@ -628,6 +651,284 @@ done:
     cli_bt_free(&bt);
     free(L);
     free(lh);
+    rsk_run_free(&run);
+    cli_run_close(&r);
+    return status;
+}
+
+/* ---- whatif ---- */
+
+static const char whatif_help[] =
+    "usage: riskengine whatif --data DIR --trades FILE --out DIR [options]\n"
+    "\n"
+    "Pre-trade what-if: VaR (and ES for mc/historical) per book and in total before and after\n"
+    "adding the candidate positions of FILE (positions.csv's format, validated as its rows are)\n"
+    "to the positions of DIR. A full run of the method over DIR makes the warm cache (per-book\n"
+    "exposures and per-scenario P&L as exact sums, the market states); the candidates alone are\n"
+    "then priced in it. The after figures equal bitwise those of `riskengine var` on DIR with\n"
+    "the candidates appended to positions.csv.\n"
+    "Writes OUT/whatif.csv (book,method,var_before,var_after,var_change,es_before,es_after,\n"
+    "es_change: every book before or after, then TOTAL; es empty for parametric), OUT/trades.csv\n"
+    "(position,book,value,status,message), errors.csv and summary.json.\n"
+    "\n"
+    "options:\n"
+    "  --method M         parametric (default), mc or historical\n"
+    "  --scenarios N, --seed N, --confidence A, --es-confidence A, --horizon H, --bump H\n"
+    "                     as for `riskengine var`\n"
+    "  --data, --out, --threads, --topology, --no-pin, --deadline-ms, --isa, --quiet as for "
+    "values\n";
+
+/* The candidates against the run: book numbering after (the data set's books, then new ones
+ * in order of first appearance), ids that the data set already holds refused as the loader
+ * refuses a duplicate row. */
+typedef struct whatif_cands {
+    dat_dataset ds;     /* FILE loaded against DIR's market */
+    uint32_t *book;     /* per candidate: book after */
+    const char **bname; /* per book after: its name */
+    size_t nbooks;      /* books after */
+    const char **msg;   /* per candidate: why it is not OK, or NULL */
+    char **owned;       /* messages made here (duplicates), per candidate, or NULL */
+} whatif_cands;
+
+static void whatif_cands_free(whatif_cands *c)
+{
+    for (size_t i = 0; c->owned != NULL && i < c->ds.pos.n; i++)
+        free(c->owned[i]);
+    free(c->owned);
+    free(c->book);
+    free(c->bname);
+    free(c->msg);
+    dat_free(&c->ds);
+}
+
+static bool whatif_cands_load(cli_run *r, whatif_cands *c)
+{
+    char msg[512];
+    dat_load_opts lo = {
+        .first = 0, .count = SIZE_MAX, .skip_scenarios = true, .positions = r->opt.trades};
+    rk_status rc = dat_load(r->opt.data, &lo, &c->ds, msg, sizeof msg);
+    if (rc != RK_OK) {
+        dist_fail(r->command, "%s", msg);
+        return false;
+    }
+    const dat_positions *base = &r->ds.pos;
+    dat_positions *p = &c->ds.pos;
+    size_t n = p->n, nb0 = base->nbooks;
+    c->book = malloc((n ? n : 1) * sizeof *c->book);
+    c->bname = malloc((nb0 + p->nbooks + 1) * sizeof *c->bname);
+    c->msg = calloc(n ? n : 1, sizeof *c->msg);
+    c->owned = calloc(n ? n : 1, sizeof *c->owned);
+    if (c->book == NULL || c->bname == NULL || c->msg == NULL || c->owned == NULL) {
+        dist_fail(r->command, "%s: out of memory", r->opt.trades);
+        return false;
+    }
+    for (size_t b = 0; b < nb0; b++)
+        c->bname[b] = base->books[b];
+    c->nbooks = nb0;
+    /* FILE's books in its own order of first appearance: new ones follow DIR's */
+    uint32_t *map = malloc((p->nbooks ? p->nbooks : 1) * sizeof *map);
+    if (map == NULL) {
+        dist_fail(r->command, "%s: out of memory", r->opt.trades);
+        return false;
+    }
+    for (size_t k = 0; k < p->nbooks; k++) {
+        map[k] = DAT_NONE;
+        for (size_t b = 0; b < nb0 && map[k] == DAT_NONE; b++)
+            if (strcmp(base->books[b], p->books[k]) == 0)
+                map[k] = (uint32_t)b;
+        if (map[k] == DAT_NONE) {
+            c->bname[c->nbooks] = p->books[k];
+            map[k] = (uint32_t)c->nbooks++;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        c->book[i] = p->book[i] == DAT_NONE ? DAT_NONE : map[p->book[i]];
+    free(map);
+    for (size_t k = 0; k < c->ds.nerrors; k++)
+        if (c->ds.errors[k].position < n && c->msg[c->ds.errors[k].position] == NULL)
+            c->msg[c->ds.errors[k].position] = c->ds.errors[k].message;
+    /* an id DIR holds: appended, the file would be refused; here only that candidate is */
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < base->n; j++) {
+            if (strcmp(base->id[j], p->id[i]) != 0)
+                continue;
+            char buf[256];
+            snprintf(buf, sizeof buf, "%s:%u:%u: duplicate position id '%s' (in positions.csv)",
+                     r->opt.trades, (unsigned)p->line[i], (unsigned)p->cols.position, p->id[i]);
+            free(c->owned[i]);
+            c->owned[i] = malloc(strlen(buf) + 1);
+            if (c->owned[i] != NULL)
+                memcpy(c->owned[i], buf, strlen(buf) + 1);
+            c->msg[i] = c->owned[i] != NULL ? c->owned[i] : "duplicate position id";
+            p->status[i] = RK_INVALID_INPUT;
+            break;
+        }
+    }
+    return true;
+}
+
+typedef struct whatif_summary {
+    const char *method;
+    size_t ntrades, nok, nnew;
+    double var_before, var_after, es_before, es_after;
+    bool has_es;
+    double seconds;
+} whatif_summary;
+
+static void whatif_extra(json_writer *w, void *arg)
+{
+    const whatif_summary *s = arg;
+    json_object_begin(w, "whatif");
+    json_string(w, "method", s->method);
+    json_uint(w, "trades", s->ntrades);
+    json_uint(w, "trades_ok", s->nok);
+    json_uint(w, "new_books", s->nnew);
+    json_number(w, "var_total_before", s->var_before);
+    json_number(w, "var_total_after", s->var_after);
+    if (s->has_es) {
+        json_number(w, "es_total_before", s->es_before);
+        json_number(w, "es_total_after", s->es_after);
+    }
+    json_number(w, "seconds", s->seconds);
+    json_object_end(w);
+}
+
+/* trades.csv and the candidates' rows of errors.csv (rank 0 only: every rank has them all). */
+static bool whatif_trades_out(cli_run *r, const whatif_cands *c, const rsk_wscratch *ws)
+{
+    FILE *f = cli_out_open(r, "trades.csv");
+    if (f == NULL)
+        return false;
+    fputs("position,book,value,status,message\n", f);
+    const dat_positions *p = &c->ds.pos;
+    char val[40];
+    for (size_t i = 0; i < p->n; i++) {
+        rk_status code = (rk_status)ws->status[i];
+        const char *msg = code == RK_NUMERIC ? "base value is not finite" : c->msg[i];
+        cli_csv_field(f, p->id[i]);
+        fputc(',', f);
+        cli_csv_field(f, c->book[i] != DAT_NONE ? c->bname[c->book[i]] : "");
+        fputc(',', f);
+        if (code == RK_OK) {
+            cli_fmt_double(val, sizeof val, ws->value[i]);
+            fputs(val, f);
+        }
+        fprintf(f, ",%s,", rk_status_name(code));
+        cli_csv_field(f, code == RK_OK ? NULL : msg);
+        fputc('\n', f);
+        if (code != RK_OK && dist_is_root() && r->errors != NULL) {
+            cli_csv_field(r->errors, p->id[i]); /* the row's id, then the record's fields */
+            cli_error_row(r, SIZE_MAX, NULL, NULL, code, msg);
+        }
+    }
+    cli_errors_flush(r);
+    return cli_out_close(r, f, "trades.csv");
+}
+
+static bool whatif_rows(cli_run *r, const char *method, const rsk_wcache *k, const whatif_cands *c,
+                        const rsk_wscratch *ws, whatif_summary *sum)
+{
+    FILE *f = cli_out_open(r, "whatif.csv");
+    if (f == NULL)
+        return false;
+    fputs("book,method,var_before,var_after,var_change,es_before,es_after,es_change\n", f);
+    size_t nb0 = k->nbooks, nba = c->nbooks;
+    char t[6][40];
+    for (size_t b = 0; b <= nba; b++) {
+        bool existed = b < nb0 || b == nba;
+        size_t row = b == nba ? nb0 : b;
+        double vb, va, eb = 0, ea = 0;
+        if (k->has_scen) {
+            vb = existed ? k->s_var[row] : 0.0;
+            va = ws->s_var[b];
+            eb = existed ? k->s_es[row] : 0.0;
+            ea = ws->s_es[b];
+        } else {
+            vb = existed ? k->pv_var[row] : 0.0;
+            va = ws->pv.var[b];
+        }
+        cli_fmt_double(t[0], sizeof t[0], vb);
+        cli_fmt_double(t[1], sizeof t[1], va);
+        cli_fmt_double(t[2], sizeof t[2], va - vb);
+        cli_fmt_double(t[3], sizeof t[3], eb);
+        cli_fmt_double(t[4], sizeof t[4], ea);
+        cli_fmt_double(t[5], sizeof t[5], ea - eb);
+        cli_csv_field(f, b == nba ? "TOTAL" : c->bname[b]);
+        fprintf(f, ",%s,%s,%s,%s", method, t[0], t[1], t[2]);
+        if (k->has_scen)
+            fprintf(f, ",%s,%s,%s\n", t[3], t[4], t[5]);
+        else
+            fputs(",,,\n", f);
+        if (b == nba) {
+            sum->var_before = vb;
+            sum->var_after = va;
+            sum->es_before = eb;
+            sum->es_after = ea;
+            sum->has_es = k->has_scen;
+        }
+    }
+    return cli_out_close(r, f, "whatif.csv");
+}
+
+int cmd_whatif(int argc, char **argv)
+{
+    cli_opts o;
+    if (!cli_parse(argc, argv, "whatif",
+                   RUN_OPTS " method trades confidence es-confidence horizon scenarios seed bump",
+                   whatif_help, &o))
+        return CLI_USAGE;
+    bool param, mc, hist;
+    if (!check_measure_opts(&o, "whatif") || !method_of(&o, "whatif", &param, &mc, &hist))
+        return CLI_USAGE;
+    if (o.trades == NULL) {
+        fprintf(stderr, "riskengine whatif: --trades FILE is required\n");
+        return CLI_USAGE;
+    }
+    cli_run r;
+    rsk_run run = {0};
+    rsk_wcache cache = {0};
+    rsk_wscratch ws = {0};
+    whatif_cands cands = {0};
+    whatif_summary sum = {.method = o.method};
+    double *L = NULL;
+    int status = CLI_FAIL;
+    if (!cli_run_open(&r, &o, "whatif", true) || !method_run(&r, param, mc, hist, NULL, &L, &run))
+        goto done;
+    /* The cache: only from a complete run (a deadline leaves sums of part of the cells) */
+    rk_status rc = run.status == RK_OK ? rsk_wcache_build(&cache, &run) : run.status;
+    if (rc != RK_OK)
+        dist_fail(r.command, "the warm cache needs a complete run: %s", rk_strerror(rc));
+    if (!cli_ok(&r, rc == RK_OK))
+        goto done;
+    cli_phase_begin(&r);
+    if (!cli_ok(&r, whatif_cands_load(&r, &cands)))
+        goto done;
+    cli_phase_end(&r, "load_trades");
+    const dat_positions *p = &cands.ds.pos;
+    int64_t t0 = eng_now_ns();
+    rc = rsk_wscratch_reserve(&ws, &cache, p->n, cands.nbooks, rsk_whatif_max_steps(p, p->n));
+    if (rc == RK_OK)
+        rc = rsk_whatif_eval(&cache, p, p->n, cands.book, cands.nbooks, &ws);
+    sum.seconds = (double)(eng_now_ns() - t0) * 1e-9;
+    cli_phase_add(&r, "whatif", sum.seconds);
+    if (rc != RK_OK)
+        dist_fail(r.command, "what-if: %s", rk_strerror(rc));
+    if (!cli_ok(&r, rc == RK_OK))
+        goto done;
+    sum.ntrades = p->n;
+    sum.nnew = cands.nbooks - r.ds.pos.nbooks;
+    for (size_t i = 0; i < p->n; i++)
+        sum.nok += ws.status[i] == RK_OK;
+    if (!cli_ok(&r, whatif_trades_out(&r, &cands, &ws)) ||
+        !cli_ok(&r, whatif_rows(&r, o.method, &cache, &cands, &ws, &sum)) ||
+        !cli_write_summary(&r, whatif_extra, &sum))
+        goto done;
+    status = CLI_OK;
+done:
+    free(L);
+    whatif_cands_free(&cands);
+    rsk_wscratch_free(&ws);
+    rsk_wcache_free(&cache);
     rsk_run_free(&run);
     cli_run_close(&r);
     return status;

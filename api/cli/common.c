@@ -55,6 +55,7 @@ static const opt_def options[] = {
     OPT("liquidity", OPT_STR, liquidity),
     OPT("pnl", OPT_STR, pnl),
     OPT("window", OPT_SIZE, window),
+    OPT("trades", OPT_STR, trades),
 };
 
 static bool allowed_in(const char *allowed, const char *name)

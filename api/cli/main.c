@@ -19,6 +19,7 @@ static const char usage[] =
     "  batch      the nightly job: values, VaR/ES, stress and an HTML report\n"
     "  topology   the machine as the engine sees it: nodes, cores, pools, binding\n"
     "  backtest   VaR backtesting per book: exceptions, Kupiec, Christoffersen, traffic light\n"
+    "  whatif     VaR/ES per book before and after candidate trades (--trades FILE)\n"
     "  version    print the version\n";
 
 typedef struct command {
@@ -38,6 +39,7 @@ static const command commands[] = {
     {"generate", cmd_generate}, {"values", cmd_values},   {"grid", cmd_grid},
     {"var", cmd_var},           {"stress", cmd_stress},   {"batch", cmd_batch},
     {"topology", cmd_topology}, {"version", cmd_version}, {"backtest", cmd_backtest},
+    {"whatif", cmd_whatif},
 };
 
 int main(int argc, char **argv)

@@ -381,10 +381,12 @@ START_TEST(batch_deadline_flags_partial)
     ck_assert_ptr_nonnull(strstr(html, "PARTIAL RESULTS"));
     free(html);
     char *var = slurp(out, "var.csv");
-    /* coverage below one on the TOTAL rows */
+    /* coverage below one on the TOTAL rows (book,method,scenarios,var,es,coverage,...) */
     const char *t = strstr(var, "TOTAL,mc,");
     ck_assert_ptr_nonnull(t);
-    ck_assert_ptr_null(strstr(t, ",1,\n"));
+    for (int c = 0; c < 5; c++)
+        t = strchr(t, ',') + 1;
+    ck_assert_msg(strncmp(t, "1,", 2) != 0, "coverage 1 in %s", var);
     free(var);
     free(data);
     free(out);

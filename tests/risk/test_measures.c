@@ -55,6 +55,53 @@ START_TEST(var_es_hand_computed)
 }
 END_TEST
 
+static int desc(const void *pa, const void *pb)
+{
+    double a = *(const double *)pa, b = *(const double *)pb;
+    return (a < b) - (a > b);
+}
+
+/* VaR and ES take the tail by selection: the same bits as sorting every loss (ties, few
+ * distinct values, sizes around the selection's cut-over, every pair of confidences). */
+START_TEST(var_es_equals_full_sort)
+{
+    static const size_t sizes[] = {1, 2, 15, 16, 17, 40, 64, 257, 1000, 4096};
+    static const double alphas[] = {0.5, 0.9, 0.975, 0.99, 0.999};
+    unsigned seed = 12345;
+    double *pnl = malloc(4096 * sizeof *pnl), *work = malloc(4096 * sizeof *work);
+    double *sorted = malloc(4096 * sizeof *sorted);
+    for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+        size_t n = sizes[z];
+        for (int kind = 0; kind < 3; kind++) {
+            for (size_t s = 0; s < n; s++) {
+                seed = seed * 1103515245u + 12345u;
+                double u = (double)(seed >> 8) / 16777216.0 - 0.5;
+                /* 0: continuous, 1: 7 distinct values (ties), 2: all equal */
+                pnl[s] = kind == 0 ? 1e5 * u : kind == 1 ? (double)((seed >> 9) % 7) - 3 : 2.5;
+            }
+            for (size_t a = 0; a < 5; a++)
+                for (size_t e = 0; e < 5; e++) {
+                    double var, es;
+                    ck_assert_int_eq(rsk_var_es(pnl, n, alphas[a], alphas[e], work, &var, &es),
+                                     RK_OK);
+                    for (size_t s = 0; s < n; s++)
+                        sorted[s] = -pnl[s];
+                    qsort(sorted, n, sizeof *sorted, desc);
+                    size_t kv = rsk_tail_count(n, alphas[a]), ke = rsk_tail_count(n, alphas[e]);
+                    double sum = 0;
+                    for (size_t s = 0; s < ke; s++)
+                        sum += sorted[s];
+                    ck_assert(rk_test_same_bits(var, sorted[kv - 1]));
+                    ck_assert(rk_test_same_bits(es, sum / (double)ke));
+                }
+        }
+    }
+    free(pnl);
+    free(work);
+    free(sorted);
+}
+END_TEST
+
 START_TEST(inverse_normal_quantiles)
 {
     /* standard normal quantiles as published (16 significant digits) */
@@ -248,6 +295,7 @@ Suite *test_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, tail_count_spec_examples);
     tcase_add_test(tc, var_es_hand_computed);
+    tcase_add_test(tc, var_es_equals_full_sort);
     tcase_add_test(tc, inverse_normal_quantiles);
     tcase_add_test(tc, parametric_closed_form);
     tcase_add_test(tc, euler_contributions_sum_random);

@@ -49,6 +49,10 @@ const char *rk_test_program(void);
  * output into dir/stdout.txt and its standard error into dir/stderr.txt. Returns the exit
  * status, or 128 + the signal that ended it. */
 int rk_test_run_program(const char *dir, const char *const *args);
+/* The same with the arguments listed, NULL-terminated. */
+int rk_test_run(const char *dir, const char *arg0, ...);
+/* "dir/name", malloc'd (the caller frees it). */
+char *rk_test_path(const char *dir, const char *name);
 /* The whole of dir/name, NUL-terminated; NULL when it cannot be read. Caller frees. */
 char *rk_test_slurp(const char *dir, const char *name);
 

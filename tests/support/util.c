@@ -3,6 +3,7 @@
  */
 #define _XOPEN_SOURCE 700
 #include <fcntl.h>
+#include <stdarg.h>
 #include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -119,6 +120,28 @@ int rk_test_run_program(const char *dir, const char *const *args)
     if (pid < 0 || waitpid(pid, &st, 0) < 0)
         return -1;
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+int rk_test_run(const char *dir, const char *arg0, ...)
+{
+    const char *args[63];
+    int n = 0;
+    va_list ap;
+    va_start(ap, arg0);
+    for (const char *a = arg0; a != NULL && n < 62; a = va_arg(ap, const char *))
+        args[n++] = a;
+    va_end(ap);
+    args[n] = NULL;
+    return rk_test_run_program(dir, args);
+}
+
+char *rk_test_path(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p != NULL)
+        snprintf(p, n, "%s/%s", dir, name);
+    return p;
 }
 
 char *rk_test_slurp(const char *dir, const char *name)
