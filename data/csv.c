@@ -166,7 +166,8 @@ static bool utf8_ok(const unsigned char *s, size_t n)
 }
 
 /* Reads one field starting at the current byte. Returns the byte that ended it (',' or '\n'),
- * -1 at end of file, or -3 after an error (message set). */
+ * -1 at end of file, -3 after an error confined to the record (message set), or -4 after one
+ * that is not: a read error, no memory, a quote still open at the end of the file. */
 static int read_field(dat_csv *c, size_t k)
 {
     size_t col = k + 1;
@@ -183,9 +184,9 @@ static int read_field(dat_csv *c, size_t k)
         for (;;) {
             ch = peek(c);
             if (ch == -2)
-                return fail(c, c->cur_line, col, "read error"), -3;
+                return fail(c, c->cur_line, col, "read error"), -4;
             if (ch == -1)
-                return fail(c, start_line, col, "unterminated quoted field"), -3;
+                return fail(c, start_line, col, "unterminated quoted field"), -4;
             advance(c);
             if (ch == '"') {
                 if (peek(c) != '"')
@@ -199,7 +200,7 @@ static int read_field(dat_csv *c, size_t k)
             if (c->text_len - start >= c->max_field)
                 return fail(c, start_line, col, "field longer than %zu bytes", c->max_field), -3;
             if (!put_byte(c, (char)ch))
-                return fail(c, start_line, col, "out of memory"), -3;
+                return fail(c, start_line, col, "out of memory"), -4;
         }
         while ((ch = peek(c)) == ' ' || ch == '\t')
             advance(c);
@@ -216,7 +217,7 @@ static int read_field(dat_csv *c, size_t k)
         for (;;) {
             ch = peek(c);
             if (ch == -2)
-                return fail(c, c->cur_line, col, "read error"), -3;
+                return fail(c, c->cur_line, col, "read error"), -4;
             if (ch == -1 || ch == ',' || ch == '\n')
                 break;
             advance(c);
@@ -238,7 +239,7 @@ static int read_field(dat_csv *c, size_t k)
             if (c->text_len - start >= c->max_field)
                 return fail(c, start_line, col, "field longer than %zu bytes", c->max_field), -3;
             if (!put_byte(c, (char)ch))
-                return fail(c, start_line, col, "out of memory"), -3;
+                return fail(c, start_line, col, "out of memory"), -4;
         }
         while (c->text_len > start &&
                (c->text[c->text_len - 1] == ' ' || c->text[c->text_len - 1] == '\t'))
@@ -247,7 +248,7 @@ static int read_field(dat_csv *c, size_t k)
     if (high && !utf8_ok((const unsigned char *)c->text + start, c->text_len - start))
         return fail(c, start_line, col, "invalid UTF-8"), -3;
     if (!put_byte(c, '\0'))
-        return fail(c, start_line, col, "out of memory"), -3;
+        return fail(c, start_line, col, "out of memory"), -4;
     c->off[k] = start;
     c->fline[k] = start_line;
     c->last_quoted = quoted;
@@ -264,6 +265,17 @@ static void skip_line(dat_csv *c)
         if (ch == '\n')
             break;
     }
+}
+
+/* A format error confined to the current record: with resync on, the rest of the line is
+ * skipped (quotes included: the reader cannot know which quotes were meant) and the record
+ * is reported as bad; otherwise the read stops. */
+static int bad_record(dat_csv *c)
+{
+    if (!c->resync)
+        return -1;
+    skip_line(c);
+    return DAT_CSV_BAD;
 }
 
 int dat_csv_next(dat_csv *c)
@@ -292,9 +304,10 @@ int dat_csv_next(dat_csv *c)
         c->nfields = 0;
         for (;;) {
             size_t k = c->nfields;
-            if (k >= c->max_fields)
-                return fail(c, c->cur_line, k + 1, "more than %zu fields in a record",
-                            c->max_fields);
+            if (k >= c->max_fields) {
+                fail(c, c->cur_line, k + 1, "more than %zu fields in a record", c->max_fields);
+                return bad_record(c);
+            }
             if (k >= c->fields_cap) {
                 size_t cap = c->fields_cap;
                 if (!dat_grow((void **)&c->off, &cap, k + 1, sizeof *c->off))
@@ -306,6 +319,8 @@ int dat_csv_next(dat_csv *c)
             }
             int end = read_field(c, k);
             if (end == -3)
+                return bad_record(c);
+            if (end == -4)
                 return -1;
             c->nfields = k + 1;
             if (end != ',')

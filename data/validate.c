@@ -209,8 +209,18 @@ static bool check_position(check *k)
     if (!number(k, DAT_COL_EXPIRY, p->expiry[i], true))
         return false;
     if (bond) {
-        return number(k, DAT_COL_COUPON, p->coupon[i], false) &&
-               number(k, DAT_COL_FREQUENCY, p->frequency[i], true);
+        if (!number(k, DAT_COL_COUPON, p->coupon[i], false) ||
+            !number(k, DAT_COL_FREQUENCY, p->frequency[i], true))
+            return false;
+        double f = p->frequency[i], T = p->expiry[i];
+        if (f > DAT_MAX_FREQUENCY)
+            return reject(k, DAT_COL_FREQUENCY, "frequency must be at most %g a year (got %.15g)",
+                          DAT_MAX_FREQUENCY, f);
+        if (!(T * f <= DAT_MAX_BOND_FLOWS))
+            return reject(k, DAT_COL_EXPIRY,
+                          "expiry x frequency must be at most %g cash flows (got %.15g x %.15g)",
+                          DAT_MAX_BOND_FLOWS, T, f);
+        return true;
     }
     if (!ref_or_literal(k, DAT_COL_RATE, p->rate[i], p->rate_lit[i], DAT_UND_RATE))
         return false;

@@ -352,7 +352,8 @@ static size_t count_position_rows(const char *dir)
         return 0;
     size_t n = 0;
     int rc;
-    while ((rc = dat_csv_next(&c)) == 1)
+    c.resync = true; /* a bad row is a row: the loader keeps it as an invalid position */
+    while ((rc = dat_csv_next(&c)) == 1 || rc == DAT_CSV_BAD)
         n++;
     dat_csv_close(&c);
     return rc == 0 && n > 0 ? n - 1 : 0;
