@@ -645,6 +645,12 @@ static rk_status load_scenarios(loader *ld, const dat_strtab *ftab, bool *presen
             s->shock[n * F + colfac[k]] = v;
         }
     }
+    if (s->n == 0) {
+        /* VaR or stress over no scenario would be a number made of nothing */
+        st = lfail(ld, RK_INVALID_INPUT, c.name, c.cur_line, 1,
+                   "no scenarios (a header alone; remove the file or add rows)");
+        goto out;
+    }
     *present = true;
 out:
     dat_strtab_free(&names);

@@ -252,8 +252,12 @@ rk_status dat_validate_row(dat_dataset *ds, size_t i, const dat_rowinfo *info)
     const char *file = p->file != NULL ? p->file : "<memory>";
     unsigned line = p->line != NULL ? (unsigned)p->line[i] : 0;
     unsigned col = (unsigned)dat_col_number(&p->cols, k.col);
-    rk_status st = dat_add_error(ds, i, RK_INVALID_INPUT, "%s:%u:%u: %s", file, line, col,
-                                 k.reason);
+    rk_status st;
+    if (col == 0 && line > 0) /* a column the file lacks: no cell to point at, so name it */
+        st = dat_add_error(ds, i, RK_INVALID_INPUT, "%s:%u: %s (the file has no '%s' column)",
+                           file, line, k.reason, dat_col_name[k.col]);
+    else
+        st = dat_add_error(ds, i, RK_INVALID_INPUT, "%s:%u:%u: %s", file, line, col, k.reason);
     return st == RK_OK ? RK_INVALID_INPUT : st;
 }
 
