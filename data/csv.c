@@ -3,11 +3,14 @@
  * loaders share (growth with checked sizes, a string table). Format rules are in csv.h.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <locale.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "csv.h"
 
@@ -64,9 +67,28 @@ int dat_csv_open(dat_csv *c, const char *path, const char *name)
     c->max_fields = DAT_CSV_MAX_FIELDS;
     c->cur_line = 1;
     c->at_start = true;
-    c->f = fopen(path, "rb");
+    /* Opened without blocking and checked before reading: a FIFO or a device would block or
+     * never end; only a regular file is data. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat sb;
+    if (fd < 0 || fstat(fd, &sb) != 0) {
+        fail(c, 0, 0, "cannot open: %s", strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        fail(c, 0, 0, "cannot open: not a regular file");
+        close(fd);
+        return -1;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    c->f = fdopen(fd, "rb");
     if (c->f == NULL) {
         fail(c, 0, 0, "cannot open: %s", strerror(errno));
+        close(fd);
         return -1;
     }
     c->in = malloc(IN_CHUNK);

@@ -20,6 +20,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "csv.h"
 #include "model.h"
@@ -544,15 +545,14 @@ static rk_status load_scenarios(loader *ld, const dat_strtab *ftab, bool *presen
     if (path == NULL)
         return lfail(ld, RK_NO_MEMORY, "scenarios.csv", 0, 0, "out of memory");
     snprintf(path, dl + sizeof "/scenarios.csv", "%s/scenarios.csv", ld->dir);
-    FILE *probe = fopen(path, "rb");
-    int err = errno;
+    /* stat, not a trial open: opening a FIFO would block (the reader refuses one itself) */
+    struct stat sb;
+    int err = stat(path, &sb) == 0 ? 0 : errno;
     free(path);
-    if (probe == NULL) {
-        if (err == ENOENT)
-            return RK_OK;
+    if (err == ENOENT)
+        return RK_OK;
+    if (err != 0)
         return lfail(ld, RK_IO, "scenarios.csv", 0, 0, "cannot open: %s", strerror(err));
-    }
-    fclose(probe);
     rk_status st = open_file(ld, &c, "scenarios.csv");
     if (st != RK_OK)
         return st;
@@ -960,6 +960,16 @@ rk_status dat_load(const char *dir, const dat_load_opts *opts, dat_dataset *ds, 
     if (dir == NULL)
         return RK_BAD_ARGUMENT;
     loader ld = {.dir = dir, .ds = ds, .msg = msg, .msglen = msglen};
+    /* the folder itself, not its first file, is what a wrong --data misses */
+    struct stat sb;
+    const char *why = stat(dir, &sb) != 0 ? strerror(errno)
+                      : !S_ISDIR(sb.st_mode) ? "not a folder"
+                                             : NULL;
+    if (why != NULL) {
+        if (msg != NULL && msglen > 0)
+            snprintf(msg, msglen, "%s: cannot open the data folder: %s", dir, why);
+        return RK_IO;
+    }
     dat_strtab ftab = {0}, utab = {0};
     size_t first = opts != NULL ? opts->first : 0;
     size_t count = opts != NULL ? opts->count : SIZE_MAX;

@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "csv.h"
+#include "reference.h"
 
 /* ---- options ---- */
 
@@ -278,8 +279,10 @@ bool cli_out_close(cli_run *r, FILE *f, const char *name)
     if (!dist_is_root())
         return fclose(f) == 0;
     int err = 0;
-    if (fflush(f) != 0 || ferror(f))
-        err = errno != 0 ? errno : EIO;
+    if (fflush(f) != 0)
+        err = errno;
+    else if (ferror(f))
+        err = EIO; /* an earlier write failed; its errno is gone */
     if (err == 0 && fsync(fileno(f)) != 0 && errno != EINVAL)
         err = errno; /* EINVAL: a device (the test hook's /dev/full) cannot be synced */
     if (fclose(f) != 0 && err == 0)
@@ -413,6 +416,22 @@ void cli_error_row(cli_run *r, size_t row, const char *factor, const char *scena
     fputc('\n', r->errors);
 }
 
+/* Why a base value is not finite, naming the column to blame where one is: a finite unit
+ * price makes it quantity x price that overflows. */
+static void numeric_message(const cli_run *r, size_t i, char *msg, size_t len)
+{
+    const dat_positions *p = &r->ds.pos;
+    double unit = rsk_ref_unit_price(&r->ds, i);
+    if (isfinite(unit) && p->cols.quantity != 0)
+        snprintf(msg, len,
+                 "%s:%" PRIu32 ":%" PRIu32 ": base value is not finite: quantity %.17g x unit "
+                 "price %.17g overflows",
+                 p->file, p->line[i], p->cols.quantity, p->quantity[i], unit);
+    else
+        snprintf(msg, len, "%s:%" PRIu32 ": base value is not finite (the unit price is not)",
+                 p->file, p->line[i]);
+}
+
 void cli_error_values(cli_run *r, const rsk_values *v)
 {
     for (size_t i = 0; i < v->n; i++) {
@@ -421,8 +440,7 @@ void cli_error_values(cli_run *r, const rsk_values *v)
             continue;
         char msg[160];
         if (code == RK_NUMERIC)
-            snprintf(msg, sizeof msg, "%s:%" PRIu32 ": base value is not finite", r->ds.pos.file,
-                     r->ds.pos.line[i]);
+            numeric_message(r, i, msg, sizeof msg);
         else
             snprintf(msg, sizeof msg, "base value not computed: %s", rk_strerror(code));
         cli_error_row(r, i, NULL, NULL, code, msg);
