@@ -356,6 +356,42 @@ START_TEST(deadline_keeps_finished_cells)
     /* the spots, forwards and european options come before the trees in a chunk */
     ck_assert_uint_gt(count(v, ",OK,"), 100);
     free(v);
+
+    /* The grid: one worker stuck in the tree of factor 0's tile; the cells of that column
+     * priced before the tree are kept, with the bits of a run where nothing stops. */
+    char *full = sub("full");
+    ck_assert_int_eq(run_in(tmp, "grid", "--data", "data/sample", "--out", full, "--quiet",
+                            NULL),
+                     0);
+    ck_assert_int_eq(run_in(tmp, "grid", "--data", d, "--out", out, "--deadline-ms", "1000",
+                            "--threads", "1", "--quiet", NULL),
+                     0);
+    char *sens = out_file(out, "sensitivities.csv"), *sens_full = out_file(full, "sensitivities.csv");
+    ck_assert_uint_gt(count(sens, ",OK\n"), 0);
+    const char *row = strstr(sens, "\nP0000001,EQ_MARKET,");
+    ck_assert_ptr_nonnull(row);
+    size_t n = strcspn(row + 1, "\n") + 1;
+    ck_assert_msg(strncmp(row + n - 3, ",OK", 3) == 0, "%.*s", (int)n, row);
+    const char *row_full = strstr(sens_full, "\nP0000001,EQ_MARKET,");
+    ck_assert_ptr_nonnull(row_full);
+    ck_assert_msg(strncmp(row, row_full, n) == 0, "%.*s vs %.*s", (int)n, row, (int)n, row_full);
+    free(sens);
+    free(sens_full);
+
+    /* Scenario P&L: the slots priced before the stop are summed, so coverage is not 0. */
+    ck_assert_int_eq(run_in(tmp, "var", "--data", d, "--out", out, "--method", "mc",
+                            "--scenarios", "20", "--deadline-ms", "1000", "--threads", "1",
+                            "--quiet", NULL),
+                     0);
+    char *var = out_file(out, "var.csv");
+    const char *total = strstr(var, "TOTAL,mc,20,");
+    ck_assert_ptr_nonnull(total);
+    const char *cov = total;
+    for (int k = 0; k < 5; k++)
+        cov = strchr(cov, ',') + 1; /* book,method,scenarios,var,es,coverage */
+    ck_assert_msg(strtod(cov, NULL) > 0.0, "%s", total);
+    free(var);
+    free(full);
     free(d);
     free(out);
 }
