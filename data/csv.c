@@ -3,11 +3,14 @@
  * loaders share (growth with checked sizes, a string table). Format rules are in csv.h.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <locale.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "csv.h"
 
@@ -74,9 +77,28 @@ int dat_csv_open(dat_csv *c, const char *path, const char *name)
     c->max_fields = DAT_CSV_MAX_FIELDS;
     c->cur_line = 1;
     c->at_start = true;
-    c->f = fopen(path, "rb");
+    /* Opened without blocking and checked before reading: a FIFO or a device would block or
+     * never end; only a regular file is data. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat sb;
+    if (fd < 0 || fstat(fd, &sb) != 0) {
+        fail(c, 0, 0, "cannot open: %s", strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        fail(c, 0, 0, "cannot open: not a regular file");
+        close(fd);
+        return -1;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    c->f = fdopen(fd, "rb");
     if (c->f == NULL) {
         int err = errno;
+        close(fd);
         if (err == ENOMEM) /* the stream's own buffer */
             return fail_oom(c, 0, 0);
         fail(c, 0, 0, "cannot open: %s", strerror(err));
@@ -179,7 +201,8 @@ static bool utf8_ok(const unsigned char *s, size_t n)
 }
 
 /* Reads one field starting at the current byte. Returns the byte that ended it (',' or '\n'),
- * -1 at end of file, or -3 after an error (message set). */
+ * -1 at end of file, -3 after an error confined to the record (message set), or -4 after one
+ * that is not: a read error, no memory, a quote still open at the end of the file. */
 static int read_field(dat_csv *c, size_t k)
 {
     size_t col = k + 1;
@@ -196,9 +219,9 @@ static int read_field(dat_csv *c, size_t k)
         for (;;) {
             ch = peek(c);
             if (ch == -2)
-                return fail(c, c->cur_line, col, "read error"), -3;
+                return fail(c, c->cur_line, col, "read error"), -4;
             if (ch == -1)
-                return fail(c, start_line, col, "unterminated quoted field"), -3;
+                return fail(c, start_line, col, "unterminated quoted field"), -4;
             advance(c);
             if (ch == '"') {
                 if (peek(c) != '"')
@@ -212,7 +235,7 @@ static int read_field(dat_csv *c, size_t k)
             if (c->text_len - start >= c->max_field)
                 return fail(c, start_line, col, "field longer than %zu bytes", c->max_field), -3;
             if (!put_byte(c, (char)ch))
-                return fail_oom(c, start_line, col), -3;
+                return fail_oom(c, start_line, col), -4;
         }
         while ((ch = peek(c)) == ' ' || ch == '\t')
             advance(c);
@@ -229,7 +252,7 @@ static int read_field(dat_csv *c, size_t k)
         for (;;) {
             ch = peek(c);
             if (ch == -2)
-                return fail(c, c->cur_line, col, "read error"), -3;
+                return fail(c, c->cur_line, col, "read error"), -4;
             if (ch == -1 || ch == ',' || ch == '\n')
                 break;
             advance(c);
@@ -251,7 +274,7 @@ static int read_field(dat_csv *c, size_t k)
             if (c->text_len - start >= c->max_field)
                 return fail(c, start_line, col, "field longer than %zu bytes", c->max_field), -3;
             if (!put_byte(c, (char)ch))
-                return fail_oom(c, start_line, col), -3;
+                return fail_oom(c, start_line, col), -4;
         }
         while (c->text_len > start &&
                (c->text[c->text_len - 1] == ' ' || c->text[c->text_len - 1] == '\t'))
@@ -260,7 +283,7 @@ static int read_field(dat_csv *c, size_t k)
     if (high && !utf8_ok((const unsigned char *)c->text + start, c->text_len - start))
         return fail(c, start_line, col, "invalid UTF-8"), -3;
     if (!put_byte(c, '\0'))
-        return fail_oom(c, start_line, col), -3;
+        return fail_oom(c, start_line, col), -4;
     c->off[k] = start;
     c->fline[k] = start_line;
     c->last_quoted = quoted;
@@ -277,6 +300,17 @@ static void skip_line(dat_csv *c)
         if (ch == '\n')
             break;
     }
+}
+
+/* A format error confined to the current record: with resync on, the rest of the line is
+ * skipped (quotes included: the reader cannot know which quotes were meant) and the record
+ * is reported as bad; otherwise the read stops. */
+static int bad_record(dat_csv *c)
+{
+    if (!c->resync)
+        return -1;
+    skip_line(c);
+    return DAT_CSV_BAD;
 }
 
 int dat_csv_next(dat_csv *c)
@@ -305,9 +339,10 @@ int dat_csv_next(dat_csv *c)
         c->nfields = 0;
         for (;;) {
             size_t k = c->nfields;
-            if (k >= c->max_fields)
-                return fail(c, c->cur_line, k + 1, "more than %zu fields in a record",
-                            c->max_fields);
+            if (k >= c->max_fields) {
+                fail(c, c->cur_line, k + 1, "more than %zu fields in a record", c->max_fields);
+                return bad_record(c);
+            }
             if (k >= c->fields_cap) {
                 size_t cap = c->fields_cap;
                 if (!dat_grow((void **)&c->off, &cap, k + 1, sizeof *c->off))
@@ -319,6 +354,8 @@ int dat_csv_next(dat_csv *c)
             }
             int end = read_field(c, k);
             if (end == -3)
+                return bad_record(c);
+            if (end == -4)
                 return -1;
             c->nfields = k + 1;
             if (end != ',')

@@ -7,7 +7,8 @@
  * are trimmed of spaces and tabs at both ends; quoted fields are kept exactly. A quote inside an
  * unquoted field, text after a closing quote, an unterminated quote, a NUL byte, invalid UTF-8,
  * a field longer than max_field or a record with more than max_fields fields stop the read with
- * one message "file:line:col: reason".
+ * one message "file:line:col: reason" (or, for a reader with resync set, skip that record only:
+ * see dat_csv_next).
  *
  * Every field carries the line it starts on (a quoted field may span lines) and its column, the
  * 1-based index of the field in its record.
@@ -45,6 +46,7 @@ typedef struct dat_csv {
     size_t nfields, fields_cap;
     uint32_t line;        /* line the current record starts on */
     bool last_quoted;     /* the last field read was quoted */
+    bool resync;          /* set by the caller: a bad record is skipped, not the end (below) */
     char err[320];        /* "file:line:col: reason" after dat_csv_next() returned -1 */
     bool no_memory;       /* that failure was an allocation (the caller's RK_NO_MEMORY) */
 } dat_csv;
@@ -54,7 +56,15 @@ typedef struct dat_csv {
 int dat_csv_open(dat_csv *c, const char *path, const char *name);
 
 /* Reads the next record. Returns 1 (a record is available), 0 (end of file) or -1 (a format
- * error or a read error; err holds the message). */
+ * error or a read error; err holds the message).
+ *
+ * With resync set, a format error confined to one record (a quote inside an unquoted field,
+ * text after a closing quote, a NUL byte, invalid UTF-8, a lone carriage return, a field or
+ * record over the limits) returns DAT_CSV_BAD instead: err holds the message, line the line the
+ * record starts on, the fields read before the error are available (nfields of them) and the
+ * reader has skipped to the next line. What cannot be confined to a record still returns -1: a
+ * read error, no memory, and a quoted field still open at the end of the file. */
+#define DAT_CSV_BAD 2
 int dat_csv_next(dat_csv *c);
 
 /* Field k (0-based) of the current record; valid until the next dat_csv_next(). */

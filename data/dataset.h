@@ -52,7 +52,8 @@ typedef struct dat_poscols {
 typedef struct dat_positions {
     size_t n;            /* rows, valid and invalid, file order */
     size_t first;        /* global index of row 0 (non-zero when a share was loaded) */
-    char **id;           /* position ids (unique) */
+    char **id;           /* position ids: unique among valid positions ("" or a repeat only
+                            in an INVALID_INPUT row of a file) */
     uint32_t *line;      /* line in the file (1-based), 0 for positions built in memory */
     uint8_t *kind;       /* mdl_kind; MDL_KIND_COUNT when the instrument is unknown */
     uint32_t *book;      /* index into books[]; DAT_NONE when the book cell is empty (the
@@ -115,9 +116,12 @@ typedef struct dat_load_opts {
 /*
  * Loads the folder dir. On success returns RK_OK and fills *ds (free with dat_free), with
  * position-level problems recorded as errors. A file-level problem (missing file or column,
- * unknown factor, duplicate ids, wrong column count, covariance not symmetric or not positive
- * definite, a bad number in factors/covariance/scenarios) returns RK_INVALID_INPUT or RK_IO with
+ * unknown factor, a wrong column count outside positions.csv, covariance not symmetric or not
+ * positive definite, a bad number in factors/covariance/scenarios) returns RK_INVALID_INPUT or
+ * RK_IO with
  * one line "file:line:col: reason" in msg, and *ds left empty. opts may be NULL (all rows).
+ * In positions.csv a duplicate or empty id, a wrong field count or a format error in a row
+ * (data/README.md) is not file-level: that row is one INVALID_INPUT position.
  */
 rk_status dat_load(const char *dir, const dat_load_opts *opts, dat_dataset *ds, char *msg,
                    size_t msglen);

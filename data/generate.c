@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "csv.h"
 #include "dataset.h"
@@ -270,25 +271,28 @@ static void driver_loadings(const factor_def *f, double b[3])
 
 /* ---- output ---- */
 
+/* A file is written as DIR/.NAME.partial and renamed to DIR/NAME once complete and synced, so
+ * that no half-written file of a data set ever carries its final name. */
 typedef struct out {
     FILE *f;
     char *buf;
     const char *name;
     bool err;
+    char path[4096], tmp[4096];
 } out;
 
 static bool out_open(out *o, const char *dir, const char *name, char *msg, size_t msglen)
 {
-    char path[4096];
     memset(o, 0, sizeof *o);
     o->name = name;
-    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path) {
+    if ((size_t)snprintf(o->path, sizeof o->path, "%s/%s", dir, name) >= sizeof o->path ||
+        (size_t)snprintf(o->tmp, sizeof o->tmp, "%s/.%s.partial", dir, name) >= sizeof o->tmp) {
         snprintf(msg, msglen, "%s: path too long", name);
         return false;
     }
-    o->f = fopen(path, "wb");
+    o->f = fopen(o->tmp, "wb");
     if (o->f == NULL) {
-        snprintf(msg, msglen, "%s: cannot create: %s", path, strerror(errno));
+        snprintf(msg, msglen, "%s: cannot create: %s", o->tmp, strerror(errno));
         return false;
     }
     o->buf = malloc(1u << 20);
@@ -325,13 +329,32 @@ static void out_num(out *o, bool general, int prec, double v)
 
 static bool out_close(out *o, char *msg, size_t msglen)
 {
-    bool ok = !o->err && !ferror(o->f);
-    if (fclose(o->f) != 0)
-        ok = false;
+    int err = 0;
+    if (fflush(o->f) != 0)
+        err = errno;
+    else if (o->err || ferror(o->f))
+        err = EIO; /* an earlier write failed; its errno is gone */
+    if (err == 0 && fsync(fileno(o->f)) != 0)
+        err = errno;
+    if (fclose(o->f) != 0 && err == 0)
+        err = errno;
     free(o->buf);
-    if (!ok)
-        snprintf(msg, msglen, "%s: write error: %s", o->name, strerror(errno));
-    return ok;
+    if (err == 0 && rename(o->tmp, o->path) != 0)
+        err = errno;
+    if (err != 0) {
+        unlink(o->tmp);
+        snprintf(msg, msglen, "%s: cannot write: %s", o->path, strerror(err));
+        return false;
+    }
+    return true;
+}
+
+/* Closes and removes a file left unfinished. */
+static void out_discard(out *o)
+{
+    fclose(o->f);
+    free(o->buf);
+    unlink(o->tmp);
 }
 
 /* ---- the market ---- */
@@ -803,7 +826,7 @@ static bool write_scenarios(gen *g, const char *dir, char *msg, size_t msglen)
     if (z == NULL || shock == NULL) {
         free(z);
         free(shock);
-        out_close(&o, msg, msglen);
+        out_discard(&o);
         snprintf(msg, msglen, "scenarios.csv: out of memory");
         return false;
     }

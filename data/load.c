@@ -9,14 +9,18 @@
  *
  * positions.csv is read as a stream and kept as structure of arrays; only the rows of the
  * requested share are stored, but every row is parsed so that the checks that span the whole
- * file (column counts, duplicate ids) and the book table (order of first appearance over the
- * whole file) are the same for every share.
+ * file (duplicate ids) and the book table (order of first appearance over the whole file) are
+ * the same for every share. A row that cannot be read as a position (a format error the reader
+ * resynchronises after, a wrong field count, an empty or repeated id) is kept as one
+ * INVALID_INPUT position with the reader's "file:line:col: reason"; only the header, a quote
+ * left open at the end of the file and a read error stop the load.
  */
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "csv.h"
 #include "model.h"
@@ -542,15 +546,14 @@ static rk_status load_scenarios(loader *ld, const dat_strtab *ftab, bool *presen
     if (path == NULL)
         return lfail(ld, RK_NO_MEMORY, "scenarios.csv", 0, 0, "out of memory");
     snprintf(path, dl + sizeof "/scenarios.csv", "%s/scenarios.csv", ld->dir);
-    FILE *probe = fopen(path, "rb");
-    int err = errno;
+    /* stat, not a trial open: opening a FIFO would block (the reader refuses one itself) */
+    struct stat sb;
+    int err = stat(path, &sb) == 0 ? 0 : errno;
     free(path);
-    if (probe == NULL) {
-        if (err == ENOENT)
-            return RK_OK;
+    if (err == ENOENT)
+        return RK_OK;
+    if (err != 0)
         return lfail(ld, RK_IO, "scenarios.csv", 0, 0, "cannot open: %s", strerror(err));
-    }
-    fclose(probe);
     rk_status st = open_file(ld, &c, "scenarios.csv");
     if (st != RK_OK)
         return st;
@@ -642,6 +645,12 @@ static rk_status load_scenarios(loader *ld, const dat_strtab *ftab, bool *presen
             }
             s->shock[n * F + colfac[k]] = v;
         }
+    }
+    if (s->n == 0) {
+        /* VaR or stress over no scenario would be a number made of nothing */
+        st = lfail(ld, RK_INVALID_INPUT, c.name, c.cur_line, 1,
+                   "no scenarios (a header alone; remove the file or add rows)");
+        goto out;
     }
     *present = true;
 out:
@@ -811,6 +820,10 @@ static rk_status load_positions(loader *ld, const dat_strtab *utab, size_t first
     for (int k = 0; k < DAT_COL_COUNT; k++)
         *cn[k] = colidx[k] == SIZE_MAX ? 0 : (uint32_t)(colidx[k] + 1);
 
+    /* From here on a problem confined to one row (its format, its field count, its id) makes
+     * that row one INVALID_INPUT position and the rest loads. */
+    c.resync = true;
+    char bad[400]; /* the row's record when it is unusable as a whole, "" otherwise */
     size_t row = 0;
     size_t end = count == SIZE_MAX || first > SIZE_MAX - count ? SIZE_MAX : first + count;
     for (;; row++) {
@@ -819,19 +832,23 @@ static rk_status load_positions(loader *ld, const dat_strtab *utab, size_t first
             goto out;
         if (got == 0)
             break;
-        if ((st = check_width(ld, &c, width)) != RK_OK)
-            goto out;
+        bad[0] = '\0';
+        if (got == DAT_CSV_BAD)
+            snprintf(bad, sizeof bad, "%s", c.err);
+        else if (c.nfields != width)
+            snprintf(bad, sizeof bad, "%s:%u:%zu: expected %zu fields, found %zu", c.name,
+                     (unsigned)c.line, c.nfields < width ? c.nfields + 1 : width + 1, width,
+                     c.nfields);
         dat_rowinfo info;
         for (int k = 0; k < DAT_COL_COUNT; k++) {
-            info.text[k] = colidx[k] == SIZE_MAX ? "" : dat_csv_field(&c, colidx[k]);
+            /* a bad record has only the fields read before its error */
+            info.text[k] = colidx[k] < c.nfields ? dat_csv_field(&c, colidx[k]) : "";
             info.why[k] = NULL;
         }
         const char *id = info.text[DAT_COL_POSITION];
-        if (id[0] == '\0') {
-            st = lfail(ld, RK_INVALID_INPUT, c.name, c.line, colidx[DAT_COL_POSITION] + 1,
-                       "position id is empty");
-            goto out;
-        }
+        if (id[0] == '\0' && bad[0] == '\0')
+            snprintf(bad, sizeof bad, "%s:%u:%zu: position id is empty", c.name,
+                     (unsigned)c.line, colidx[DAT_COL_POSITION] + 1);
         /* Books are numbered over the whole file so that every share agrees. */
         const char *bname = info.text[DAT_COL_BOOK];
         uint32_t book = DAT_NONE;
@@ -874,16 +891,18 @@ static rk_status load_positions(loader *ld, const dat_strtab *utab, size_t first
         }
         if (mine)
             p->n = i + 1; /* the id is owned from here on */
-        uint32_t firstline;
-        int r = dat_strtab_put(&ids, key, c.line, &firstline);
-        if (r < 0) {
-            st = lfail(ld, RK_NO_MEMORY, c.name, c.line, 1, "out of memory");
-            goto out;
-        }
-        if (r == 0) {
-            st = lfail(ld, RK_INVALID_INPUT, c.name, c.line, colidx[DAT_COL_POSITION] + 1,
-                       "duplicate position id '%s' (first on line %u)", id, (unsigned)firstline);
-            goto out;
+        if (id[0] != '\0') {
+            /* the first occurrence keeps the id; a later one is the bad row */
+            uint32_t firstline;
+            int r = dat_strtab_put(&ids, key, c.line, &firstline);
+            if (r < 0) {
+                st = lfail(ld, RK_NO_MEMORY, c.name, c.line, 1, "out of memory");
+                goto out;
+            }
+            if (r == 0 && bad[0] == '\0')
+                snprintf(bad, sizeof bad, "%s:%u:%zu: duplicate position id '%.200s' (first on line %u)",
+                         c.name, (unsigned)c.line, colidx[DAT_COL_POSITION] + 1, id,
+                         (unsigned)firstline);
         }
         if (!mine)
             continue;
@@ -914,7 +933,13 @@ static rk_status load_positions(loader *ld, const dat_strtab *utab, size_t first
             !dat_parse_uint(st_text, DAT_MAX_STEPS, &steps, &info.why[DAT_COL_STEPS]))
             steps = 0;
         p->steps[i] = (uint32_t)steps;
-        rk_status vs = dat_validate_row(ds, i, &info);
+        rk_status vs;
+        if (bad[0] != '\0') {
+            p->status[i] = RK_INVALID_INPUT;
+            vs = dat_add_error(ds, i, RK_INVALID_INPUT, "%s", bad);
+        } else {
+            vs = dat_validate_row(ds, i, &info);
+        }
         if (vs == RK_NO_MEMORY) {
             st = lfail(ld, RK_NO_MEMORY, c.name, c.line, 1, "out of memory");
             goto out;
@@ -947,6 +972,16 @@ rk_status dat_load(const char *dir, const dat_load_opts *opts, dat_dataset *ds, 
                  .ds = ds,
                  .msg = msg,
                  .msglen = msglen};
+    /* the folder itself, not its first file, is what a wrong --data misses */
+    struct stat sb;
+    const char *why = stat(dir, &sb) != 0 ? strerror(errno)
+                      : !S_ISDIR(sb.st_mode) ? "not a folder"
+                                             : NULL;
+    if (why != NULL) {
+        if (msg != NULL && msglen > 0)
+            snprintf(msg, msglen, "%s: cannot open the data folder: %s", dir, why);
+        return RK_IO;
+    }
     dat_strtab ftab = {0}, utab = {0};
     size_t first = opts != NULL ? opts->first : 0;
     size_t count = opts != NULL ? opts->count : SIZE_MAX;

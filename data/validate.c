@@ -209,8 +209,18 @@ static bool check_position(check *k)
     if (!number(k, DAT_COL_EXPIRY, p->expiry[i], true))
         return false;
     if (bond) {
-        return number(k, DAT_COL_COUPON, p->coupon[i], false) &&
-               number(k, DAT_COL_FREQUENCY, p->frequency[i], true);
+        if (!number(k, DAT_COL_COUPON, p->coupon[i], false) ||
+            !number(k, DAT_COL_FREQUENCY, p->frequency[i], true))
+            return false;
+        double f = p->frequency[i], T = p->expiry[i];
+        if (f > DAT_MAX_FREQUENCY)
+            return reject(k, DAT_COL_FREQUENCY, "frequency must be at most %g a year (got %.15g)",
+                          DAT_MAX_FREQUENCY, f);
+        if (!(T * f <= DAT_MAX_BOND_FLOWS))
+            return reject(k, DAT_COL_EXPIRY,
+                          "expiry x frequency must be at most %g cash flows (got %.15g x %.15g)",
+                          DAT_MAX_BOND_FLOWS, T, f);
+        return true;
     }
     if (!ref_or_literal(k, DAT_COL_RATE, p->rate[i], p->rate_lit[i], DAT_UND_RATE))
         return false;
@@ -242,8 +252,12 @@ rk_status dat_validate_row(dat_dataset *ds, size_t i, const dat_rowinfo *info)
     const char *file = p->file != NULL ? p->file : "<memory>";
     unsigned line = p->line != NULL ? (unsigned)p->line[i] : 0;
     unsigned col = (unsigned)dat_col_number(&p->cols, k.col);
-    rk_status st = dat_add_error(ds, i, RK_INVALID_INPUT, "%s:%u:%u: %s", file, line, col,
-                                 k.reason);
+    rk_status st;
+    if (col == 0 && line > 0) /* a column the file lacks: no cell to point at, so name it */
+        st = dat_add_error(ds, i, RK_INVALID_INPUT, "%s:%u: %s (the file has no '%s' column)",
+                           file, line, k.reason, dat_col_name[k.col]);
+    else
+        st = dat_add_error(ds, i, RK_INVALID_INPUT, "%s:%u:%u: %s", file, line, col, k.reason);
     return st == RK_OK ? RK_INVALID_INPUT : st;
 }
 

@@ -125,9 +125,10 @@ static size_t euro_put(const mdl_batch *b, const mdl_work *w, const mdl_poll *po
     return euro(b, poll, -1.0);
 }
 
-/* Bonds whose cash-flow count T f exceeds this go to the reference (which sums them one by
- * one); no real bond comes near. It also keeps ceil below in the range of its rounding trick. */
-#define BOND_MAX_FLOWS 1e9
+/* Bonds whose cash-flow count T f exceeds this go to the reference, which gives NaN for them
+ * (model.h); no real bond comes near. It also keeps ceil below in the range of its rounding
+ * trick. */
+#define BOND_MAX_FLOWS MDL_BOND_MAX_FLOWS
 
 /* ceil(v) for 0 <= v < 2^51: v + 1.5 * 2^52 rounds v to an integer, corrected by one where it
  * rounded down (SSE2 has no rounding instruction, and a library call would stop

@@ -177,6 +177,8 @@ double mdl_bs2002_call(double S, double K, double T, double r, double sigma, dou
  * *stopped=true when stopped is not NULL). */
 double mdl_crr(bool call, bool american, double S, double K, double T, double r, double sigma,
                double q, uint32_t steps, const mdl_work *w, const mdl_poll *poll, bool *stopped);
+/* Most cash flows (T f) a bond is priced with; NaN beyond (a bounded loop that needs no poll). */
+#define MDL_BOND_MAX_FLOWS 1e6
 double mdl_bond(double y, double T, double coupon, double freq);
 double mdl_forward(double S, double K, double T, double r, double q);
 

@@ -62,14 +62,15 @@ struct rsk_task {
     /* pnl */
     size_t first;
     rsk_pnl *pnl;
-    uint8_t *chunk_done; /* nchunks x ncols: 1 when the tile finished that state */
+    uint16_t *chunk_done; /* nchunks x ncols: slots priced in that state, a prefix (nslots
+                             when the tile finished it; fewer when it stopped there) */
     /* grid and pnl: per-worker sums and OK-cell counts, nworkers x ncols x (nbooks + 1); row w
      * is written only by worker w */
     size_t nworkers;
     rsk_xsum *wsum;
     uint64_t *wcnt;
     size_t wcap;    /* entries allocated in wsum and wcnt (kept when the task is reused) */
-    size_t donecap; /* bytes allocated in chunk_done */
+    size_t donecap; /* entries allocated in chunk_done */
 };
 
 /* ---- pricing one chunk in one state ---- */
@@ -141,12 +142,15 @@ static const double *offset(const double *a, uint32_t i)
 
 /* Prices the batch `all` (every array covering all->n items) with calls of kind k's batch
  * entry cut where batch_step and american_run say. Returns false when the request asked to
- * stop. */
+ * stop; *reached then counts the items priced, a prefix (all->n when it returns true). */
 static bool price_runs(const mdl_entry *tab, mdl_kind k, const mdl_batch *all,
-                       const mdl_work *work, const mdl_poll *poll, eng_worker *w)
+                       const mdl_work *work, const mdl_poll *poll, eng_worker *w,
+                       uint32_t *reached)
 {
     uint32_t step = batch_step(k), total = (uint32_t)all->n;
+    *reached = total;
     for (uint32_t i = 0; i < total;) {
+        *reached = i;
         if (eng_should_stop(w))
             return false;
         uint32_t n = total - i < step ? total - i : step;
@@ -166,21 +170,26 @@ static bool price_runs(const mdl_entry *tab, mdl_kind k, const mdl_batch *all,
             .price = all->price + i,
             .flags = all->flags + i,
         };
-        if (tab[k].batch(&bt, work, poll) < n)
+        size_t got = tab[k].batch(&bt, work, poll);
+        if (got < n) {
+            *reached = i + (uint32_t)got;
             return false;
+        }
         i += n;
     }
+    *reached = total;
     return true;
 }
 
 /*
  * Prices slots [a, b) of kind k of chunk c in state x: v[s] = quantity x unit price (NaN when
- * not finite), flags[s] from the model. Returns false when the request asked to stop (v is then
- * incomplete).
+ * not finite), flags[s] from the model. Returns false when the request asked to stop: v is then
+ * set for the slots [a, *reached) priced before it, a prefix.
  */
 static bool price_segment(const mdl_entry *tab, const rsk_chunk *c, mdl_kind k, uint32_t a,
                           uint32_t b, const double *x, scratch *sc, const mdl_work *work,
-                          const mdl_poll *poll, eng_worker *w, double *v, uint8_t *flags)
+                          const mdl_poll *poll, eng_worker *w, double *v, uint8_t *flags,
+                          uint32_t *reached)
 {
     gather(c, k, a, b, x, sc);
     mdl_batch all = {
@@ -197,26 +206,31 @@ static bool price_segment(const mdl_entry *tab, const rsk_chunk *c, mdl_kind k, 
         .price = sc->price + a,
         .flags = flags + a,
     };
-    if (!price_runs(tab, k, &all, work, poll, w))
-        return false;
-    for (uint32_t s = a; s < b; s++) {
+    uint32_t got;
+    bool done = price_runs(tab, k, &all, work, poll, w, &got);
+    for (uint32_t s = a; s < a + got; s++) {
         double val = c->qty[s] * sc->price[s];
         v[s] = isfinite(val) ? val : NAN;
     }
-    return true;
+    *reached = a + got;
+    return done;
 }
 
-/* Prices every slot of chunk c in state x (see price_segment). */
+/* Prices every slot of chunk c in state x (see price_segment). On a stop, the slots
+ * [0, *reached) are priced (the segments are in slot order). */
 static bool price_chunk(const rsk_layout *layout, const rsk_chunk *c, const double *x,
-                        scratch *sc, size_t tree_len, eng_worker *w, double *v, uint8_t *flags)
+                        scratch *sc, size_t tree_len, eng_worker *w, double *v, uint8_t *flags,
+                        uint32_t *reached)
 {
     mdl_work work = {sc->tail + 0, tree_len};
     mdl_poll poll = {poll_stop, w};
+    *reached = 0;
     for (unsigned k = 0; k < MDL_KIND_COUNT; k++) {
         uint32_t a = c->seg[k], b = c->seg[k + 1];
         if (a < b && !price_segment(layout->models, c, (mdl_kind)k, a, b, x, sc, &work, &poll,
-                                    w, v, flags))
+                                    w, v, flags, reached))
             return false;
+        *reached = b;
     }
     return true;
 }
@@ -243,12 +257,13 @@ static void compact(const rsk_chunk *c, scratch *sc, uint32_t m, uint32_t at)
  * one run of batch calls: their inputs are gathered contiguously, up state then down state.
  * A model is a pure function of its inputs, lane for lane, so each value is the one
  * price_segment gives, bit for bit; what changes is that a short segment fills the kernels'
- * vector blocks twice as well. vp and vm receive the m slots' values.
+ * vector blocks twice as well. vp and vm receive the m slots' values. On a stop, *pairs of
+ * them (the first ones listed) have both values, and the others none.
  */
 static bool price_compact(const mdl_entry *tab, const rsk_chunk *c, mdl_kind k, uint32_t a,
                           uint32_t b, uint32_t m, const double *xp, const double *xm,
                           scratch *sc, const mdl_work *work, const mdl_poll *poll, eng_worker *w,
-                          double *vp, double *vm)
+                          double *vp, double *vm, uint32_t *pairs)
 {
     gather(c, k, a, b, xp, sc);
     compact(c, sc, m, 0);
@@ -268,26 +283,28 @@ static bool price_compact(const mdl_entry *tab, const rsk_chunk *c, mdl_kind k, 
         .price = sc->cprice,
         .flags = sc->cflags,
     };
-    if (!price_runs(tab, k, &all, work, poll, w))
-        return false;
-    for (uint32_t i = 0; i < m; i++) {
+    uint32_t got;
+    bool done = price_runs(tab, k, &all, work, poll, w, &got);
+    /* up states are [0, m), down states [m, 2m): a pair is whole once its down state is */
+    *pairs = got > m ? got - m : 0;
+    for (uint32_t i = 0; i < *pairs; i++) {
         uint16_t s = sc->cidx[i];
         double up = c->qty[s] * sc->cprice[i], down = c->qty[s] * sc->cprice[m + i];
         vp[s] = isfinite(up) ? up : NAN;
         vm[s] = isfinite(down) ? down : NAN;
     }
-    return true;
+    return done;
 }
 
 /*
  * Both bumps of one factor by full revaluation: vp and vm receive the values of every slot of
  * chunk c in states xp and xm. The american kinds, whose kernels work in blocks of 16 and are
  * costly per price, are priced for both states in one run (price_compact); the cheap kinds
- * state by state, with no copy.
+ * state by state, with no copy. On a stop, the slots [0, *reached) have both values.
  */
 static bool price_pair(const rsk_layout *layout, const rsk_chunk *c, const double *xp,
                        const double *xm, scratch *sc, size_t tree_len, eng_worker *w, double *vp,
-                       double *vm)
+                       double *vm, uint32_t *reached)
 {
     const mdl_entry *tab = layout->models;
     mdl_work work = {sc->tail + 0, tree_len};
@@ -297,31 +314,42 @@ static bool price_pair(const rsk_layout *layout, const rsk_chunk *c, const doubl
         if (a == b)
             continue;
         bool done;
+        uint32_t got = a; /* slots of the segment with both values, from a */
         if (is_american((mdl_kind)k)) {
             for (uint32_t s = a; s < b; s++)
                 sc->cidx[s - a] = (uint16_t)s;
+            uint32_t pairs;
             done = price_compact(tab, c, (mdl_kind)k, a, b, b - a, xp, xm, sc, &work, &poll, w,
-                                 vp, vm);
+                                 vp, vm, &pairs);
+            got = a + pairs;
         } else {
+            /* the up state first, whole: then the down state's prefix is the pairs' */
             done = price_segment(tab, c, (mdl_kind)k, a, b, xp, sc, &work, &poll, w, vp,
-                                 sc->fa) &&
-                   price_segment(tab, c, (mdl_kind)k, a, b, xm, sc, &work, &poll, w, vm,
-                                 sc->fb);
+                                 sc->fa, &got);
+            if (!done)
+                got = a;
+            else
+                done = price_segment(tab, c, (mdl_kind)k, a, b, xm, sc, &work, &poll, w, vm,
+                                     sc->fb, &got);
         }
-        if (!done)
+        if (!done) {
+            *reached = got;
             return false;
+        }
     }
+    *reached = c->nslots;
     return true;
 }
 
 /*
  * As price_pair, with reuse of unmoved positions: only the slots whose inputs factor j moves
  * are priced (price_compact); every other slot takes its base value, which is what pricing its
- * unchanged inputs would give, bit for bit. vp and vm receive the values of every slot.
+ * unchanged inputs would give, bit for bit. vp and vm receive the values of every slot; on a
+ * stop, those of the slots [0, *reached).
  */
 static bool price_moved(const rsk_layout *layout, const rsk_chunk *c, size_t j, const double *xp,
                         const double *xm, const double *v0, scratch *sc, size_t tree_len,
-                        eng_worker *w, double *vp, double *vm)
+                        eng_worker *w, double *vp, double *vm, uint32_t *reached)
 {
     const mdl_entry *tab = layout->models;
     mdl_work work = {sc->tail + 0, tree_len};
@@ -333,10 +361,15 @@ static bool price_moved(const rsk_layout *layout, const rsk_chunk *c, size_t j, 
         for (uint32_t s = a; s < b; s++)
             if (rsk_slot_moves(layout, c, s, j))
                 sc->cidx[m++] = (uint16_t)s;
+        uint32_t pairs;
         if (m > 0 && !price_compact(tab, c, (mdl_kind)k, a, b, m, xp, xm, sc, &work, &poll, w,
-                                    vp, vm))
+                                    vp, vm, &pairs)) {
+            /* the unmoved slots before the first moved one left unpriced are done too */
+            *reached = sc->cidx[pairs];
             return false;
+        }
     }
+    *reached = c->nslots;
     return true;
 }
 
@@ -364,18 +397,22 @@ static void values_tile(rsk_task *t, const eng_tile *tl, eng_worker *w, eng_tile
     const double *x = t->st->x + t->state * t->st->nund;
     for (uint32_t ci = tl->row0; ci < tl->row1; ci++) {
         const rsk_chunk *c = &t->layout->chunks[ci];
-        if (!price_chunk(t->layout, c, x, sc, t->tree_len, w, sc->va, sc->fa)) {
-            res->code = eng_stop_code(w);
-            return;
-        }
-        for (uint32_t s = 0; s < c->nslots; s++) {
+        uint32_t reached;
+        bool done = price_chunk(t->layout, c, x, sc, t->tree_len, w, sc->va, sc->fa, &reached);
+        /* On a stop the slots priced before it are kept: a deadline decides which cells are
+         * present, and these are finished (rsk_task_reduce marks the rest). */
+        for (uint32_t s = 0; s < reached; s++) {
             size_t row = (size_t)c->row0 + c->row[s];
             t->vals->value[row] = sc->va[s];
             t->vals->flags[row] = sc->fa[s];
             t->vals->status[row] = isfinite(sc->va[s]) ? RK_OK : RK_NUMERIC;
             res->cells_ok += isfinite(sc->va[s]);
         }
-        atomic_fetch_add_explicit(&t->cells_done, c->nslots, memory_order_relaxed);
+        atomic_fetch_add_explicit(&t->cells_done, reached, memory_order_relaxed);
+        if (!done) {
+            res->code = eng_stop_code(w);
+            return;
+        }
     }
 }
 
@@ -432,15 +469,14 @@ static void grid_tile(rsk_task *t, const eng_tile *tl, eng_worker *w, eng_tile_r
         for (uint32_t j = tl->col0; j < tl->col1; j++) {
             const double *xp = t->st->x + rsk_grid_state(j, +1) * U;
             const double *xm = t->st->x + rsk_grid_state(j, -1) * U;
-            bool done =
-                t->reuse_unmoved
-                    ? price_moved(t->layout, c, j, xp, xm, v0, sc, t->tree_len, w, sc->va, sc->vb)
-                    : price_pair(t->layout, c, xp, xm, sc, t->tree_len, w, sc->va, sc->vb);
-            if (!done) {
-                res->code = eng_stop_code(w);
-                grid_stop(t, tl, ci, j, (uint8_t)res->code);
-                return;
-            }
+            uint32_t reached;
+            bool done = t->reuse_unmoved ? price_moved(t->layout, c, j, xp, xm, v0, sc,
+                                                       t->tree_len, w, sc->va, sc->vb, &reached)
+                                         : price_pair(t->layout, c, xp, xm, sc, t->tree_len, w,
+                                                      sc->va, sc->vb, &reached);
+            /* on a stop, the cells of the slots priced before it are kept, the others of this
+             * column get the stop's code (below), then the rest of the tile (grid_stop) */
+            uint8_t stop = done ? RK_OK : (uint8_t)eng_stop_code(w);
             rsk_xsum *sum = wsum_at(t, w, j);
             uint64_t *cnt = wcnt_at(t, w, j);
             uint64_t ok_here = 0;
@@ -455,6 +491,10 @@ static void grid_tile(rsk_task *t, const eng_tile *tl, eng_worker *w, eng_tile_r
                 if (v0s[row] != RK_OK) {
                     /* base not OK: the position's whole row of cells shares its code */
                     grid_cell(t->grid, cell, v0s[row], NAN, NAN);
+                    continue;
+                }
+                if (s >= reached) {
+                    grid_cell(t->grid, cell, stop, NAN, NAN);
                     continue;
                 }
                 if (t->reuse_unmoved && !rsk_slot_moves(t->layout, c, s, j)) {
@@ -480,7 +520,12 @@ static void grid_tile(rsk_task *t, const eng_tile *tl, eng_worker *w, eng_tile_r
             }
             cnt[nb] += ok_here;
             res->cells_ok += ok_here;
-            atomic_fetch_add_explicit(&t->cells_done, c->nslots, memory_order_relaxed);
+            atomic_fetch_add_explicit(&t->cells_done, reached, memory_order_relaxed);
+            if (!done) {
+                res->code = stop;
+                grid_stop(t, tl, ci, j + 1, stop);
+                return;
+            }
         }
     }
 }
@@ -508,15 +553,15 @@ static void pnl_tile(rsk_task *t, const eng_tile *tl, eng_worker *w, eng_tile_re
         const rsk_chunk *c = &t->layout->chunks[ci];
         for (uint32_t s = tl->col0; s < tl->col1; s++) {
             const double *x = t->st->x + (size_t)s * U;
-            if (!price_chunk(t->layout, c, x, sc, t->tree_len, w, sc->va, sc->fa)) {
-                res->code = eng_stop_code(w);
-                return;
-            }
+            uint32_t reached;
+            bool done = price_chunk(t->layout, c, x, sc, t->tree_len, w, sc->va, sc->fa, &reached);
+            /* on a stop, the slots priced before it are summed: rsk_task_reduce counts the
+             * rest as missing from this scenario */
             rsk_xsum *sum = wsum_at(t, w, s);
             uint64_t *cnt = wcnt_at(t, w, s);
             uint64_t ok_here = 0;
             uint32_t scen = (uint32_t)(t->first + s);
-            for (uint32_t sl = 0; sl < c->nslots; sl++) {
+            for (uint32_t sl = 0; sl < reached; sl++) {
                 size_t row = (size_t)c->row0 + c->row[sl];
                 if (v0s[row] != RK_OK)
                     continue; /* reported once, with the base value */
@@ -532,9 +577,13 @@ static void pnl_tile(rsk_task *t, const eng_tile *tl, eng_worker *w, eng_tile_re
                 ok_here++;
             }
             cnt[nb] += ok_here;
-            t->chunk_done[(size_t)ci * t->ncols + s] = 1;
+            t->chunk_done[(size_t)ci * t->ncols + s] = (uint16_t)reached;
             res->cells_ok += ok_here;
-            atomic_fetch_add_explicit(&t->cells_done, c->nslots, memory_order_relaxed);
+            atomic_fetch_add_explicit(&t->cells_done, reached, memory_order_relaxed);
+            if (!done) {
+                res->code = eng_stop_code(w);
+                return;
+            }
         }
     }
 }
@@ -830,14 +879,14 @@ rk_status rsk_pnl_submit(eng_engine *e, const rsk_layout *layout, const rsk_stat
     size_t cells = (layout->nchunks ? layout->nchunks : 1) * (st->n ? st->n : 1);
     if (cells > t->donecap) {
         free(t->chunk_done);
-        t->chunk_done = calloc(cells, 1);
+        t->chunk_done = calloc(cells, sizeof *t->chunk_done);
         t->donecap = t->chunk_done != NULL ? cells : 0;
         if (t->chunk_done == NULL) {
             task_free(t);
             return RK_NO_MEMORY;
         }
     } else {
-        memset(t->chunk_done, 0, cells);
+        memset(t->chunk_done, 0, cells * sizeof *t->chunk_done);
     }
     rc = task_submit(e, t, sub);
     if (rc != RK_OK) {
@@ -961,16 +1010,15 @@ static void finish_pnl(rsk_task *t, const eng_record *rec, size_t nrec)
 {
     rsk_pnl *p = t->pnl;
     size_t nb = p->nbooks, ns = t->ncols;
-    /* States a tile never finished: every valid row of the chunk misses that cell. */
+    /* States a tile did not finish: every valid row of the chunk it did not reach misses that
+     * cell. */
     for (size_t i = 0; i < nrec; i++) {
         if (rec[i].code == RK_OK)
             continue;
         for (uint32_t ci = rec[i].tile.row0; ci < rec[i].tile.row1; ci++) {
             const rsk_chunk *c = &t->layout->chunks[ci];
             for (uint32_t s = rec[i].tile.col0; s < rec[i].tile.col1; s++) {
-                if (t->chunk_done[(size_t)ci * ns + s])
-                    continue;
-                for (uint32_t sl = 0; sl < c->nslots; sl++) {
+                for (uint32_t sl = t->chunk_done[(size_t)ci * ns + s]; sl < c->nslots; sl++) {
                     size_t row = (size_t)c->row0 + c->row[sl];
                     p->nmissing[row]++;
                     p->miss_code[row] = (uint8_t)rec[i].code;

@@ -62,6 +62,22 @@ static double value(const pricer *pr, const dat_positions *p, size_t i, const do
     return isfinite(v) ? v : NAN;
 }
 
+double rsk_ref_unit_price(const dat_dataset *ds, size_t i)
+{
+    const dat_positions *p = &ds->pos;
+    if (i >= p->n || p->status[i] != RK_OK)
+        return NAN;
+    uint32_t steps = p->steps[i] > MDL_FALLBACK_STEPS ? p->steps[i] : MDL_FALLBACK_STEPS;
+    mdl_work work = {NULL, mdl_work_needed(steps)};
+    work.buf = malloc(work.len * sizeof(double));
+    if (work.buf == NULL)
+        return NAN;
+    mdl_in in = inputs(p, i, ds->mkt.und_value);
+    double u = mdl_price_ref((mdl_kind)p->kind[i], &in, &work, NULL, NULL);
+    free(work.buf);
+    return isfinite(u) ? u : NAN;
+}
+
 rk_status rsk_ref_values(const dat_dataset *ds, rsk_values *out)
 {
     const dat_positions *p = &ds->pos;

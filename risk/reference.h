@@ -17,6 +17,10 @@
 /* Base values of every row (invalid rows: INVALID_INPUT, NaN). */
 rk_status rsk_ref_values(const dat_dataset *ds, rsk_values *out);
 
+/* The unit price of row i in the base market (NaN when not finite or out of memory): says
+ * whether a non-finite value comes from the price or from quantity x price. */
+double rsk_ref_unit_price(const dat_dataset *ds, size_t i);
+
 /* The full-revaluation grid with bump h, using base values v. */
 rk_status rsk_ref_grid(const dat_dataset *ds, double h, const rsk_values *v, rsk_grid *out);
 

@@ -66,7 +66,8 @@ rk_status rsk_states_grid_fill(const dat_market *m, double h, rsk_states *st)
     size_t F = m->nfactors, U = m->nund;
     if (st->x == NULL || st->n != 1 + 2 * F || st->nund != U)
         return RK_BAD_ARGUMENT;
-    memcpy(st->x, m->und_value, U * sizeof(double));
+    if (U > 0) /* und_value is NULL for a market of no underlyings */
+        memcpy(st->x, m->und_value, U * sizeof(double));
     for (size_t j = 0; j < F; j++) {
         double *xp = st->x + rsk_grid_state(j, +1) * U;
         double *xm = st->x + rsk_grid_state(j, -1) * U;

@@ -26,7 +26,8 @@ typedef struct cli_opts {
     size_t threads;
     const char *topology;
     bool no_pin;
-    double deadline_ms; /* <= 0: none */
+    double deadline_ms; /* 0: none (--deadline-ms itself must be > 0) */
+    bool deadline_given;
     bool quiet;
     /* measure options */
     double bump;
@@ -47,6 +48,11 @@ typedef struct cli_opts {
     /* whatif: candidate positions, positions.csv's format */
     const char *trades;
 } cli_opts;
+
+/* Option ranges (a value outside is a bad command line). */
+#define CLI_MAX_THREADS 4096 /* the engine's limit on workers */
+#define CLI_MIN_BUMP 1e-8
+#define CLI_MAX_BUMP 1.0
 
 /* Parses argv for a subcommand. `allowed` lists the long options (without "--") the
  * subcommand accepts, space-separated. Prints the help text and exits 0 on --help; prints a
@@ -90,7 +96,9 @@ typedef struct cli_run {
  * "riskengine CMD: reason" ("riskengine CMD: rank R: reason" under mpirun) and returns false,
  * on every rank. Collective. */
 bool cli_run_open(cli_run *r, const cli_opts *o, const char *command, bool need_engine);
-void cli_run_close(cli_run *r);
+/* Finishes errors.csv and releases the run; false (with the reason printed) when errors.csv
+ * could not be written: the command then exits 1. */
+bool cli_run_close(cli_run *r);
 /* A run without a data set or engine (backtest): the output folder and errors.csv only.
  * Collective; false with the reason printed. Close with cli_run_close. */
 bool cli_run_open_bare(cli_run *r, const cli_opts *o, const char *command);
@@ -129,12 +137,19 @@ void cli_error_row(cli_run *r, size_t row, const char *factor, const char *scena
 /* Writes the rows for values-level codes other than INVALID_INPUT (reported at load). */
 void cli_error_values(cli_run *r, const rsk_values *v);
 
-/* Opens OUT/name for writing; prints the reason and returns NULL on failure. Files of
+/* Opens output file name for writing; prints the reason and returns NULL on failure. It is
+ * written as OUT/.name.partial (cli_out_partial) and renamed to OUT/name by cli_out_close once
+ * complete and on the disk, so no half-written file ever carries the final name. Files of
  * aggregates are written by rank 0 only: other ranks get /dev/null, so that every rank runs
  * the same code. */
 FILE *cli_out_open(cli_run *r, const char *name);
-/* Closes a file opened by cli_out_open; false (with a message) when a write failed. */
+/* Flushes, syncs, closes and renames a file opened by cli_out_open; false, with "cannot write
+ * OUT/name: reason" printed and the partial file removed, when any of it failed. */
 bool cli_out_close(cli_run *r, FILE *f, const char *name);
+/* Closes and removes an output file a failed run leaves unfinished. */
+void cli_out_discard(cli_run *r, FILE *f, const char *name);
+/* The path an output file has while it is written. */
+void cli_out_partial(const cli_run *r, const char *name, char *buf, size_t len);
 
 /* Engine statistics of an engine job into the run's totals (overshoot, deadline). */
 void cli_note_request(cli_run *r, const rsk_task_info *info);

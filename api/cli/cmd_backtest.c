@@ -391,6 +391,7 @@ int cmd_backtest(int argc, char **argv)
     status = CLI_OK;
 done:
     cli_bt_free(&bt);
-    cli_run_close(&r);
+    if (!cli_run_close(&r))
+        status = CLI_FAIL;
     return status;
 }

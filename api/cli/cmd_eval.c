@@ -179,7 +179,8 @@ int cmd_values(int argc, char **argv)
 done:
     rsk_values_free(&ref);
     rsk_run_free(&run);
-    cli_run_close(&r);
+    if (!cli_run_close(&r))
+        status = CLI_FAIL;
     return status;
 }
 
@@ -282,6 +283,15 @@ bool cli_write_parametric(cli_run *r, FILE *f, const rsk_grid *g, const rsk_para
         cli_fmt_double(cov, sizeof cov, c);
         cli_fmt_double(con, sizeof con, pv->contrib[b]);
         fprintf(f, "%s,parametric,,%s,%s,%s,%s\n", book_name(r, b), var, es, cov, con);
+        /* a blank VaR says why (once: every rank holds the combined numbers) */
+        if (!isfinite(pv->var[b]) && dist_is_root()) {
+            char msg[200];
+            snprintf(msg, sizeof msg,
+                     "parametric VaR of book %s is not finite: e'Sigma e overflows (exposures "
+                     "or covariance.csv entries too large)",
+                     book_name(r, b));
+            cli_error_row(r, SIZE_MAX, NULL, NULL, RK_NUMERIC, msg);
+        }
     }
     return !ferror(f);
 }
@@ -322,10 +332,6 @@ int cmd_grid(int argc, char **argv)
     if (!cli_parse(argc, argv, "grid", COMMON_OPTS " " GRID_OPTS,
                    grid_help, &o))
         return CLI_USAGE;
-    if (!(o.bump > 0)) {
-        fprintf(stderr, "riskengine grid: --bump must be > 0\n");
-        return CLI_USAGE;
-    }
     cli_run r;
     rsk_values ref_v = {0};
     rsk_grid ref_g = {0};
@@ -388,6 +394,7 @@ done:
     rsk_grid_free(&ref_g);
     rsk_values_free(&ref_v);
     rsk_run_free(&run);
-    cli_run_close(&r);
+    if (!cli_run_close(&r))
+        status = CLI_FAIL;
     return status;
 }

@@ -22,11 +22,12 @@
     "confidence es-confidence horizon scenarios seed write-scenarios bump reuse-unmoved"
 
 static const char var_help[] =
-    "usage: riskengine var --data DIR --out DIR --method parametric|mc|historical [options]\n"
+    "usage: riskengine var --data DIR --out DIR [--method parametric|mc|historical] [options]\n"
     "\n"
     "VaR and ES per book and in total (book TOTAL) -> OUT/var.csv\n"
     "(book,method,scenarios,var,es,coverage,contribution), errors.csv, summary.json.\n"
     "\n"
+    "--method (default parametric):\n"
     "  parametric   delta-normal from the full-revaluation grid: VaR = z sigma_P sqrt(H), with\n"
     "               Euler contributions per book (they sum to the total)\n"
     "  mc           full revaluation under N Monte Carlo scenarios sqrt(H) L z, L = chol(Sigma),\n"
@@ -34,7 +35,7 @@ static const char var_help[] =
     "  historical   full revaluation under the scenarios of DIR/scenarios.csv, used as given\n"
     "\n"
     "options:\n"
-    "  --scenarios N      Monte Carlo scenarios (default 1000)\n"
+    "  --scenarios N      Monte Carlo scenarios, at least 1 (default 1000)\n"
     "  --seed N           Monte Carlo seed (default 1)\n"
     "  --confidence A     VaR confidence (default 0.99)\n"
     "  --es-confidence A  ES confidence (default 0.975)\n"
@@ -86,8 +87,13 @@ static bool check_measure_opts(const cli_opts *o, const char *cmd)
         fprintf(stderr, "riskengine %s: confidences must lie strictly between 0 and 1\n", cmd);
         return false;
     }
-    if (!(o->horizon > 0) || !(o->bump > 0)) {
-        fprintf(stderr, "riskengine %s: --horizon and --bump must be > 0\n", cmd);
+    if (!(o->horizon > 0)) {
+        fprintf(stderr, "riskengine %s: --horizon must be > 0\n", cmd);
+        return false;
+    }
+    /* zero scenarios give no loss to take a quantile of: never a VaR */
+    if (o->scenarios == 0 && (strcmp(cmd, "batch") == 0 || strcmp(o->method, "mc") == 0)) {
+        fprintf(stderr, "riskengine %s: --scenarios must be at least 1\n", cmd);
         return false;
     }
     return true;
@@ -410,12 +416,12 @@ int cmd_var(int argc, char **argv)
         goto done;
     status = CLI_OK;
 done:
-    if (vf != NULL)
-        fclose(vf);
+    cli_out_discard(&r, vf, "var.csv");
     free(L);
     free(lh);
     rsk_run_free(&run);
-    cli_run_close(&r);
+    if (!cli_run_close(&r))
+        status = CLI_FAIL;
     return status;
 }
 
@@ -445,7 +451,8 @@ int cmd_stress(int argc, char **argv)
     status = CLI_OK;
 done:
     rsk_run_free(&run);
-    cli_run_close(&r);
+    if (!cli_run_close(&r))
+        status = CLI_FAIL;
     return status;
 }
 
@@ -645,14 +652,14 @@ int cmd_batch(int argc, char **argv)
     }
     status = CLI_OK;
 done:
-    if (vf != NULL)
-        fclose(vf);
+    cli_out_discard(&r, vf, "var.csv");
     rep_free(&rep);
     cli_bt_free(&bt);
     free(L);
     free(lh);
     rsk_run_free(&run);
-    cli_run_close(&r);
+    if (!cli_run_close(&r))
+        status = CLI_FAIL;
     return status;
 }
 
@@ -930,6 +937,7 @@ done:
     rsk_wscratch_free(&ws);
     rsk_wcache_free(&cache);
     rsk_run_free(&run);
-    cli_run_close(&r);
+    if (!cli_run_close(&r))
+        status = CLI_FAIL;
     return status;
 }

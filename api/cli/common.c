@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "csv.h"
+#include "reference.h"
 
 /* ---- options ---- */
 
@@ -107,6 +108,41 @@ static bool parse_value(const opt_def *d, const char *cmd, const char *text, cli
     return false;
 }
 
+/* Ranges and combinations every command shares; a bad one is a bad command line (exit 2). */
+static bool check_opts(const char *cmd, const char *allowed, const cli_opts *o)
+{
+    if (allowed_in(allowed, "data") && (o->data == NULL || o->out == NULL)) {
+        fprintf(stderr, "riskengine %s: --data DIR and --out DIR are required (see --help)\n",
+                cmd);
+        return false;
+    }
+    /* 0 or a negative budget would mean "already expired" to the API; on the command line it
+     * is far likelier a slip than a wish to compute nothing. */
+    if (o->deadline_given && !(o->deadline_ms > 0)) {
+        fprintf(stderr, "riskengine %s: --deadline-ms must be > 0 (got %g)\n", cmd,
+                o->deadline_ms);
+        return false;
+    }
+    if (o->deadline_given && o->reference) {
+        fprintf(stderr, "riskengine %s: --reference runs without deadlines: drop --deadline-ms\n",
+                cmd);
+        return false;
+    }
+    if (o->threads > CLI_MAX_THREADS) {
+        fprintf(stderr, "riskengine %s: --threads must be at most %d (got %zu)\n", cmd,
+                CLI_MAX_THREADS, o->threads);
+        return false;
+    }
+    /* Outside this range the bumped states or h^2 leave the doubles' useful range (h = 1e-300
+     * makes every gamma infinite) or the bump is no longer a small move. */
+    if (!(o->bump >= CLI_MIN_BUMP && o->bump <= CLI_MAX_BUMP)) {
+        fprintf(stderr, "riskengine %s: --bump must lie in [%g, %g] (got %g)\n", cmd,
+                CLI_MIN_BUMP, CLI_MAX_BUMP, o->bump);
+        return false;
+    }
+    return true;
+}
+
 bool cli_parse(int argc, char **argv, const char *cmd, const char *allowed, const char *help,
                cli_opts *o)
 {
@@ -159,7 +195,11 @@ bool cli_parse(int argc, char **argv, const char *cmd, const char *allowed, cons
         }
         if (!parse_value(d, cmd, value, o))
             return false;
+        if (strcmp(d->name, "deadline-ms") == 0)
+            o->deadline_given = true;
     }
+    if (!check_opts(cmd, allowed, o))
+        return false;
     mdl_isa level;
     if (o->isa != NULL && strcmp(o->isa, "auto") != 0 && !mdl_isa_parse(o->isa, &level)) {
         fprintf(stderr, "riskengine %s: --isa %s: no such level (baseline, avx2, avx512, auto)\n",
@@ -194,25 +234,77 @@ static bool make_dir(const char *cmd, const char *dir)
     return true;
 }
 
+void cli_out_partial(const cli_run *r, const char *name, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/.%s.partial", r->opt.out, name);
+}
+
+/* Test hook: RISKENGINE_TEST_FAULT=full:NAME makes output file NAME be written to /dev/full,
+ * so that the write fails as on a full disk (ENOSPC). Unset in production. */
+static bool full_fault(const char *name)
+{
+    const char *f = getenv("RISKENGINE_TEST_FAULT");
+    return f != NULL && strncmp(f, "full:", 5) == 0 && strcmp(f + 5, name) == 0;
+}
+
 FILE *cli_out_open(cli_run *r, const char *name)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", r->opt.out, name);
-    FILE *f = fopen(dist_is_root() ? path : "/dev/null", "w");
+    if (!dist_is_root()) {
+        FILE *f = fopen("/dev/null", "w");
+        if (f == NULL)
+            dist_fail(r->command, "cannot open /dev/null: %s", strerror(errno));
+        return f;
+    }
+    char path[4200];
+    cli_out_partial(r, name, path, sizeof path);
+    FILE *f = fopen(full_fault(name) ? "/dev/full" : path, "w");
     if (f == NULL)
-        dist_fail(r->command, "cannot write %s: %s", path, strerror(errno));
+        dist_fail(r->command, "cannot write %s/%s: %s", r->opt.out, name, strerror(errno));
     return f;
 }
 
+void cli_out_discard(cli_run *r, FILE *f, const char *name)
+{
+    if (f == NULL)
+        return;
+    fclose(f);
+    if (dist_is_root()) {
+        char tmp[4200];
+        cli_out_partial(r, name, tmp, sizeof tmp);
+        unlink(tmp);
+    }
+}
+
+/* Everything written, flushed to the disk, closed, then renamed over the final name: a reader
+ * sees the previous file or the complete new one, never a part. */
 bool cli_out_close(cli_run *r, FILE *f, const char *name)
 {
     if (f == NULL)
         return false;
-    bool ok = !ferror(f);
-    ok = fclose(f) == 0 && ok;
-    if (!ok)
-        dist_fail(r->command, "writing %s/%s failed", r->opt.out, name);
-    return ok;
+    if (!dist_is_root())
+        return fclose(f) == 0;
+    int err = 0;
+    if (fflush(f) != 0)
+        err = errno;
+    else if (ferror(f))
+        err = EIO; /* an earlier write failed; its errno is gone */
+    if (err == 0 && fsync(fileno(f)) != 0 && errno != EINVAL)
+        err = errno; /* EINVAL: a device (the test hook's /dev/full) cannot be synced */
+    if (fclose(f) != 0 && err == 0)
+        err = errno;
+    char tmp[4200], path[4200];
+    cli_out_partial(r, name, tmp, sizeof tmp);
+    snprintf(path, sizeof path, "%s/%s", r->opt.out, name);
+    if (err == 0 && !full_fault(name) && rename(tmp, path) != 0)
+        err = errno;
+    if (err == 0 && full_fault(name))
+        err = ENOSPC; /* not reached: /dev/full fails the flush */
+    if (err != 0) {
+        unlink(tmp);
+        dist_fail(r->command, "cannot write %s: %s", path, strerror(err));
+        return false;
+    }
+    return true;
 }
 
 bool cli_rows_open(cli_run *r, const char *name, cli_rows *rows)
@@ -329,6 +421,22 @@ void cli_error_row(cli_run *r, size_t row, const char *factor, const char *scena
     fputc('\n', r->errors);
 }
 
+/* Why a base value is not finite, naming the column to blame where one is: a finite unit
+ * price makes it quantity x price that overflows. */
+static void numeric_message(const cli_run *r, size_t i, char *msg, size_t len)
+{
+    const dat_positions *p = &r->ds.pos;
+    double unit = rsk_ref_unit_price(&r->ds, i);
+    if (isfinite(unit) && p->cols.quantity != 0)
+        snprintf(msg, len,
+                 "%s:%" PRIu32 ":%" PRIu32 ": base value is not finite: quantity %.17g x unit "
+                 "price %.17g overflows",
+                 p->file, p->line[i], p->cols.quantity, p->quantity[i], unit);
+    else
+        snprintf(msg, len, "%s:%" PRIu32 ": base value is not finite (the unit price is not)",
+                 p->file, p->line[i]);
+}
+
 void cli_error_values(cli_run *r, const rsk_values *v)
 {
     for (size_t i = 0; i < v->n; i++) {
@@ -337,8 +445,7 @@ void cli_error_values(cli_run *r, const rsk_values *v)
             continue;
         char msg[160];
         if (code == RK_NUMERIC)
-            snprintf(msg, sizeof msg, "%s:%" PRIu32 ": base value is not finite", r->ds.pos.file,
-                     r->ds.pos.line[i]);
+            numeric_message(r, i, msg, sizeof msg);
         else
             snprintf(msg, sizeof msg, "base value not computed: %s", rk_strerror(code));
         cli_error_row(r, i, NULL, NULL, code, msg);
@@ -357,7 +464,8 @@ static size_t count_position_rows(const char *dir)
         return 0;
     size_t n = 0;
     int rc;
-    while ((rc = dat_csv_next(&c)) == 1)
+    c.resync = true; /* a bad row is a row: the loader keeps it as an invalid position */
+    while ((rc = dat_csv_next(&c)) == 1 || rc == DAT_CSV_BAD)
         n++;
     dat_csv_close(&c);
     return rc == 0 && n > 0 ? n - 1 : 0;
@@ -534,8 +642,11 @@ bool cli_run_open(cli_run *r, const cli_opts *o, const char *command, bool need_
      * loaded and laid out, at the same moment on every rank (each then applies it to its own
      * share; coverage is combined from the counts). */
     dist_barrier();
-    if (o->deadline_ms > 0)
-        r->deadline_ns = eng_now_ns() + (int64_t)(o->deadline_ms * 1e6);
+    if (o->deadline_ms > 0) {
+        /* saturating: a budget past the clock's range is no deadline */
+        double ns = o->deadline_ms * 1e6;
+        r->deadline_ns = ns >= 0x1p63 ? RK_DEADLINE_NONE : rk_deadline_in((int64_t)ns);
+    }
     return true;
 }
 
@@ -551,10 +662,13 @@ bool cli_run_open_bare(cli_run *r, const cli_opts *o, const char *command)
     return cli_ok(r, !dist_is_root() || make_dir(command, o->out)) && open_errors(r);
 }
 
-void cli_run_close(cli_run *r)
+bool cli_run_close(cli_run *r)
 {
-    if (r->errors != NULL)
-        cli_out_close(r, r->errors, "errors.csv");
+    bool ok = true;
+    if (r->errors != NULL) {
+        /* ranks other than 0 hold an in-memory stream, already sent */
+        ok = dist_is_root() ? cli_out_close(r, r->errors, "errors.csv") : fclose(r->errors) == 0;
+    }
     r->errors = NULL;
     free(r->errbuf);
     r->errbuf = NULL;
@@ -562,6 +676,7 @@ void cli_run_close(cli_run *r)
     eng_destroy(r->eng);
     r->eng = NULL;
     dat_free(&r->ds);
+    return ok;
 }
 
 void cli_phase_begin(cli_run *r)

@@ -538,7 +538,7 @@ static void error_table(FILE *out, const rep_input *in)
         return;
     fflush(r->errors);
     char path[4200];
-    snprintf(path, sizeof path, "%s/errors.csv", r->opt.out);
+    cli_out_partial(r, "errors.csv", path, sizeof path); /* still being written */
     FILE *f = fopen(path, "r");
     if (f == NULL)
         return;

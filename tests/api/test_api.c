@@ -6,6 +6,7 @@
  */
 #include <math.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "book.h"
@@ -63,6 +64,53 @@ START_TEST(null_and_bad_arguments)
     ck_assert_ptr_null(rk_dataset_position_id(NULL, 0));
     ck_assert_int_ge(rk_now_ns(), 0);
     ck_assert_int_eq(rk_deadline_in(INT64_MAX), RK_DEADLINE_NONE);
+}
+END_TEST
+
+/* Bonds built in memory meet the loader's bounds: a frequency or a cash-flow count that would
+ * make the pricer's flow-by-flow loop spin for ever (near 1e17) is refused at once. */
+START_TEST(bond_bounds_in_memory)
+{
+    rk_dataset *ds = NULL;
+    ck_assert_int_eq(rk_dataset_create(&ds), RK_OK);
+    ck_assert_int_eq(rk_dataset_add_factor(ds, "f0", NULL), RK_OK);
+    const double cov[1] = {1e-4}, l[1] = {1};
+    ck_assert_int_eq(rk_dataset_set_covariance(ds, cov, 1), RK_OK);
+    ck_assert_int_eq(rk_dataset_add_underlying(ds, "R", RK_UNDERLYING_RATE, 0.03, l, 1, NULL),
+                     RK_OK);
+    rk_position p;
+    rk_position_init(&p);
+    p.book = "b";
+    p.instrument = "bond";
+    p.quantity = 1;
+    p.underlying = "R";
+    p.coupon = 0.05;
+    static const struct {
+        double T, f;
+        rk_status want;
+        const char *msg;
+    } cases[] = {
+        {5, 2, RK_OK, NULL},
+        {5, 1e17, RK_INVALID_INPUT, "frequency must be at most 366 a year"},
+        {1e17, 2, RK_INVALID_INPUT, "expiry x frequency must be at most 100000 cash flows"},
+        {1000, 365, RK_INVALID_INPUT, "expiry x frequency must be at most 100000 cash flows"},
+    };
+    char id[8];
+    size_t nerr = 0;
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        snprintf(id, sizeof id, "B%zu", k);
+        p.id = id;
+        p.expiry = cases[k].T;
+        p.frequency = cases[k].f;
+        ck_assert_int_eq(rk_dataset_add_position(ds, &p, NULL), cases[k].want);
+        if (cases[k].msg == NULL)
+            continue;
+        rk_error_info ei;
+        ck_assert_int_eq(rk_dataset_error(ds, nerr++, &ei), RK_OK);
+        ck_assert_uint_eq(ei.position, k);
+        ck_assert_msg(strstr(ei.message, cases[k].msg) != NULL, "%s", ei.message);
+    }
+    rk_dataset_destroy(ds);
 }
 END_TEST
 
@@ -549,6 +597,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, destroy_null_is_harmless);
     tcase_add_test(tc, null_and_bad_arguments);
     tcase_add_test(tc, dataset_building_errors);
+    tcase_add_test(tc, bond_bounds_in_memory);
     tcase_add_test(tc, request_options_and_states);
     tcase_add_test(tc, same_bits_across_worker_counts_and_reuse);
     tcase_add_test(tc, callback_once_without_waiting);

@@ -245,6 +245,43 @@ START_TEST(string_table)
 }
 END_TEST
 
+/* With resync, an error confined to a record skips to the next line and reports the record as
+ * bad, with the fields read before the error; what is not confined still ends the read. */
+START_TEST(resync_after_bad_record)
+{
+    dat_csv c;
+    open_text(&c, "h1,h2,h3\na,b\"x,c\nd,e,f\ng,\"h\"z,i\nj,k,l\nm,\"open\n");
+    c.resync = true;
+    ck_assert_int_eq(dat_csv_next(&c), 1);
+    ck_assert_int_eq(dat_csv_next(&c), DAT_CSV_BAD);
+    ck_assert_str_eq(c.err, "t.csv:2:2: quote inside an unquoted field (quote the whole field)");
+    ck_assert_uint_eq(c.line, 2);
+    ck_assert_uint_eq(c.nfields, 1);
+    ck_assert_str_eq(dat_csv_field(&c, 0), "a");
+    ck_assert_int_eq(dat_csv_next(&c), 1);
+    ck_assert_str_eq(dat_csv_field(&c, 2), "f");
+    ck_assert_uint_eq(c.line, 3);
+    ck_assert_int_eq(dat_csv_next(&c), DAT_CSV_BAD);
+    ck_assert_str_eq(c.err, "t.csv:4:2: unexpected text after a closing quote");
+    ck_assert_int_eq(dat_csv_next(&c), 1);
+    ck_assert_str_eq(dat_csv_field(&c, 0), "j");
+    ck_assert_uint_eq(c.line, 5);
+    /* a quote still open at the end of the file is not confined to a record */
+    ck_assert_int_eq(dat_csv_next(&c), -1);
+    ck_assert_str_eq(c.err, "t.csv:6:2: unterminated quoted field");
+    dat_csv_close(&c);
+}
+END_TEST
+
+/* Only regular files are read: a folder (like a FIFO or a device) is refused at open. */
+START_TEST(open_not_regular)
+{
+    dat_csv c;
+    ck_assert_int_eq(dat_csv_open(&c, dir, "t.csv"), -1);
+    ck_assert_str_eq(c.err, "t.csv:0:0: cannot open: not a regular file");
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     Suite *s = suite_create("data_csv");
@@ -255,6 +292,8 @@ Suite *test_suite(void)
     tcase_add_test(tc, utf8);
     tcase_add_test(tc, format_errors);
     tcase_add_test(tc, open_missing);
+    tcase_add_test(tc, resync_after_bad_record);
+    tcase_add_test(tc, open_not_regular);
     suite_add_tcase(s, tc);
     TCase *tn = tcase_create("numbers");
     tcase_add_test(tn, numbers_accepted);

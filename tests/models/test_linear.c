@@ -146,6 +146,38 @@ START_TEST(forward_and_spot)
 }
 END_TEST
 
+/* Inputs past the cash-flow bound give NaN at once, in the reference and in every kernel; before,
+ * T f near 1e17 made the reference's count loop spin for ever (k += 1 no longer moved k), and a
+ * negative frequency made its times grow instead of reaching 0. */
+static void check_nan_bond(double T, double f)
+{
+    double y = 0.05, c = 0.05;
+    ck_assert_msg(isnan(mdl_bond(y, T, c, f)), "T %g f %g", T, f);
+    for (int l = 0; l < (int)MDL_ISA_COUNT; l++) {
+        const mdl_entry *tab = mdl_table_isa((mdl_isa)l);
+        if (tab == NULL)
+            continue;
+        double price = 0;
+        uint8_t fl = 0;
+        mdl_batch b = {.n = 1, .r = &y, .T = &T, .coupon = &c, .freq = &f, .price = &price,
+                       .flags = &fl};
+        ck_assert_uint_eq(tab[MDL_BOND].batch(&b, NULL, NULL), 1);
+        ck_assert_msg(isnan(price), "level %d T %g f %g", l, T, f);
+    }
+}
+
+START_TEST(cash_flow_bound)
+{
+    check_nan_bond(1e17, 2.0);
+    check_nan_bond(5.0, 1e17);
+    check_nan_bond(5.0, -2.0);
+    check_nan_bond(1e4, 100.0 * (1.0 + 1e-15));
+    /* at the bound itself: still priced, 1 + n / f at zero yield with coupon 1 */
+    ck_assert_close(mdl_bond(0.0, 1e4, 1.0, 100.0), 1.0 + 1e6 / 100.0, 0, TOL_COUNT_REL);
+    check_bond_kernels(0.0, 1e4, 1.0, 100.0, 1.0 + 1e6 / 100.0, 0, TOL_COUNT_REL);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     Suite *s = suite_create("linear");
@@ -156,6 +188,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, count_matches_literal);
     tcase_add_test(tc, closed_form_matches_literal);
     tcase_add_test(tc, forward_and_spot);
+    tcase_add_test(tc, cash_flow_bound);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -289,6 +289,68 @@ START_TEST(deterministic_across_workers_and_topologies)
 }
 END_TEST
 
+/*
+ * A deadline inside a tile keeps the cells the tile finished before it: one worker, one chunk,
+ * and a tree of 10,000 steps (tens of milliseconds) behind the closed forms of the chunk. The
+ * grid's stopped column and the stopped scenario keep the slots priced before the tree (they
+ * lost them all before), with the bits of a run that does not stop.
+ */
+START_TEST(deadline_keeps_cells_before_a_tree)
+{
+    size_t tree = SIZE_MAX;
+    for (size_t i = 0; i < sample.pos.n && tree == SIZE_MAX; i++)
+        if (sample.pos.status[i] == RK_OK && sample.pos.kind[i] == MDL_AMER_PUT)
+            tree = i;
+    ck_assert_uint_ne(tree, SIZE_MAX);
+    sample.pos.steps[tree] = 10000;
+    eng_engine *e = engine(1, NULL);
+    results full;
+    compute(&sample, e, true, &full);
+    rsk_layout layout;
+    ck_assert_int_eq(rsk_layout_build(&sample, e, &layout), RK_OK);
+    rsk_states grid;
+    ck_assert_int_eq(rsk_states_grid(&sample.mkt, BUMP, &grid), RK_OK);
+
+    rsk_grid g;
+    rsk_task_info info;
+    int64_t deadline = eng_now_ns() + 5000000;
+    ck_assert_int_eq(grid_run(e, &layout, &grid, BUMP, &full.v, deadline, &g, &info), RK_OK);
+    ck_assert_int_eq(info.stop_code, RK_DEADLINE);
+    size_t ok = 0, F = g.nfactors;
+    for (size_t c = 0; c < g.n * F; c++) {
+        if (g.status[c] != RK_OK)
+            continue;
+        ok++;
+        ck_assert_msg(rk_test_same_bits(g.delta[c], full.g.delta[c]), "cell %zu", c);
+        ck_assert_msg(rk_test_same_bits(g.gamma[c], full.g.gamma[c]), "cell %zu", c);
+    }
+    ck_assert_uint_gt(ok, 0);
+    ck_assert_uint_lt(ok, full.g.ok_cells[g.nbooks]);
+    ck_assert_int_eq(g.status[tree * F], RK_DEADLINE);
+    rsk_grid_free(&g);
+
+    /* the first block of scenarios */
+    size_t n = sample.scen.n < RSK_STATE_BLOCK ? sample.scen.n : RSK_STATE_BLOCK;
+    rsk_pnl p;
+    ck_assert_int_eq(rsk_pnl_init(&p, sample.pos.n, sample.pos.nbooks, n), RK_OK);
+    rsk_requested_cells(&sample.pos, sample.pos.nbooks, n, p.req_cells);
+    rsk_states st;
+    ck_assert_int_eq(rsk_states_from_shocks(&sample.mkt, sample.scen.shock, n, &st), RK_OK);
+    rsk_submit sub = {.deadline_ns = eng_now_ns() + 5000000};
+    rsk_task *t;
+    ck_assert_int_eq(rsk_pnl_submit(e, &layout, &st, 0, &full.v, &sub, &p, &t), RK_OK);
+    ck_assert_int_eq(rsk_task_finish(t, NULL, NULL), RK_OK);
+    ck_assert_uint_gt(p.ok_cells[p.nbooks], 0);
+    ck_assert_uint_gt(p.nmissing[tree], 0);
+    rsk_pnl_free(&p);
+    rsk_states_free(&st);
+    rsk_states_free(&grid);
+    rsk_layout_free(&layout);
+    results_free(&full);
+    eng_destroy(e);
+}
+END_TEST
+
 /* A bigger book for the deadline and cancel tests (w1: 10,000 positions x 50 factors). */
 static dat_dataset big;
 static char *big_dir;
@@ -458,6 +520,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, fast_entries_close_to_reference);
     tcase_add_test(tc, pnl_matches_reference);
     tcase_add_test(tc, deterministic_across_workers_and_topologies);
+    tcase_add_test(tc, deadline_keeps_cells_before_a_tree);
     tcase_add_test(tc, reuse_unmoved_is_bitwise_full_revaluation_sample);
     suite_add_tcase(s, tc);
     TCase *tb = tcase_create("w1");
