@@ -559,6 +559,13 @@ int main(int argc, char **argv)
         s.settable[u] = rk_dataset_underlying(s.ds, u, &kind, &s.base[u]) == RK_OK &&
                         rk_portfolio_set_value(s.verify, u, s.base[u]) == RK_OK;
     }
+    /* The update log, sized and touched now for the whole run: the program's own memory must not
+     * grow while the resident size is watched for the library's. */
+    s.caplog = (size_t)(seconds * 1000.0 / (update_ms > 0 ? update_ms : 1e9)) + 1024;
+    s.log = malloc(s.caplog * sizeof *s.log);
+    if (s.log == NULL)
+        return 1;
+    memset(s.log, 0, s.caplog * sizeof *s.log);
     pthread_mutex_init(&s.mu, NULL);
     pthread_cond_init(&s.cv, NULL);
     s.v0 = s.vlast = rk_portfolio_market_version(s.pf);
