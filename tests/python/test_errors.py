@@ -30,7 +30,7 @@ def test_status_table_matches_header():
 
 def test_load_errors(tmp_path):
     e = raises(S.IO, rk.Dataset.load, str(tmp_path / "missing"))
-    assert "factors.csv" in e.message
+    assert "missing: cannot open the data folder" in e.message
     data = tmp_path / "bad"
     shutil.copytree(SAMPLE, data)
     cov = (data / "covariance.csv").read_text().split("\n")
