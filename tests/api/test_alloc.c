@@ -1,8 +1,8 @@
 /*
  * test_alloc.c - the real-time path makes no heap allocation once warm. This program replaces
- * the malloc family with counting versions that forward to glibc's own (__libc_malloc...), so
- * every allocation by any thread - the caller, the engine's workers, OpenBLAS, libc - is seen,
- * not only those a library chooses to route through hooks. After a warm-up (which includes
+ * the malloc family with counting versions (malloc_hook.h), so every allocation by any thread -
+ * the caller, the engine's workers, OpenBLAS, libc - is seen, not only those a library chooses
+ * to route through hooks. After a warm-up (which includes
  * client threads submitting concurrently), repeated grid + parametric VaR requests with
  * deadlines, several in flight at once and completed on the engine's worker threads, with
  * market updates between them, must allocate and free nothing. So must what-ifs once warm:
@@ -19,78 +19,9 @@
 
 #include "book.h"
 #include "harness.h"
+#include "malloc_hook.h"
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define COUNTING 0
-#else
-#define COUNTING 1
-#endif
-
-/* relaxed: counters are read after the threads that bump them have been joined or waited for
- * (the request's completion orders them). */
-static _Atomic int counting;
-static _Atomic unsigned long n_alloc, n_free;
-
-#if COUNTING
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void *__libc_memalign(size_t, size_t);
-extern void __libc_free(void *);
-void *malloc(size_t n);
-void *calloc(size_t a, size_t b);
-void *realloc(void *p, size_t n);
-void free(void *p);
-void *aligned_alloc(size_t al, size_t n);
-int posix_memalign(void **out, size_t al, size_t n);
-
-static void note(_Atomic unsigned long *c)
-{
-    if (atomic_load_explicit(&counting, memory_order_relaxed))
-        atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
-}
-
-void *malloc(size_t n)
-{
-    note(&n_alloc);
-    return __libc_malloc(n);
-}
-
-void *calloc(size_t a, size_t b)
-{
-    note(&n_alloc);
-    return __libc_calloc(a, b);
-}
-
-void *realloc(void *p, size_t n)
-{
-    note(&n_alloc);
-    return __libc_realloc(p, n);
-}
-
-void free(void *p)
-{
-    if (p != NULL)
-        note(&n_free);
-    __libc_free(p);
-}
-
-void *aligned_alloc(size_t al, size_t n)
-{
-    note(&n_alloc);
-    return __libc_memalign(al, n);
-}
-
-int posix_memalign(void **out, size_t al, size_t n)
-{
-    note(&n_alloc);
-    void *p = __libc_memalign(al, n);
-    if (p == NULL)
-        return 12; /* ENOMEM */
-    *out = p;
-    return 0;
-}
-#endif
+#define COUNTING MALLOC_HOOKED
 
 #define CLIENTS 3
 #define WARM_ROUNDS 8
@@ -176,7 +107,7 @@ START_TEST(no_allocation_after_warm_up)
      * results, engine requests - to the size this pattern of overlap needs however the threads
      * happen to interleave), then once counted. */
     for (int pass = 0; pass <= WARM_PASSES; pass++) {
-        atomic_store(&counting, pass == WARM_PASSES);
+        atomic_store(&mh_counting, pass == WARM_PASSES);
         for (int k = 0; k < HOT_ROUNDS; k++) {
             rk_portfolio_set_value(pf, 0, 100.0 + 0.01 * k);
             rk_portfolio_set_value(pf, 1, 50.0 + 0.01 * k);
@@ -197,8 +128,8 @@ START_TEST(no_allocation_after_warm_up)
             }
         }
     }
-    atomic_store(&counting, 0);
-    unsigned long na = atomic_load(&n_alloc), nf = atomic_load(&n_free);
+    atomic_store(&mh_counting, 0);
+    unsigned long na = atomic_load(&mh_allocs), nf = atomic_load(&mh_frees);
     for (int t = 0; t < CLIENTS; t++)
         ck_assert_int_eq(atomic_load(&c[t].bad), 0);
 #if COUNTING
@@ -303,16 +234,16 @@ START_TEST(whatif_no_allocation_after_warm_up)
     }
     /* WARM_PASSES passes uncounted, then one counted; the threads live through all of them */
     for (int pass = 1; pass <= WARM_PASSES + 1; pass++) {
-        atomic_store(&counting, pass == WARM_PASSES + 1);
+        atomic_store(&mh_counting, pass == WARM_PASSES + 1);
         atomic_store(&phase, pass);
         while (atomic_load(&done) < pass * WHATIF_CLIENTS)
             ;
     }
-    atomic_store(&counting, 0);
+    atomic_store(&mh_counting, 0);
     atomic_store(&phase, -1);
     for (int t = 0; t < WHATIF_CLIENTS; t++)
         pthread_join(th[t], NULL);
-    unsigned long na = atomic_load(&n_alloc), nf = atomic_load(&n_free);
+    unsigned long na = atomic_load(&mh_allocs), nf = atomic_load(&mh_frees);
     for (int t = 0; t < WHATIF_CLIENTS; t++) {
         ck_assert_int_eq(atomic_load(&c[t].bad), 0);
         rk_whatif_destroy(c[t].w);
@@ -334,16 +265,16 @@ END_TEST
 START_TEST(counter_sees_allocations)
 {
     /* The interposer is live: an allocation in the window is counted. */
-    atomic_store(&counting, 1);
+    atomic_store(&mh_counting, 1);
     void *volatile p = malloc(64);
     free(p);
-    atomic_store(&counting, 0);
+    atomic_store(&mh_counting, 0);
 #if COUNTING
-    ck_assert_uint_ge(atomic_load(&n_alloc), 1);
-    ck_assert_uint_ge(atomic_load(&n_free), 1);
+    ck_assert_uint_ge(atomic_load(&mh_allocs), 1);
+    ck_assert_uint_ge(atomic_load(&mh_frees), 1);
 #endif
-    atomic_store(&n_alloc, 0);
-    atomic_store(&n_free, 0);
+    atomic_store(&mh_allocs, 0);
+    atomic_store(&mh_frees, 0);
 }
 END_TEST
 

@@ -9,146 +9,34 @@
  * Operations: rk_dataset_load, rk_portfolio_create, rk_portfolio_set_covariance, and a full
  * request (create, submit, wait, take) for every measure.
  *
- * This program replaces the malloc family (as test_alloc.c does), so it sees every allocation
- * of every thread, the libraries below ours included (LAPACKE's work arrays, the C library's
- * FILE buffers). Sanitizer builds interpose the malloc family themselves; there the loops do
- * not run (the plain build runs them; CI runs both).
+ * The malloc family is replaced (malloc_hook.h), so every allocation of every thread is seen,
+ * the libraries below ours included. Sanitizer builds interpose the malloc family themselves;
+ * there the loops do not run (the plain build runs them; CI runs both).
  */
-#include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
+#include "malloc_hook.h"
 #include "riskengine.h"
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define INJECTING 0
-#else
-#define INJECTING 1
-#endif
 
 /* No attempt needs more allocations than this; the loop stops there with a failure. */
 #define MAX_ATTEMPTS 20000
 
-/* relaxed: the counters are read by the thread that armed the injection, after the operation
- * has returned, and every thread it involved has handed its work back through the engine's
- * synchronisation (a request's completion). */
-static _Atomic long live;          /* allocations not yet freed, since the program started */
-static _Atomic long countdown;     /* > 0: the allocation that brings it to 0 fails */
-static _Atomic int injected;       /* an allocation was made to fail since the last arm() */
-
-#if INJECTING
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void *__libc_memalign(size_t, size_t);
-extern void __libc_free(void *);
-void *malloc(size_t n);
-void *calloc(size_t a, size_t b);
-void *realloc(void *p, size_t n);
-void free(void *p);
-void *aligned_alloc(size_t al, size_t n);
-int posix_memalign(void **out, size_t al, size_t n);
-
-/* True when this allocation is the one to fail. */
-static int should_fail(void)
-{
-    long c = atomic_load_explicit(&countdown, memory_order_relaxed);
-    while (c > 0) {
-        if (atomic_compare_exchange_weak_explicit(&countdown, &c, c - 1, memory_order_relaxed,
-                                                  memory_order_relaxed)) {
-            if (c == 1) {
-                atomic_store_explicit(&injected, 1, memory_order_relaxed);
-                return 1;
-            }
-            return 0;
-        }
-    }
-    return 0;
-}
-
-static void *counted(void *p)
-{
-    if (p != NULL)
-        atomic_fetch_add_explicit(&live, 1, memory_order_relaxed);
-    return p;
-}
-
-void *malloc(size_t n)
-{
-    if (should_fail()) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    return counted(__libc_malloc(n));
-}
-
-void *calloc(size_t a, size_t b)
-{
-    if (should_fail()) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    return counted(__libc_calloc(a, b));
-}
-
-void *realloc(void *p, size_t n)
-{
-    if (p == NULL)
-        return malloc(n);
-    if (n == 0) {
-        free(p);
-        return NULL;
-    }
-    if (should_fail()) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    return __libc_realloc(p, n);
-}
-
-void free(void *p)
-{
-    if (p != NULL)
-        atomic_fetch_sub_explicit(&live, 1, memory_order_relaxed);
-    __libc_free(p);
-}
-
-void *aligned_alloc(size_t al, size_t n)
-{
-    if (should_fail()) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    return counted(__libc_memalign(al, n));
-}
-
-int posix_memalign(void **out, size_t al, size_t n)
-{
-    if (should_fail())
-        return ENOMEM;
-    void *p = __libc_memalign(al, n);
-    if (p == NULL)
-        return ENOMEM;
-    *out = counted(p);
-    return 0;
-}
-#endif
-
-#if INJECTING
+#if MALLOC_HOOKED
 static void arm(long n)
 {
-    atomic_store(&injected, 0);
-    atomic_store(&countdown, n);
+    atomic_store(&mh_failed, 0);
+    atomic_store(&mh_fail_in, n);
 }
 
 /* Disarms; returns whether a failure was injected. */
 static int disarm(void)
 {
-    atomic_store(&countdown, 0);
-    return atomic_load(&injected);
+    atomic_store(&mh_fail_in, 0);
+    return atomic_load(&mh_failed);
 }
 #endif
 
@@ -255,10 +143,10 @@ static void fault_loop(const char *what, attempt_fn fn, around_fn setup, around_
     uint64_t want;
     ck_assert_msg(attempt(fn, setup, teardown, ctx, &want) == RK_OK, "%s fails without injection",
                   what);
-#if INJECTING
+#if MALLOC_HOOKED
     long n;
     for (n = 1; n <= MAX_ATTEMPTS; n++) {
-        long before = atomic_load(&live);
+        long before = atomic_load(&mh_live);
         uint64_t got = 0;
         if (setup != NULL)
             setup(ctx);
@@ -267,7 +155,7 @@ static void fault_loop(const char *what, attempt_fn fn, around_fn setup, around_
         int hit = disarm();
         if (teardown != NULL)
             teardown(ctx);
-        long after = atomic_load(&live);
+        long after = atomic_load(&mh_live);
         if (!hit) {
             ck_assert_msg(st == RK_OK, "%s: %s without an injected failure", what,
                           rk_status_name(st));
@@ -282,9 +170,9 @@ static void fault_loop(const char *what, attempt_fn fn, around_fn setup, around_
          * allocations is the yardstick: what setup and teardown leave behind (the C library's
          * and hwloc's first-use state) is the same for both, a leak is not. */
         uint64_t again = 0;
-        long before_again = atomic_load(&live);
+        long before_again = atomic_load(&mh_live);
         rk_status st_again = attempt(fn, setup, teardown, ctx, &again);
-        long clean = atomic_load(&live) - before_again; /* before any ck_assert: they allocate */
+        long clean = atomic_load(&mh_live) - before_again; /* before any ck_assert: they allocate */
         ck_assert_msg(st_again == RK_OK && again == want,
                       "%s: the run after failing allocation %ld differs", what, n);
         ck_assert_msg(after - before == clean,

@@ -7,7 +7,6 @@
  * The program under test is $RK_PROGRAM (set by `make test`), build/riskengine otherwise.
  */
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,21 +16,6 @@
 
 #include "harness.h"
 #include "model.h"
-
-/* Runs the program with the given arguments (NULL-terminated); stdout and stderr go to
- * files in dir. */
-static int run_in(const char *dir, const char *arg0, ...)
-{
-    const char *args[63];
-    int n = 0;
-    va_list ap;
-    va_start(ap, arg0);
-    for (const char *a = arg0; a != NULL && n < 62; a = va_arg(ap, const char *))
-        args[n++] = a;
-    va_end(ap);
-    args[n] = NULL;
-    return rk_test_run_program(dir, args);
-}
 
 static char *slurp(const char *dir, const char *name)
 {
@@ -86,23 +70,23 @@ START_TEST(help_and_usage_errors)
     static const char *cmds[] = {"generate", "values", "grid", "var",
                                  "stress",   "batch",  "topology"};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
-        ck_assert_int_eq(run_in(tmp, cmds[i], "--help", NULL), 0);
+        ck_assert_int_eq(rk_test_run(tmp, cmds[i], "--help", NULL), 0);
         char *out = slurp(tmp, "stdout.txt");
         ck_assert_msg(out != NULL && strstr(out, "usage: riskengine") != NULL, "%s --help",
                       cmds[i]);
         free(out);
     }
-    ck_assert_int_eq(run_in(tmp, "--help", NULL), 0);
-    ck_assert_int_eq(run_in(tmp, "frobnicate", NULL), 2);
-    ck_assert_int_eq(run_in(tmp, "values", "--bogus", NULL), 2);
-    ck_assert_int_eq(run_in(tmp, "grid", "--data", "data/sample", "--out", tmp, "--bump", "x",
+    ck_assert_int_eq(rk_test_run(tmp, "--help", NULL), 0);
+    ck_assert_int_eq(rk_test_run(tmp, "frobnicate", NULL), 2);
+    ck_assert_int_eq(rk_test_run(tmp, "values", "--bogus", NULL), 2);
+    ck_assert_int_eq(rk_test_run(tmp, "grid", "--data", "data/sample", "--out", tmp, "--bump", "x",
                             NULL),
                      2);
-    ck_assert_int_eq(run_in(tmp, "var", "--data", "data/sample", "--out", tmp, "--method",
+    ck_assert_int_eq(rk_test_run(tmp, "var", "--data", "data/sample", "--out", tmp, "--method",
                             "guess", NULL),
                      2);
     /* a run that cannot be done: non-zero, one line naming the file */
-    ck_assert_int_ne(run_in(tmp, "values", "--data", "/nonexistent/rk", "--out", tmp, NULL), 0);
+    ck_assert_int_ne(rk_test_run(tmp, "values", "--data", "/nonexistent/rk", "--out", tmp, NULL), 0);
     char *err = slurp(tmp, "stderr.txt");
     ck_assert_ptr_nonnull(err);
     ck_assert_msg(strstr(err, "riskengine values:") != NULL, "stderr: %s", err);
@@ -114,7 +98,7 @@ END_TEST
 START_TEST(generate_reproduces_sample)
 {
     char *out = sub("gen");
-    ck_assert_int_eq(run_in(tmp, "generate", "--preset", "sample", "--seed", "1", "--out", out,
+    ck_assert_int_eq(rk_test_run(tmp, "generate", "--preset", "sample", "--seed", "1", "--out", out,
                             "--quiet", NULL),
                      0);
     static const char *files[] = {"factors.csv", "covariance.csv", "underlyings.csv",
@@ -123,10 +107,10 @@ START_TEST(generate_reproduces_sample)
         assert_same_file(out, "data/sample", files[i]);
     /* --loadings: sparse is the default; dense changes only the loadings */
     char *sparse = sub("gen-sparse"), *dense = sub("gen-dense");
-    ck_assert_int_eq(run_in(tmp, "generate", "--preset", "sample", "--loadings", "sparse",
+    ck_assert_int_eq(rk_test_run(tmp, "generate", "--preset", "sample", "--loadings", "sparse",
                             "--out", sparse, "--quiet", NULL),
                      0);
-    ck_assert_int_eq(run_in(tmp, "generate", "--preset", "sample", "--loadings=dense", "--out",
+    ck_assert_int_eq(rk_test_run(tmp, "generate", "--preset", "sample", "--loadings=dense", "--out",
                             dense, "--quiet", NULL),
                      0);
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
@@ -136,10 +120,10 @@ START_TEST(generate_reproduces_sample)
     ck_assert(a != NULL && b != NULL && strcmp(a, b) != 0);
     free(a);
     free(b);
-    ck_assert_int_eq(run_in(tmp, "generate", "--preset", "sample", "--loadings", "pca", "--out",
+    ck_assert_int_eq(rk_test_run(tmp, "generate", "--preset", "sample", "--loadings", "pca", "--out",
                             dense, NULL),
                      2);
-    ck_assert_int_eq(run_in(tmp, "generate", "--preset", "sample", "--out", dense, "--loadings",
+    ck_assert_int_eq(rk_test_run(tmp, "generate", "--preset", "sample", "--out", dense, "--loadings",
                             NULL),
                      2);
     free(sparse);
@@ -155,16 +139,16 @@ START_TEST(isa_levels_reproducible)
     for (int l = 0; l < (int)MDL_ISA_COUNT; l++) {
         const char *name = mdl_isa_name((mdl_isa)l);
         if (!mdl_isa_supported((mdl_isa)l)) {
-            ck_assert_int_eq(run_in(tmp, "values", "--data", "data/sample", "--out", tmp,
+            ck_assert_int_eq(rk_test_run(tmp, "values", "--data", "data/sample", "--out", tmp,
                                     "--isa", name, NULL),
                              1);
             continue;
         }
         char *d1 = sub("isa1"), *d2 = sub("isa2");
-        ck_assert_int_eq(run_in(tmp, "grid", "--data", "data/sample", "--out", d1, "--threads",
+        ck_assert_int_eq(rk_test_run(tmp, "grid", "--data", "data/sample", "--out", d1, "--threads",
                                 "1", "--isa", name, "--quiet", NULL),
                          0);
-        ck_assert_int_eq(run_in(tmp, "grid", "--data", "data/sample", "--out", d2, "--threads",
+        ck_assert_int_eq(rk_test_run(tmp, "grid", "--data", "data/sample", "--out", d2, "--threads",
                                 "2", "--isa", name, "--quiet", NULL),
                          0);
         static const char *files[] = {"sensitivities.csv", "values.csv", "exposures.csv",
@@ -179,7 +163,7 @@ START_TEST(isa_levels_reproducible)
         free(d1);
         free(d2);
     }
-    ck_assert_int_eq(run_in(tmp, "values", "--data", "data/sample", "--out", tmp, "--isa",
+    ck_assert_int_eq(rk_test_run(tmp, "values", "--data", "data/sample", "--out", tmp, "--isa",
                             "sse9", NULL),
                      2);
 }
@@ -191,16 +175,16 @@ START_TEST(grid_identical_across_workers_topologies_reference)
     char *dirs[4];
     for (int i = 0; i < 4; i++)
         dirs[i] = sub(outs[i]);
-    ck_assert_int_eq(run_in(tmp, "grid", "--data", "data/sample", "--out", dirs[0], "--threads",
+    ck_assert_int_eq(rk_test_run(tmp, "grid", "--data", "data/sample", "--out", dirs[0], "--threads",
                             "1", "--quiet", NULL),
                      0);
-    ck_assert_int_eq(run_in(tmp, "grid", "--data", "data/sample", "--out", dirs[1], "--threads",
+    ck_assert_int_eq(rk_test_run(tmp, "grid", "--data", "data/sample", "--out", dirs[1], "--threads",
                             "2", "--quiet", NULL),
                      0);
-    ck_assert_int_eq(run_in(tmp, "grid", "--data", "data/sample", "--out", dirs[2], "--topology",
+    ck_assert_int_eq(rk_test_run(tmp, "grid", "--data", "data/sample", "--out", dirs[2], "--topology",
                             "node:2 core:2 pu:1", "--quiet", NULL),
                      0);
-    ck_assert_int_eq(run_in(tmp, "grid", "--data", "data/sample", "--out", dirs[3],
+    ck_assert_int_eq(rk_test_run(tmp, "grid", "--data", "data/sample", "--out", dirs[3],
                             "--reference", "--quiet", NULL),
                      0);
     static const char *files[] = {"sensitivities.csv", "values.csv", "exposures.csv", "var.csv",
@@ -230,10 +214,10 @@ END_TEST
 START_TEST(deadline_partial_exit_zero)
 {
     char *data = sub("w1"), *out = sub("dl");
-    ck_assert_int_eq(run_in(tmp, "generate", "--preset", "w1", "--out", data, "--quiet", NULL), 0);
+    ck_assert_int_eq(rk_test_run(tmp, "generate", "--preset", "w1", "--out", data, "--quiet", NULL), 0);
     /* The budget is a third of what the whole grid takes here and now, so that the deadline
      * falls inside the work however loaded the machine is. */
-    ck_assert_int_eq(run_in(tmp, "grid", "--data", data, "--out", out, "--quiet", NULL), 0);
+    ck_assert_int_eq(rk_test_run(tmp, "grid", "--data", data, "--out", out, "--quiet", NULL), 0);
     char *full = slurp(out, "summary.json");
     const char *g = strstr(full, "\"name\": \"grid\"");
     ck_assert_ptr_nonnull(g);
@@ -241,7 +225,7 @@ START_TEST(deadline_partial_exit_zero)
     free(full);
     char budget[32];
     snprintf(budget, sizeof budget, "%.1f", secs * 1000.0 / 3.0 > 5.0 ? secs * 1000.0 / 3.0 : 5.0);
-    ck_assert_int_eq(run_in(tmp, "grid", "--data", data, "--out", out, "--deadline-ms", budget,
+    ck_assert_int_eq(rk_test_run(tmp, "grid", "--data", data, "--out", out, "--deadline-ms", budget,
                             "--quiet", NULL),
                      0);
     char *sum = slurp(out, "summary.json");
@@ -300,7 +284,7 @@ static char *var_rows(const char *csv, const char *method)
 START_TEST(mc_export_replays_as_historical)
 {
     char *mc = sub("mc"), *replay = sub("replay"), *hist = sub("hist");
-    ck_assert_int_eq(run_in(tmp, "var", "--data", "data/sample", "--out", mc, "--method", "mc",
+    ck_assert_int_eq(rk_test_run(tmp, "var", "--data", "data/sample", "--out", mc, "--method", "mc",
                             "--scenarios", "300", "--seed", "9", "--write-scenarios", "--quiet",
                             NULL),
                      0);
@@ -318,7 +302,7 @@ START_TEST(mc_export_replays_as_historical)
     ck_assert_uint_eq(count(sc, "\nmc_"), 300);
     ck_assert_int_eq(rk_test_write_file(replay, "scenarios.csv", sc), 0);
     free(sc);
-    ck_assert_int_eq(run_in(tmp, "var", "--data", replay, "--out", hist, "--method",
+    ck_assert_int_eq(rk_test_run(tmp, "var", "--data", replay, "--out", hist, "--method",
                             "historical", "--quiet", NULL),
                      0);
     char *a = slurp(mc, "var.csv"), *b = slurp(hist, "var.csv");
@@ -338,7 +322,7 @@ END_TEST
 START_TEST(batch_outputs_and_report)
 {
     char *out = sub("batch");
-    ck_assert_int_eq(run_in(tmp, "batch", "--data", "data/sample", "--out", out, "--quiet", NULL),
+    ck_assert_int_eq(rk_test_run(tmp, "batch", "--data", "data/sample", "--out", out, "--quiet", NULL),
                      0);
     static const char *files[] = {"values.csv", "var.csv",     "exposures.csv", "stress.csv",
                                   "errors.csv", "summary.json", "report.html"};
@@ -373,8 +357,8 @@ END_TEST
 START_TEST(batch_deadline_flags_partial)
 {
     char *data = sub("w1"), *out = sub("bd");
-    ck_assert_int_eq(run_in(tmp, "generate", "--preset", "w1", "--out", data, "--quiet", NULL), 0);
-    ck_assert_int_eq(run_in(tmp, "batch", "--data", data, "--out", out, "--deadline-ms", "30",
+    ck_assert_int_eq(rk_test_run(tmp, "generate", "--preset", "w1", "--out", data, "--quiet", NULL), 0);
+    ck_assert_int_eq(rk_test_run(tmp, "batch", "--data", data, "--out", out, "--deadline-ms", "30",
                             "--scenarios", "200", "--quiet", NULL),
                      0);
     char *html = slurp(out, "report.html");

@@ -9,7 +9,6 @@
  *
  * The program under test is $RK_PROGRAM (set by `make test`), build/riskengine otherwise.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,42 +16,6 @@
 #include <unistd.h>
 
 #include "harness.h"
-
-static char *tmp;
-
-static void setup(void)
-{
-    tmp = rk_test_tmpdir();
-    ck_assert_ptr_nonnull(tmp);
-}
-
-static void teardown(void)
-{
-    rk_test_rmtree(tmp);
-    free(tmp);
-}
-
-static int run_in(const char *dir, const char *arg0, ...)
-{
-    const char *args[63];
-    int n = 0;
-    va_list ap;
-    va_start(ap, arg0);
-    for (const char *a = arg0; a != NULL && n < 62; a = va_arg(ap, const char *))
-        args[n++] = a;
-    va_end(ap);
-    args[n] = NULL;
-    return rk_test_run_program(dir, args);
-}
-
-/* tmp/name, malloc'ed. */
-static char *sub(const char *name)
-{
-    size_t len = strlen(tmp) + strlen(name) + 2;
-    char *p = malloc(len);
-    snprintf(p, len, "%s/%s", tmp, name);
-    return p;
-}
 
 static size_t count(const char *text, const char *needle)
 {
@@ -65,10 +28,10 @@ static size_t count(const char *text, const char *needle)
 static const char *const sample_files[] = {"factors.csv", "covariance.csv", "underlyings.csv",
                                            "positions.csv", "scenarios.csv"};
 
-/* A copy of data/sample in tmp/name; returns the folder (free it). */
+/* A copy of data/sample in rk_test_tmp/name; returns the folder (free it). */
 static char *copy_sample(const char *name)
 {
-    char *d = sub(name);
+    char *d = rk_test_tmp_path(name);
     ck_assert_int_eq(mkdir(d, 0777), 0);
     for (size_t i = 0; i < sizeof sample_files / sizeof sample_files[0]; i++) {
         char *text = rk_test_slurp("data/sample", sample_files[i]);
@@ -94,7 +57,7 @@ static void edit(const char *dir, const char *name, const char *from, const char
     free(text);
 }
 
-/* The text of tmp/out/name, which must exist. */
+/* The text of rk_test_tmp/out/name, which must exist. */
 static char *out_file(const char *out, const char *name)
 {
     char *t = rk_test_slurp(out, name);
@@ -105,7 +68,7 @@ static char *out_file(const char *out, const char *name)
 /* stderr of the last run holds `want` on exactly one line. */
 static void assert_reason(const char *want)
 {
-    char *err = rk_test_slurp(tmp, "stderr.txt");
+    char *err = rk_test_slurp(rk_test_tmp, "stderr.txt");
     ck_assert_ptr_nonnull(err);
     ck_assert_msg(strstr(err, want) != NULL, "stderr '%s' lacks '%s'", err, want);
     ck_assert_msg(count(err, "\n") == 1, "stderr is not one line: '%s'", err);
@@ -118,10 +81,10 @@ static const char BOND_ROW[] = "P0000002,EQ_DERIVATIVES_NY,bond,-1750000,IR_USD_
  * not; now the row is refused at load, naming its cell. */
 START_TEST(bond_beyond_countable_cash_flows)
 {
-    char *d = copy_sample("d"), *out = sub("o");
+    char *d = copy_sample("d"), *out = rk_test_tmp_path("o");
     edit(d, "positions.csv", BOND_ROW,
          "P0000002,EQ_DERIVATIVES_NY,bond,-1750000,IR_USD_3M,,1.13,,,,0.05000,1e17,");
-    ck_assert_int_eq(run_in(tmp, "values", "--data", d, "--out", out, "--deadline-ms", "500",
+    ck_assert_int_eq(rk_test_run(rk_test_tmp, "values", "--data", d, "--out", out, "--deadline-ms", "500",
                             "--quiet", NULL),
                      0);
     char *errs = out_file(out, "errors.csv");
@@ -129,7 +92,7 @@ START_TEST(bond_beyond_countable_cash_flows)
                   "%s", errs);
     free(errs);
     edit(d, "positions.csv", ",1.13,,,,0.05000,1e17,", ",1e17,,,,0.05000,2,");
-    ck_assert_int_eq(run_in(tmp, "values", "--data", d, "--out", out, "--quiet", NULL), 0);
+    ck_assert_int_eq(rk_test_run(rk_test_tmp, "values", "--data", d, "--out", out, "--quiet", NULL), 0);
     errs = out_file(out, "errors.csv");
     ck_assert_msg(strstr(errs, "positions.csv:3:7: expiry x frequency must be at most") != NULL,
                   "%s", errs);
@@ -143,7 +106,7 @@ END_TEST
  * exit 0); a failed output leaves the previous complete file in place and no partial one. */
 START_TEST(output_write_failures)
 {
-    char *out = sub("o");
+    char *out = rk_test_tmp_path("o");
     static const char *const cmds[][5] = {
         {"values", NULL},
         {"grid", NULL},
@@ -153,7 +116,7 @@ START_TEST(output_write_failures)
     };
     ck_assert_int_eq(setenv("RISKENGINE_TEST_FAULT", "full:errors.csv", 1), 0);
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
-        int rc = run_in(tmp, cmds[i][0], "--data", "data/sample", "--out", out, "--quiet",
+        int rc = rk_test_run(rk_test_tmp, cmds[i][0], "--data", "data/sample", "--out", out, "--quiet",
                         cmds[i][1], cmds[i][2], cmds[i][3], cmds[i][4], NULL);
         ck_assert_msg(rc == 1, "%s: exit %d", cmds[i][0], rc);
         assert_reason("errors.csv: "); /* ENOSPC, or EIO where an earlier flush met it */
@@ -161,12 +124,12 @@ START_TEST(output_write_failures)
     unsetenv("RISKENGINE_TEST_FAULT");
 
     /* a complete values.csv, then a run whose values.csv cannot be written: the first stays */
-    ck_assert_int_eq(run_in(tmp, "values", "--data", "data/sample", "--out", out, "--quiet",
+    ck_assert_int_eq(rk_test_run(rk_test_tmp, "values", "--data", "data/sample", "--out", out, "--quiet",
                             NULL),
                      0);
     char *before = out_file(out, "values.csv");
     ck_assert_int_eq(setenv("RISKENGINE_TEST_FAULT", "full:values.csv", 1), 0);
-    ck_assert_int_eq(run_in(tmp, "values", "--data", "data/sample", "--out", out, "--quiet",
+    ck_assert_int_eq(rk_test_run(rk_test_tmp, "values", "--data", "data/sample", "--out", out, "--quiet",
                             NULL),
                      1);
     unsetenv("RISKENGINE_TEST_FAULT");
@@ -183,7 +146,7 @@ START_TEST(output_write_failures)
     ck_assert_int_eq(mkdir(sj, 0777), 0);
     sprintf(sj, "%s/summary.json/x", out);
     ck_assert_int_eq(mkdir(sj, 0777), 0);
-    ck_assert_int_eq(run_in(tmp, "values", "--data", "data/sample", "--out", out, "--quiet",
+    ck_assert_int_eq(rk_test_run(rk_test_tmp, "values", "--data", "data/sample", "--out", out, "--quiet",
                             NULL),
                      1);
     assert_reason("summary.json: ");
@@ -198,11 +161,11 @@ END_TEST
  * run naming it, and leaves no partial file. */
 START_TEST(generate_write_failure)
 {
-    char *d = sub("g"), *p = sub("g/positions.csv"), *q = sub("g/positions.csv/x");
+    char *d = rk_test_tmp_path("g"), *p = rk_test_tmp_path("g/positions.csv"), *q = rk_test_tmp_path("g/positions.csv/x");
     ck_assert_int_eq(mkdir(d, 0777), 0);
     ck_assert_int_eq(mkdir(p, 0777), 0);
     ck_assert_int_eq(mkdir(q, 0777), 0);
-    ck_assert_int_eq(run_in(tmp, "generate", "--preset", "sample", "--out", d, NULL), 1);
+    ck_assert_int_eq(rk_test_run(rk_test_tmp, "generate", "--preset", "sample", "--out", d, NULL), 1);
     assert_reason("positions.csv: cannot write: ");
     ck_assert_ptr_null(rk_test_slurp(d, ".positions.csv.partial"));
     char *f = rk_test_slurp(d, "factors.csv"); /* written before, complete */
@@ -217,10 +180,10 @@ END_TEST
 /* 3. A huge budget is no deadline (it overflowed into "already expired"). */
 START_TEST(deadline_huge_saturates)
 {
-    char *out = sub("o");
+    char *out = rk_test_tmp_path("o");
     static const char *const huge[] = {"1e13", "1e300"};
     for (size_t i = 0; i < 2; i++) {
-        ck_assert_int_eq(run_in(tmp, "values", "--data", "data/sample", "--out", out,
+        ck_assert_int_eq(rk_test_run(rk_test_tmp, "values", "--data", "data/sample", "--out", out,
                                 "--deadline-ms", huge[i], "--quiet", NULL),
                          0);
         char *v = out_file(out, "values.csv");
@@ -236,15 +199,15 @@ END_TEST
  * evaluator (silently ignored), are bad command lines. */
 START_TEST(deadline_refused)
 {
-    char *out = sub("o");
+    char *out = rk_test_tmp_path("o");
     static const char *const bad[] = {"0", "-5", "-0"};
     for (size_t i = 0; i < 3; i++) {
-        ck_assert_int_eq(run_in(tmp, "values", "--data", "data/sample", "--out", out,
+        ck_assert_int_eq(rk_test_run(rk_test_tmp, "values", "--data", "data/sample", "--out", out,
                                 "--deadline-ms", bad[i], NULL),
                          2);
         assert_reason("--deadline-ms must be > 0");
     }
-    ck_assert_int_eq(run_in(tmp, "grid", "--data", "data/sample", "--out", out, "--reference",
+    ck_assert_int_eq(rk_test_run(rk_test_tmp, "grid", "--data", "data/sample", "--out", out, "--reference",
                             "--deadline-ms", "1000", NULL),
                      2);
     assert_reason("--reference");
@@ -255,12 +218,12 @@ END_TEST
 /* 5. Zero scenarios is never a VaR. */
 START_TEST(var_from_zero_scenarios)
 {
-    char *out = sub("o");
-    ck_assert_int_eq(run_in(tmp, "var", "--data", "data/sample", "--out", out, "--method", "mc",
+    char *out = rk_test_tmp_path("o");
+    ck_assert_int_eq(rk_test_run(rk_test_tmp, "var", "--data", "data/sample", "--out", out, "--method", "mc",
                             "--scenarios", "0", NULL),
                      2);
     assert_reason("--scenarios must be at least 1");
-    ck_assert_int_eq(run_in(tmp, "batch", "--data", "data/sample", "--out", out, "--scenarios",
+    ck_assert_int_eq(rk_test_run(rk_test_tmp, "batch", "--data", "data/sample", "--out", out, "--scenarios",
                             "0", NULL),
                      2);
     free(out);
@@ -269,10 +232,10 @@ END_TEST
 
 START_TEST(var_from_header_only_scenarios)
 {
-    char *out = sub("o");
+    char *out = rk_test_tmp_path("o");
     char *d = copy_sample("d");
     ck_assert_int_eq(rk_test_write_file(d, "scenarios.csv", "scenario,EQ_MARKET\n"), 0);
-    ck_assert_int_eq(run_in(tmp, "var", "--data", d, "--out", out, "--method", "historical",
+    ck_assert_int_eq(rk_test_run(rk_test_tmp, "var", "--data", d, "--out", out, "--method", "historical",
                             NULL),
                      1);
     assert_reason("scenarios.csv:2:1: no scenarios");
@@ -286,10 +249,10 @@ END_TEST
  * blank with no record), as does a value that overflows, naming the column. */
 START_TEST(bump_range)
 {
-    char *out = sub("o");
+    char *out = rk_test_tmp_path("o");
     static const char *const bumps[] = {"1e-300", "1e300", "0"};
     for (size_t i = 0; i < 3; i++) {
-        ck_assert_int_eq(run_in(tmp, "grid", "--data", "data/sample", "--out", out, "--bump",
+        ck_assert_int_eq(rk_test_run(rk_test_tmp, "grid", "--data", "data/sample", "--out", out, "--bump",
                                 bumps[i], NULL),
                          2);
         assert_reason("--bump must lie in");
@@ -300,10 +263,10 @@ END_TEST
 
 START_TEST(parametric_var_overflow_recorded)
 {
-    char *out = sub("o");
+    char *out = rk_test_tmp_path("o");
     char *d = copy_sample("d");
     edit(d, "covariance.csv", "EQ_MARKET,9.570038197261285e-05", "EQ_MARKET,1.7e308");
-    ck_assert_int_eq(run_in(tmp, "grid", "--data", d, "--out", out, "--quiet", NULL), 0);
+    ck_assert_int_eq(rk_test_run(rk_test_tmp, "grid", "--data", d, "--out", out, "--quiet", NULL), 0);
     char *errs = out_file(out, "errors.csv");
     ck_assert_msg(strstr(errs, ",,,NUMERIC,parametric VaR of book TOTAL is not finite") != NULL,
                   "%s", errs);
@@ -317,8 +280,8 @@ END_TEST
  * rest loads and is valued as without them (a bad row sank the whole file). */
 START_TEST(bad_rows_keep_the_rest)
 {
-    char *out = sub("o"), *d = copy_sample("d");
-    ck_assert_int_eq(run_in(tmp, "values", "--data", d, "--out", out, "--quiet", NULL), 0);
+    char *out = rk_test_tmp_path("o"), *d = copy_sample("d");
+    ck_assert_int_eq(rk_test_run(rk_test_tmp, "values", "--data", d, "--out", out, "--quiet", NULL), 0);
     char *v0 = out_file(out, "values.csv");
     size_t ok0 = count(v0, ",OK,");
     free(v0);
@@ -333,7 +296,7 @@ START_TEST(bad_rows_keep_the_rest)
              ",RATES_NY,spot,1,EQ_TECHNOLOGY_00007,,,,,,,,\n",
              pos);
     ck_assert_int_eq(rk_test_write_file(d, "positions.csv", bad), 0);
-    ck_assert_int_eq(run_in(tmp, "values", "--data", d, "--out", out, "--quiet", NULL), 0);
+    ck_assert_int_eq(rk_test_run(rk_test_tmp, "values", "--data", d, "--out", out, "--quiet", NULL), 0);
     char *v = out_file(out, "values.csv");
     ck_assert_uint_eq(count(v, ",OK,"), ok0);
     free(v);
@@ -362,13 +325,13 @@ END_TEST
  * cheap positions of its tile into DEADLINE. */
 START_TEST(deadline_keeps_finished_cells)
 {
-    char *out = sub("o"), *d = copy_sample("d");
+    char *out = rk_test_tmp_path("o"), *d = copy_sample("d");
     edit(d, "positions.csv",
          "P0000003,EQ_DERIVATIVES_NY,american_put,2800,EQ_FINANCIALS_00003,263.14,1.5934,0.0521,"
          "0.2441,0.0291,,,200",
          "P0000003,EQ_DERIVATIVES_NY,american_put,2800,EQ_FINANCIALS_00003,263.14,1.5934,0.0521,"
          "0.2441,0.0291,,,1000000");
-    ck_assert_int_eq(run_in(tmp, "values", "--data", d, "--out", out, "--deadline-ms", "1000",
+    ck_assert_int_eq(rk_test_run(rk_test_tmp, "values", "--data", d, "--out", out, "--deadline-ms", "1000",
                             "--threads", "1", "--quiet", NULL),
                      0);
     char *v = out_file(out, "values.csv");
@@ -386,13 +349,13 @@ END_TEST
 
 START_TEST(numeric_record_names_column)
 {
-    char *out = sub("o"), *d = copy_sample("d");
+    char *out = rk_test_tmp_path("o"), *d = copy_sample("d");
     char *pos = rk_test_slurp(d, "positions.csv");
     size_t lines = count(pos, "\n"), len = strlen(pos) + 128;
     char *more = malloc(len);
     snprintf(more, len, "%sPQ,MACRO_LDN,spot,1e308,EQ_TECHNOLOGY_00007,,,,,,,,\n", pos);
     ck_assert_int_eq(rk_test_write_file(d, "positions.csv", more), 0);
-    ck_assert_int_eq(run_in(tmp, "values", "--data", d, "--out", out, "--quiet", NULL), 0);
+    ck_assert_int_eq(rk_test_run(rk_test_tmp, "values", "--data", d, "--out", out, "--quiet", NULL), 0);
     char *errs = out_file(out, "errors.csv");
     char want[128];
     snprintf(want, sizeof want,
@@ -411,11 +374,11 @@ END_TEST
  * (UBSan saw memcpy from NULL). */
 START_TEST(empty_market)
 {
-    char *out = sub("o"), *d = copy_sample("d");
+    char *out = rk_test_tmp_path("o"), *d = copy_sample("d");
     ck_assert_int_eq(rk_test_write_file(d, "underlyings.csv",
                                         "underlying,kind,value,EQ_MARKET\n"),
                      0);
-    ck_assert_int_eq(run_in(tmp, "batch", "--data", d, "--out", out, "--scenarios", "10",
+    ck_assert_int_eq(rk_test_run(rk_test_tmp, "batch", "--data", d, "--out", out, "--scenarios", "10",
                             "--quiet", NULL),
                      0);
     free(d);
@@ -426,12 +389,12 @@ END_TEST
 /* A FIFO as positions.csv is refused instead of blocking for ever. */
 START_TEST(fifo_refused)
 {
-    char *out = sub("o"), *d = copy_sample("d2");
+    char *out = rk_test_tmp_path("o"), *d = copy_sample("d2");
     char *fifo = malloc(strlen(d) + 32);
     sprintf(fifo, "%s/positions.csv", d);
     ck_assert_int_eq(remove(fifo), 0);
     ck_assert_int_eq(mkfifo(fifo, 0600), 0);
-    ck_assert_int_eq(run_in(tmp, "values", "--data", d, "--out", out, NULL), 1);
+    ck_assert_int_eq(rk_test_run(rk_test_tmp, "values", "--data", d, "--out", out, NULL), 1);
     assert_reason("positions.csv:0:0: cannot open: not a regular file");
     free(fifo);
     free(d);
@@ -442,12 +405,12 @@ END_TEST
 /* A column the file lacks is named, not called column 0. */
 START_TEST(missing_column_named)
 {
-    char *out = sub("o"), *d = copy_sample("d3");
+    char *out = rk_test_tmp_path("o"), *d = copy_sample("d3");
     ck_assert_int_eq(rk_test_write_file(d, "positions.csv",
                                         "position,book,instrument,quantity,underlying,expiry\n"
                                         "B1,MACRO_LDN,bond,100,IR_USD_3M,2\n"),
                      0);
-    ck_assert_int_eq(run_in(tmp, "values", "--data", d, "--out", out, "--quiet", NULL), 0);
+    ck_assert_int_eq(rk_test_run(rk_test_tmp, "values", "--data", d, "--out", out, "--quiet", NULL), 0);
     char *errs = out_file(out, "errors.csv");
     ck_assert_msg(strstr(errs, "positions.csv:2: frequency is missing (the file has no "
                                "'frequency' column)") != NULL,
@@ -461,8 +424,8 @@ END_TEST
 /* A missing data folder is named as such (it was "factors.csv:0:0"). */
 START_TEST(missing_folder_named)
 {
-    char *out = sub("o");
-    ck_assert_int_eq(run_in(tmp, "values", "--data", "/nonexistent/rk-data", "--out", out, NULL),
+    char *out = rk_test_tmp_path("o");
+    ck_assert_int_eq(rk_test_run(rk_test_tmp, "values", "--data", "/nonexistent/rk-data", "--out", out, NULL),
                      1);
     assert_reason("/nonexistent/rk-data: cannot open the data folder");
     free(out);
@@ -472,12 +435,12 @@ END_TEST
 /* var's --method is optional, as its help now says (it showed it as required). */
 START_TEST(var_method_optional)
 {
-    char *out = sub("o");
-    ck_assert_int_eq(run_in(tmp, "var", "--help", NULL), 0);
-    char *help = rk_test_slurp(tmp, "stdout.txt");
+    char *out = rk_test_tmp_path("o");
+    ck_assert_int_eq(rk_test_run(rk_test_tmp, "var", "--help", NULL), 0);
+    char *help = rk_test_slurp(rk_test_tmp, "stdout.txt");
     ck_assert_ptr_nonnull(strstr(help, "[--method parametric|mc|historical]"));
     free(help);
-    ck_assert_int_eq(run_in(tmp, "var", "--data", "data/sample", "--out", out, "--quiet", NULL),
+    ck_assert_int_eq(rk_test_run(rk_test_tmp, "var", "--data", "data/sample", "--out", out, "--quiet", NULL),
                      0);
     char *var = out_file(out, "var.csv");
     ck_assert_ptr_nonnull(strstr(var, "TOTAL,parametric,"));
@@ -490,11 +453,11 @@ END_TEST
  * internal function). */
 START_TEST(usage_exits_2)
 {
-    char *out = sub("o");
-    ck_assert_int_eq(run_in(tmp, "values", "--out", out, NULL), 2);
+    char *out = rk_test_tmp_path("o");
+    ck_assert_int_eq(rk_test_run(rk_test_tmp, "values", "--out", out, NULL), 2);
     assert_reason("--data DIR and --out DIR are required");
-    ck_assert_int_eq(run_in(tmp, "grid", "--data", "data/sample", NULL), 2);
-    ck_assert_int_eq(run_in(tmp, "values", "--data", "data/sample", "--out", out, "--threads",
+    ck_assert_int_eq(rk_test_run(rk_test_tmp, "grid", "--data", "data/sample", NULL), 2);
+    ck_assert_int_eq(rk_test_run(rk_test_tmp, "values", "--data", "data/sample", "--out", out, "--threads",
                             "100000", NULL),
                      2);
     assert_reason("--threads must be at most 4096");
@@ -506,7 +469,7 @@ Suite *test_suite(void)
 {
     Suite *s = suite_create("cli_hostile");
     TCase *tc = tcase_create("hostile");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, rk_test_tmp_setup, rk_test_tmp_teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, bond_beyond_countable_cash_flows);
     tcase_add_test(tc, output_write_failures);
