@@ -15,6 +15,7 @@
 #                   pkg-config, run it briefly on a W1 data set; check-syms too
 #   make check-hardening  the hardening flags, checked on the built files (readelf)
 #   make soak SOAK_SECONDS=N   64 callers, deadlines, cancels, market updates (soak-tsan: TSan)
+#   make oom-test   every command with each of its allocations failing in turn
 #
 # Dependencies are found with pkg-config; scripts/setup-deps installs what is missing.
 # WERROR=1 turns warnings into errors (CI does).
@@ -161,7 +162,7 @@ SHARED_LIB := $(BUILD)/libriskengine.so.$(VERSION)
 PROGRAM    := $(BUILD)/riskengine
 
 .PHONY: all lib test asan tsan debug stress sample install uninstall clean distclean help \
-        format docs bench bench-quick check-syms check-hardening soak soak-tsan mpi-test install-check example
+        format docs bench bench-quick check-syms check-hardening soak soak-tsan oom-test mpi-test install-check example
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -223,6 +224,17 @@ soak: $(SOAK_BIN)
 	$(SOAK_BIN) --seconds $(SOAK_SECONDS) --data data/sample $(SOAK_ARGS)
 soak-tsan:
 	OPENBLAS_NUM_THREADS=1 $(MAKE) BUILD=build/tsan SAN=thread soak
+
+# Allocation failure over the command line (tests/oom/): each command run with its N-th
+# allocation failing, N = 1, 2, ... (an LD_PRELOAD library). Plain builds only: the sanitizers
+# replace the malloc family themselves. OOM_STRIDE=k tries every k-th allocation.
+FAILMALLOC := $(BUILD)/tests/oom/failmalloc.so
+$(FAILMALLOC): tests/oom/failmalloc.c tests/support/malloc_hook.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(OPT) -fPIC -shared $(WARN) -Itests/support -o $@ $< -ldl
+oom-test: $(PROGRAM) $(FAILMALLOC)
+	@if [ -n "$(SAN)" ]; then echo "oom-test: not in sanitizer builds"; exit 1; fi
+	@RK_PROGRAM=$(PROGRAM) RK_FAILMALLOC=$(abspath $(FAILMALLOC)) tests/oom/run-oom-tests
 
 # TEST_FILTER=engine runs only tests/engine/.
 TEST_FILTER ?=

@@ -1007,6 +1007,9 @@ rk_status dat_load(const char *dir, const dat_load_opts *opts, dat_dataset *ds, 
     dat_strtab_free(&utab);
     return RK_OK;
 fail:
+    /* a failure deep in a helper (an error record that could not be stored) has no message */
+    if (msg != NULL && msglen > 0 && msg[0] == '\0')
+        snprintf(msg, msglen, "%s: %s", dir, st == RK_NO_MEMORY ? "out of memory" : "cannot load");
     dat_strtab_free(&ftab);
     dat_strtab_free(&utab);
     dat_free(ds);

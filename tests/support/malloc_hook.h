@@ -14,6 +14,9 @@
  *   mh_fail_in     when > 0, counts allocations down: the one that brings it to 0 fails
  *                  (NULL, errno ENOMEM) and sets mh_failed.
  *
+ * An includer may define MH_EXEMPT(caller) before including: allocations whose caller (the
+ * return address of malloc) it accepts are neither counted nor failed.
+ *
  * relaxed throughout: a test reads the counters after the threads that bump them have handed
  * their work back through the library's own synchronisation (a request's completion, a join).
  */
@@ -49,9 +52,15 @@ void free(void *p);
 void *aligned_alloc(size_t al, size_t n);
 int posix_memalign(void **out, size_t al, size_t n);
 
-/* Counts an allocation attempt; true when it is the one to fail. */
-static int mh_attempt(void)
+#ifndef MH_EXEMPT
+#define MH_EXEMPT(caller) ((void)(caller), 0)
+#endif
+
+/* Counts an allocation attempt from `caller`; true when it is the one to fail. */
+static int mh_attempt(const void *caller)
 {
+    if (MH_EXEMPT(caller))
+        return 0;
     if (atomic_load_explicit(&mh_counting, memory_order_relaxed))
         atomic_fetch_add_explicit(&mh_allocs, 1, memory_order_relaxed);
     long c = atomic_load_explicit(&mh_fail_in, memory_order_relaxed);
@@ -77,23 +86,24 @@ static void *mh_made(void *p)
 
 void *malloc(size_t n)
 {
-    return mh_attempt() ? NULL : mh_made(__libc_malloc(n));
+    return mh_attempt(__builtin_return_address(0)) ? NULL : mh_made(__libc_malloc(n));
 }
 
 void *calloc(size_t a, size_t b)
 {
-    return mh_attempt() ? NULL : mh_made(__libc_calloc(a, b));
+    return mh_attempt(__builtin_return_address(0)) ? NULL : mh_made(__libc_calloc(a, b));
 }
 
 void *realloc(void *p, size_t n)
 {
+    const void *caller = __builtin_return_address(0);
     if (p == NULL)
-        return malloc(n);
+        return mh_attempt(caller) ? NULL : mh_made(__libc_malloc(n));
     if (n == 0) {
         free(p);
         return NULL;
     }
-    return mh_attempt() ? NULL : __libc_realloc(p, n); /* the block stays one allocation */
+    return mh_attempt(caller) ? NULL : __libc_realloc(p, n); /* still one allocation */
 }
 
 void free(void *p)
@@ -108,12 +118,12 @@ void free(void *p)
 
 void *aligned_alloc(size_t al, size_t n)
 {
-    return mh_attempt() ? NULL : mh_made(__libc_memalign(al, n));
+    return mh_attempt(__builtin_return_address(0)) ? NULL : mh_made(__libc_memalign(al, n));
 }
 
 int posix_memalign(void **out, size_t al, size_t n)
 {
-    if (mh_attempt())
+    if (mh_attempt(__builtin_return_address(0)))
         return ENOMEM;
     void *p = __libc_memalign(al, n);
     if (p == NULL)
