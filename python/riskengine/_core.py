@@ -777,7 +777,7 @@ class WhatIf(_Handle):
         with self._op:  # not while another thread is inside run or add
             super().close()
 
-    def add(self, position=None, **columns):
+    def add(self, row=None, /, **columns):
         """Adds a candidate given as positions.csv's columns (position, book, instrument,
         quantity, underlying, strike, expiry, rate, vol, dividend, coupon, frequency, steps):
         a dict such as a csv.DictReader row, and/or keyword arguments; text or numbers; rate
@@ -785,7 +785,7 @@ class WhatIf(_Handle):
         returns "OK" or "INVALID_INPUT" (it is then left out, and trades() gives the message).
         RiskError(BAD_ARGUMENT) when it is not stored: no id, an id the portfolio or another
         candidate holds, an unknown column, text that is not a number where one is needed."""
-        fields = dict(position or {}, **columns)
+        fields = dict(row or {}, **columns)
         keep = []
         p = _position(fields, keep)
         with self._op:
