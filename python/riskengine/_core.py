@@ -752,9 +752,10 @@ def _position(fields, keep):
             setattr(p, c + "_literal", _number(c, v))
     steps = fields.get("steps")
     if not _empty(steps):
-        if isinstance(steps, str) and not steps.isdigit():
+        n = _number("steps", steps)
+        if n != int(n) or not 0 <= n < 2**32 or (isinstance(steps, str) and not steps.isdigit()):
             raise RiskError(Status.BAD_ARGUMENT, "column steps: %r is not a count" % (steps,))
-        p.steps = int(steps)
+        p.steps = int(n)
     return p
 
 
@@ -766,11 +767,11 @@ class WhatIf(_Handle):
     _destroy = "rk_whatif_destroy"
 
     def __init__(self, portfolio):
+        self._op = threading.Lock()
         h = ctypes.c_void_p()
         _check(_LIB.rk_whatif_create(portfolio._handle(), ctypes.byref(h)), "whatif")
         super().__init__(h.value, (portfolio,))
         self.portfolio = portfolio
-        self._op = threading.Lock()
         self._added = []  # (position, book) per stored candidate: the C API keeps no getter
 
     def close(self):

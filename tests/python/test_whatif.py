@@ -181,7 +181,9 @@ def test_whatif_errors(portfolio, engine, sample):
                 dict(row, colour="red"),          # not a column of positions.csv
                 dict(row, quantity="1_000"),      # Python's float() would take it
                 dict(row, strike="nan"),
-                dict(row, steps="-3")):
+                dict(row, steps="-3"),
+                dict(row, steps=-3),              # would wrap around in a C unsigned
+                dict(row, steps=2.5)):
         with pytest.raises(rk.RiskError) as info:
             w.add(bad)
         assert info.value.code == S.BAD_ARGUMENT, bad
