@@ -663,8 +663,8 @@ class Result(_Handle):
 
     def to_frame(self, what="values"):
         """A pandas DataFrame of "values", "sensitivities", "exposures", "parametric_var",
-        "scenario_var", "scenario_contributions", "stress" or "errors". pandas is optional: without it this raises
-        ImportError and the arrays and lists above are the way in."""
+        "scenario_var", "scenario_contributions", "stress" or "errors". pandas is optional:
+        without it this raises ImportError and the arrays and lists above are the way in."""
         try:
             import pandas as pd
         except ImportError as e:

@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 
-from conftest import SAMPLE, assert_same, bits, rk, run_cli
+from conftest import SAMPLE, assert_same, bits, in_threads, rk, run_cli
 
 S = rk.Status
 
@@ -236,27 +236,19 @@ def test_two_threads(portfolio):
     portfolio.warm(res)
     with portfolio.whatif(candidates()) as w:
         reference = snapshot(w.run())
-    out, failures = [], []
 
     def worker():
-        try:
-            with portfolio.whatif() as w:
-                for _ in range(10):
-                    w.clear()
-                    for row in candidates():
-                        w.add(row)
-                    out.append(snapshot(w.run()))
-        except Exception as e:  # reported below: a thread's exception would be lost
-            failures.append(e)
+        with portfolio.whatif() as w:
+            out = []
+            for _ in range(10):
+                w.clear()
+                for row in candidates():
+                    w.add(row)
+                out.append(snapshot(w.run()))
+            return out
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for t in threads:
-        t.start()
     # and a request on the same portfolio meanwhile
-    extra = portfolio.run(measures=("values",))
-    for t in threads:
-        t.join()
-    assert not failures, failures
+    out, extra = in_threads(2, worker, lambda: portfolio.run(measures=("values",)))
     assert extra.status == "OK"
     assert len(out) == 20 and all(s == reference for s in out)
 
