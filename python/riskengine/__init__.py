@@ -4,7 +4,7 @@ A thin ctypes layer over libriskengine (api/riskengine.h): the same engine, the 
 nothing computed here. See python/README.md.
 """
 from ._core import (DEADLINE_NONE, LIBRARY_PATH, MEASURES, Dataset, Engine, Portfolio, Request,
-                    Result, RiskError, Status, status_name)
+                    Result, RiskError, Status, WhatIf, WhatIfAnswer, status_name)
 from ._core import _LIB
 
 
@@ -14,4 +14,5 @@ def version():
 
 
 __all__ = ["Engine", "Dataset", "Portfolio", "Request", "Result", "RiskError", "Status",
+           "WhatIf", "WhatIfAnswer",
            "status_name", "version", "LIBRARY_PATH", "MEASURES", "DEADLINE_NONE"]

@@ -1,4 +1,5 @@
-"""_core.py - the Python objects over the C handles: Engine, Dataset, Portfolio, Request, Result.
+"""_core.py - the Python objects over the C handles: Engine, Dataset, Portfolio, Request, Result,
+WhatIf (and WhatIfAnswer, a copy of a what-if's answers).
 
 Each object owns one C handle and frees it in close() (also on garbage collection, and when used
 as a context manager). The C rule "destroy children first" is kept by references and by
@@ -8,6 +9,8 @@ calls can free a handle that another still uses. A closed object raises RiskErro
 """
 import ctypes
 import enum
+import math
+import re
 import threading
 import time
 import weakref
@@ -159,9 +162,23 @@ class Engine(_Handle):
         return _LIB.rk_isa_name(_LIB.rk_engine_isa(self._handle())).decode()
 
     def stats(self):
+        """The engine's counters (rk_engine_stats), stalls included, as a dict."""
         s = _lib.EngineStats()
         _check(_LIB.rk_engine_stats_get(self._handle(), ctypes.byref(s)), "engine stats")
         return {name: getattr(s, name) for name, _ in s._fields_}
+
+    def worker_stats(self):
+        """One dict per worker (rk_worker_stats): node, bound, tiles, steals, busy_ns,
+        heartbeat_ns, tile_ns, tile_budget_ns, stalled. bound and stalled are bools."""
+        h = self._handle()
+        s = _lib.WorkerStats()
+        out = []
+        for k in range(_LIB.rk_engine_workers(h)):
+            _check(_LIB.rk_engine_worker_stats_get(h, k, ctypes.byref(s)), "worker stats")
+            d = {name: getattr(s, name) for name, _ in s._fields_}
+            d["bound"] = bool(d["bound"])
+            out.append(d)
+        return out
 
     def portfolio(self, dataset):
         return Portfolio(self, dataset)
@@ -250,6 +267,8 @@ class Portfolio(_Handle):
                "portfolio")
         self.engine = engine
         self.dataset = dataset
+        self._warm_lock = threading.Lock()
+        self._warm_method = None
         super().__init__(h.value, (engine, dataset))
 
     @property
@@ -291,6 +310,34 @@ class Portfolio(_Handle):
         req.submit(deadline_ms)
         return req
 
+    def warm(self, result):
+        """Makes the what-if cache from a complete result of this portfolio (status OK) that
+        computed parametric_var and/or scenario_var, on the market snapshot still current
+        (RiskError(STALE) otherwise). The result stays usable."""
+        if not isinstance(result, Result) or result.portfolio is not self:
+            raise RiskError(Status.BAD_ARGUMENT, "warm: a result of this portfolio is needed")
+        with self._warm_lock:
+            _check(_LIB.rk_portfolio_warm(self._handle(), result._handle()), "warm")
+            # The C cache does not say where its scenarios came from; the rows of a what-if
+            # name the method as the program's whatif.csv does.
+            self._warm_method = result.method
+
+    @property
+    def warm_version(self):
+        """Market version of the what-if cache; 0 when there is none."""
+        return _LIB.rk_portfolio_warm_version(self._handle())
+
+    def whatif(self, positions=()):
+        """A new what-if on this portfolio (a context manager), with `positions` added."""
+        w = WhatIf(self)
+        try:
+            for p in positions:
+                w.add(p)
+        except BaseException:
+            w.close()
+            raise
+        return w
+
 
 class Request(_Handle):
     """What to compute (rk_request). Options, all optional:
@@ -312,6 +359,7 @@ class Request(_Handle):
         _check(_LIB.rk_request_create(portfolio._handle(), ctypes.byref(h)), "request")
         super().__init__(h.value, (portfolio,))
         self.portfolio = portfolio
+        self.method = method
         try:
             if method == "mc":
                 _check(_LIB.rk_request_set_scenarios(h, int(scenarios), int(seed)), "scenarios")
@@ -366,7 +414,7 @@ class Request(_Handle):
     def take_result(self):
         r = ctypes.c_void_p()
         _check(_LIB.rk_request_take_result(self._handle(), ctypes.byref(r)), "take_result")
-        return Result(r.value, self.portfolio)
+        return Result(r.value, self.portfolio, self.method)
 
     def run(self, deadline_ms=None):
         """Submit, wait and take the result."""
@@ -380,9 +428,10 @@ class Result(_Handle):
 
     _destroy = "rk_result_destroy"
 
-    def __init__(self, handle, portfolio):
+    def __init__(self, handle, portfolio, method="mc"):
         super().__init__(handle, (portfolio,))
         self.portfolio = portfolio
+        self.method = method  # the scenario source of scenario_var: "mc" or "historical"
         self._ds = portfolio.dataset
         self._cache = {}
 
@@ -506,18 +555,52 @@ class Result(_Handle):
         return _LIB.rk_result_scenarios(self._handle(), _measure_bits(measure))
 
     def scenario_var(self):
-        """Per book (TOTAL last): dicts book, scenarios, var, es, coverage (positive losses)."""
+        """Per book (TOTAL last): dicts book, scenarios, var, es, coverage (positive losses) and
+        contribution, the book's Euler contribution to the TOTAL's VaR (var.csv's columns)."""
         h = self._handle()
         v, e = ctypes.c_double(), ctypes.c_double()
         cov = self.coverage("scenario_var")
+        contrib = self.scenario_contributions()
         s = self.scenario_count()
         out = []
         for b, book in enumerate(self.books):
             _check(_LIB.rk_result_scenario_var(h, b, ctypes.byref(v), ctypes.byref(e)),
                    "scenario_var")
             out.append({"book": book, "scenarios": s, "var": v.value, "es": e.value,
-                        "coverage": cov[b]["coverage"]})
+                        "coverage": cov[b]["coverage"],
+                        "contribution": contrib[b]["var_contribution"]})
         return out
+
+    def scenario_contributions(self):
+        """Per book (TOTAL last), of the scenario VaR set: dicts book, var_contribution (the
+        book's loss in the TOTAL's VaR scenario), es_contribution (its mean loss over the
+        TOTAL's ES tail), incremental_var (the TOTAL's VaR minus the TOTAL's without the
+        book)."""
+        h = self._handle()
+        v, e, i = ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
+        out = []
+        for b, book in enumerate(self.books):
+            _check(_LIB.rk_result_scenario_contribution(h, b, ctypes.byref(v), ctypes.byref(e),
+                                                        ctypes.byref(i)), "scenario_contribution")
+            out.append({"book": book, "var_contribution": v.value, "es_contribution": e.value,
+                        "incremental_var": i.value})
+        return out
+
+    def position_contributions(self):
+        """Per position, the Euler contributions to the TOTAL's scenario VaR and ES: a dict of
+        two float64 arrays (positions,), var_contribution and es_contribution; NaN where the
+        base value is not OK. The library revalues every position in the tail scenarios for
+        this (with the GIL released), so it is computed once per result and kept."""
+        def read():
+            h = self._handle()
+            n = _LIB.rk_result_positions(h)
+            var, es = np.empty(n), np.empty(n)
+            _check(_LIB.rk_result_position_contributions(h, var.ctypes.data_as(_lib._pd),
+                                                         es.ctypes.data_as(_lib._pd), n),
+                   "position_contributions")
+            var.flags.writeable = es.flags.writeable = False
+            return {"var_contribution": var, "es_contribution": es}
+        return self._cached("position_contributions", read)
 
     def pnl(self, book="TOTAL", first=0, count=None):
         """P&L of one book (name or index) in scenarios [first, first + count) of the scenario
@@ -580,8 +663,8 @@ class Result(_Handle):
 
     def to_frame(self, what="values"):
         """A pandas DataFrame of "values", "sensitivities", "exposures", "parametric_var",
-        "scenario_var", "stress" or "errors". pandas is optional: without it this raises
-        ImportError and the arrays and lists above are the way in."""
+        "scenario_var", "scenario_contributions", "stress" or "errors". pandas is optional:
+        without it this raises ImportError and the arrays and lists above are the way in."""
         try:
             import pandas as pd
         except ImportError as e:
@@ -600,7 +683,226 @@ class Result(_Handle):
         if what == "exposures":
             return pd.DataFrame(self.exposures, index=self.books, columns=self.factors)
         rows = {"parametric_var": self.parametric_var, "scenario_var": self.scenario_var,
+                "scenario_contributions": self.scenario_contributions,
                 "stress": self.stress, "errors": self.errors}.get(what)
         if rows is None:
             raise ValueError("to_frame: unknown table %r" % (what,))
         return pd.DataFrame(rows())
+
+
+# ---- pre-trade what-if ----
+
+# positions.csv's columns: text, numbers, the references that may be a name or a literal.
+_TEXT = ("position", "book", "instrument", "underlying")
+_NUMBERS = ("quantity", "strike", "expiry", "dividend", "coupon", "frequency")
+_REFS = ("rate", "vol")
+COLUMNS = _TEXT[:3] + ("quantity", "underlying", "strike", "expiry", "rate", "vol", "dividend",
+                       "coupon", "frequency", "steps")
+# The loader's number grammar (data/csv.c): no nan, inf, hex, blanks or digit separators, which
+# Python's float() would accept.
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\Z")
+
+
+def _empty(v):
+    return v is None or (isinstance(v, str) and v == "")
+
+
+def _number(column, v):
+    """A cell as positions.csv's loader reads it: a Python number as it is, or text in the
+    loader's grammar; None or "" for an empty cell."""
+    if isinstance(v, str):
+        if _NUMBER.match(v) and math.isfinite(float(v)):
+            return float(v)
+        raise RiskError(Status.BAD_ARGUMENT, "column %s: %r is not a finite number" % (column, v))
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+        raise RiskError(Status.BAD_ARGUMENT, "column %s: %r is not a number" % (column, v))
+    return float(v)
+
+
+def _position(fields, keep):
+    """An rk_position from a dict of positions.csv columns (values as text or numbers); the
+    encoded strings go into `keep`, which must outlive the call that reads the structure."""
+    unknown = set(fields) - set(COLUMNS)
+    if unknown:
+        raise RiskError(Status.BAD_ARGUMENT, "unknown column(s) %s (positions.csv's: %s)"
+                        % (", ".join(sorted(unknown)), ", ".join(COLUMNS)))
+    if _empty(fields.get("position")):
+        raise RiskError(Status.BAD_ARGUMENT, "a candidate needs a position id")
+    p = _lib.Position()
+    _LIB.rk_position_init(ctypes.byref(p))  # NaN numbers, 0 dividend and coupon, NULL names
+
+    def text(v):
+        b = str(v).encode()
+        keep.append(b)
+        return b
+
+    for c in _TEXT:
+        if not _empty(fields.get(c)):
+            setattr(p, "id" if c == "position" else c, text(fields[c]))
+    for c in _NUMBERS:
+        if not _empty(fields.get(c)):
+            setattr(p, c, _number(c, fields[c]))
+    for c in _REFS:
+        v = fields.get(c)
+        if _empty(v):
+            continue
+        if isinstance(v, str) and not _NUMBER.match(v):
+            setattr(p, c, text(v))  # an underlying's name
+        else:
+            setattr(p, c + "_literal", _number(c, v))
+    steps = fields.get("steps")
+    if not _empty(steps):
+        n = _number("steps", steps)
+        if n != int(n) or not 0 <= n < 2**32 or (isinstance(steps, str) and not steps.isdigit()):
+            raise RiskError(Status.BAD_ARGUMENT, "column steps: %r is not a count" % (steps,))
+        p.steps = int(n)
+    return p
+
+
+class WhatIf(_Handle):
+    """Candidate positions and their effect on each book's VaR/ES, against the portfolio's warm
+    cache (rk_whatif). Calls on one WhatIf are serialised (the C object has one owner); use
+    one WhatIf per thread to run what-ifs concurrently."""
+
+    _destroy = "rk_whatif_destroy"
+
+    def __init__(self, portfolio):
+        self._op = threading.Lock()
+        h = ctypes.c_void_p()
+        _check(_LIB.rk_whatif_create(portfolio._handle(), ctypes.byref(h)), "whatif")
+        super().__init__(h.value, (portfolio,))
+        self.portfolio = portfolio
+        self._added = []  # (position, book) per stored candidate: the C API keeps no getter
+
+    def close(self):
+        with self._op:  # not while another thread is inside run or add
+            super().close()
+
+    def add(self, row=None, /, **columns):
+        """Adds a candidate given as positions.csv's columns (position, book, instrument,
+        quantity, underlying, strike, expiry, rate, vol, dividend, coupon, frequency, steps):
+        a dict such as a csv.DictReader row, and/or keyword arguments; text or numbers; rate
+        and vol a name or a number. The library validates it as the loader validates a row:
+        returns "OK" or "INVALID_INPUT" (it is then left out, and trades() gives the message).
+        RiskError(BAD_ARGUMENT) when it is not stored: no id, an id the portfolio or another
+        candidate holds, an unknown column, text that is not a number where one is needed."""
+        fields = dict(row or {}, **columns)
+        keep = []
+        p = _position(fields, keep)
+        with self._op:
+            code = _LIB.rk_whatif_add(self._handle(), ctypes.byref(p), None)
+            if code in (Status.OK, Status.INVALID_INPUT):
+                book = fields.get("book")
+                self._added.append((str(fields["position"]), "" if _empty(book) else str(book)))
+        if code == Status.BAD_ARGUMENT:
+            raise RiskError(code, "position id %r is the portfolio's or another candidate's"
+                            % (fields["position"],), "whatif add")
+        if code not in (Status.OK, Status.INVALID_INPUT):
+            _check(code, "whatif add %s" % fields["position"])
+        return status_name(code)
+
+    def clear(self):
+        """Removes every candidate."""
+        with self._op:
+            _check(_LIB.rk_whatif_clear(self._handle()), "whatif clear")
+            self._added = []
+
+    def __len__(self):
+        """Candidates added since the last clear."""
+        return _LIB.rk_whatif_trades(self._handle())
+
+    def run(self, refresh=False):
+        """Evaluates the candidates against the warm cache and returns a WhatIfAnswer.
+        RiskError(NOT_FOUND) without a cache (Portfolio.warm); RiskError(STALE) when the market
+        moved since the cache's snapshot, unless refresh=True, which first recomputes the
+        cache with its settings on the current market. The GIL is released while the library
+        computes."""
+        with self._op:
+            h = self._handle()
+            _check(_LIB.rk_whatif_run(h, _lib.WHATIF_REFRESH if refresh else 0), "whatif run")
+            return WhatIfAnswer(h, self.portfolio._warm_method, self._added)
+
+
+class WhatIfAnswer:
+    """The answers of one what-if run, copied out of the library (they stay valid whatever the
+    what-if does next). Per book, TOTAL last (the portfolio's books, then new ones):
+
+    books                       names
+    market_version              of the cache the run used
+    parametric                  None, or a dict of float64 arrays var_before, var_after,
+                                var_change, contribution_after (Euler, to the TOTAL after)
+    scenario                    None, or a dict of float64 arrays var_before, var_after,
+                                var_change, es_before, es_after, es_change
+    method                      the scenario source, "mc" or "historical" (None: unknown)
+    rows()                      whatif.csv's rows; trades() trades.csv's rows
+    """
+
+    def __init__(self, h, method, added):
+        self.market_version = _LIB.rk_whatif_market_version(h)
+        nb = _LIB.rk_whatif_books(h)
+        self.books = [_str(_LIB.rk_whatif_book_name(h, b)) for b in range(nb + 1)]
+        self.method = method
+        d = [ctypes.c_double() for _ in range(4)]
+        refs = [ctypes.byref(x) for x in d]
+
+        def table(fn, names):
+            out = {n: np.empty(nb + 1) for n in names}
+            for b in range(nb + 1):
+                code = fn(h, b, *refs[:len(names)])
+                if code == Status.NOT_FOUND:
+                    return None  # the cache has no such measure
+                _check(code, "whatif answers")
+                for n, x in zip(names, d):
+                    out[n][b] = x.value
+            return out
+
+        pv = table(_LIB.rk_whatif_parametric_var, ("var_before", "var_after", "contribution_after"))
+        if pv is not None:
+            pv["var_change"] = pv["var_after"] - pv["var_before"]
+        sv = table(_LIB.rk_whatif_scenario_var, ("var_before", "var_after", "es_before",
+                                                 "es_after"))
+        if sv is not None:
+            sv["var_change"] = sv["var_after"] - sv["var_before"]
+            sv["es_change"] = sv["es_after"] - sv["es_before"]
+        self.parametric, self.scenario = pv, sv
+        v, m = ctypes.c_double(), ctypes.c_char_p()
+        self._trades = []
+        for k in range(_LIB.rk_whatif_trades(h)):
+            code = _LIB.rk_whatif_trade(h, k, ctypes.byref(v), ctypes.byref(m))
+            if code in (Status.BAD_ARGUMENT, Status.NOT_FOUND):
+                _check(code, "whatif trade")
+            self._trades.append({"position": added[k][0], "book": added[k][1],
+                                 "value": v.value, "status": status_name(code),
+                                 "message": _str(m.value)})
+
+    def rows(self):
+        """whatif.csv's rows: dicts book, method, var_before, var_after, var_change, es_before,
+        es_after, es_change (es_* None for parametric); parametric rows first when the cache has
+        both measures."""
+        out = []
+        for method, t in (("parametric", self.parametric), (self.method, self.scenario)):
+            if t is None:
+                continue
+            for b, book in enumerate(self.books):
+                row = {"book": book, "method": method}
+                for k in ("var_before", "var_after", "var_change", "es_before", "es_after",
+                          "es_change"):
+                    row[k] = float(t[k][b]) if k in t else None
+                out.append(row)
+        return out
+
+    def trades(self):
+        """trades.csv's rows, one per candidate in the order added: dicts position, book,
+        value (its base value in the cache's market; NaN unless OK), status ("OK",
+        "INVALID_INPUT", "NUMERIC"), message (None when OK)."""
+        return [dict(t) for t in self._trades]
+
+    def to_frame(self, what="rows"):
+        """rows() or trades() as a pandas DataFrame (pandas is optional, as for Result)."""
+        try:
+            import pandas as pd
+        except ImportError as e:
+            raise ImportError("WhatIfAnswer.to_frame needs pandas, which is not installed") from e
+        if what not in ("rows", "trades"):
+            raise ValueError("to_frame: unknown table %r" % (what,))
+        return pd.DataFrame(self.rows() if what == "rows" else self.trades())

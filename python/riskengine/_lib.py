@@ -45,6 +45,24 @@ class EngineStats(ctypes.Structure):
                 ("stalls", ctypes.c_uint64), ("workers_stalled", ctypes.c_uint64)]
 
 
+class WorkerStats(ctypes.Structure):
+    _fields_ = [("node", ctypes.c_uint), ("bound", ctypes.c_int), ("tiles", ctypes.c_uint64),
+                ("steals", ctypes.c_uint64), ("busy_ns", ctypes.c_uint64),
+                ("heartbeat_ns", ctypes.c_int64), ("tile_ns", ctypes.c_int64),
+                ("tile_budget_ns", ctypes.c_int64), ("stalled", ctypes.c_bool)]
+
+
+class Position(ctypes.Structure):
+    _fields_ = [("id", ctypes.c_char_p), ("book", ctypes.c_char_p),
+                ("instrument", ctypes.c_char_p), ("quantity", ctypes.c_double),
+                ("underlying", ctypes.c_char_p), ("strike", ctypes.c_double),
+                ("expiry", ctypes.c_double), ("rate", ctypes.c_char_p),
+                ("rate_literal", ctypes.c_double), ("vol", ctypes.c_char_p),
+                ("vol_literal", ctypes.c_double), ("dividend", ctypes.c_double),
+                ("coupon", ctypes.c_double), ("frequency", ctypes.c_double),
+                ("steps", ctypes.c_uint)]
+
+
 _p = ctypes.c_void_p
 _sz = ctypes.c_size_t
 _st = ctypes.c_int
@@ -67,6 +85,7 @@ _SIGNATURES = {
     "rk_engine_workers": (_sz, [_p]),
     "rk_engine_isa": (ctypes.c_int, [_p]),
     "rk_engine_stats_get": (_st, [_p, ctypes.POINTER(EngineStats)]),
+    "rk_engine_worker_stats_get": (_st, [_p, _sz, ctypes.POINTER(WorkerStats)]),
     "rk_dataset_load": (_st, [_s, ctypes.POINTER(_p), _s, _sz]),
     "rk_dataset_destroy": (None, [_p]),
     "rk_dataset_factors": (_sz, [_p]),
@@ -121,8 +140,28 @@ _SIGNATURES = {
     "rk_result_scenario_var": (_st, [_p, _sz, _pd, _pd]),
     "rk_result_stress": (_st, [_p, _sz, _sz, _pd, ctypes.POINTER(Coverage)]),
     "rk_result_next_error": (ctypes.c_bool, [_p, _psz, ctypes.POINTER(ErrorInfo)]),
+    "rk_result_scenario_contribution": (_st, [_p, _sz, _pd, _pd, _pd]),
+    "rk_result_position_contributions": (_st, [_p, _pd, _pd, _sz]),
     "rk_result_timings": (_st, [_p, ctypes.POINTER(Timings)]),
+    "rk_position_init": (None, [ctypes.POINTER(Position)]),
+    "rk_portfolio_warm": (_st, [_p, _p]),
+    "rk_portfolio_warm_version": (ctypes.c_uint64, [_p]),
+    "rk_whatif_create": (_st, [_p, ctypes.POINTER(_p)]),
+    "rk_whatif_destroy": (None, [_p]),
+    "rk_whatif_clear": (_st, [_p]),
+    "rk_whatif_add": (_st, [_p, ctypes.POINTER(Position), _psz]),
+    "rk_whatif_run": (_st, [_p, ctypes.c_uint]),
+    "rk_whatif_market_version": (ctypes.c_uint64, [_p]),
+    "rk_whatif_books": (_sz, [_p]),
+    "rk_whatif_book_name": (_s, [_p, _sz]),
+    "rk_whatif_trades": (_sz, [_p]),
+    "rk_whatif_trade": (_st, [_p, _sz, _pd, ctypes.POINTER(_s)]),
+    "rk_whatif_parametric_var": (_st, [_p, _sz, _pd, _pd, _pd]),
+    "rk_whatif_scenario_var": (_st, [_p, _sz, _pd, _pd, _pd, _pd]),
 }
+
+# rk_whatif_run's flag
+WHATIF_REFRESH = 1
 
 
 def _candidates():

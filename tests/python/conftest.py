@@ -6,6 +6,7 @@ import os
 import struct
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -45,6 +46,27 @@ def assert_same(cli_field, value, what):
     else:
         assert bits(float(cli_field)) == bits(value), \
             "%s: CLI %s, binding %s" % (what, cli_field, float.hex(value))
+
+
+def in_threads(n, body, meanwhile=None):
+    """Runs body() on n threads at once, and meanwhile() on this one, and returns the threads'
+    results (a list each); an exception in a thread fails the test instead of being lost."""
+    out, failures = [], []
+
+    def run():
+        try:
+            out.extend(body())
+        except Exception as e:
+            failures.append(e)
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for t in threads:
+        t.start()
+    mine = meanwhile() if meanwhile is not None else None
+    for t in threads:
+        t.join()
+    assert not failures, failures
+    return out, mine
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 
-from conftest import bits, rk
+from conftest import bits, in_threads, rk
 
 # Far more Monte Carlo work than any deadline below allows (200 positions x 1e6 scenarios).
 LONG = dict(measures=("scenario_var",), scenarios=1_000_000)
@@ -90,22 +90,12 @@ def snapshot(res):
 def test_four_threads(portfolio):
     opts = dict(measures=("values", "grid", "parametric_var", "scenario_var"), scenarios=2000)
     reference = snapshot(portfolio.run(**opts))
-    out, failures = [], []
 
     def worker():
-        try:
-            with portfolio.request(**opts) as req:
-                for _ in range(3):
-                    out.append(snapshot(req.run()))
-        except Exception as e:  # reported below: a thread's exception would be lost
-            failures.append(e)
+        with portfolio.request(**opts) as req:
+            return [snapshot(req.run()) for _ in range(3)]
 
-    threads = [threading.Thread(target=worker) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not failures, failures
+    out, _ = in_threads(4, worker)
     assert len(out) == 12 and all(s == reference for s in out)
     stats = portfolio.engine.stats()
     assert stats["requests_in_flight"] == 0
