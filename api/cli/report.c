@@ -585,9 +585,9 @@ bool rep_write(const rep_input *in)
     bool data_ok = write_data(dir, "pnl_mc.dat", in, 0, NULL, 0) &&
                    write_data(dir, "contrib.dat", in, 1, NULL, 0) &&
                    write_data(dir, "losers.dat", in, 2, los, nlos);
-    if (!data_ok) {
-        fprintf(stderr, "riskengine %s: cannot write the report's data under %s\n", r->command,
-                dir);
+    if (!data_ok) { /* errno: the failed fopen's or fclose's */
+        fprintf(stderr, "riskengine %s: cannot write the report's data under %s: %s\n",
+                r->command, dir, strerror(errno));
         return false;
     }
     bool plots = run_gnuplot(dir, in, nlos);
@@ -595,8 +595,8 @@ bool rep_write(const rep_input *in)
     bool bt_plots = false;
     if (in->bt != NULL) {
         if (!bt_data(dir, in->bt, bt_idx, nbt)) {
-            fprintf(stderr, "riskengine %s: cannot write the report's data under %s\n", r->command,
-                    dir);
+            fprintf(stderr, "riskengine %s: cannot write the report's data under %s: %s\n",
+                    r->command, dir, strerror(errno));
             return false;
         }
         bt_plots = bt_gnuplot(dir, nbt);
