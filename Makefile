@@ -15,6 +15,7 @@
 #                   pkg-config, run it briefly on a W1 data set; check-syms too
 #   make check-hardening  the hardening flags, checked on the built files (readelf)
 #   make soak SOAK_SECONDS=N   64 callers, deadlines, cancels, market updates (soak-tsan: TSan)
+#   make fuzz FUZZ_SECONDS=N   every libFuzzer harness N s (clang); fuzz-regress replays findings
 #
 # Dependencies are found with pkg-config; scripts/setup-deps installs what is missing.
 # WERROR=1 turns warnings into errors (CI does).
@@ -161,7 +162,8 @@ SHARED_LIB := $(BUILD)/libriskengine.so.$(VERSION)
 PROGRAM    := $(BUILD)/riskengine
 
 .PHONY: all lib test asan tsan debug stress sample install uninstall clean distclean help \
-        format docs bench bench-quick check-syms check-hardening soak soak-tsan mpi-test install-check example
+        format docs bench bench-quick check-syms check-hardening soak soak-tsan mpi-test install-check example \
+        fuzz fuzz-build fuzz-regress fuzz-harnesses
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -223,6 +225,46 @@ soak: $(SOAK_BIN)
 	$(SOAK_BIN) --seconds $(SOAK_SECONDS) --data data/sample $(SOAK_ARGS)
 soak-tsan:
 	OPENBLAS_NUM_THREADS=1 $(MAKE) BUILD=build/tsan SAN=thread soak
+
+# Fuzzing (tests/fuzz/README.md): libFuzzer harnesses, built by clang in build/fuzz with the
+# library and program objects instrumented for coverage, AddressSanitizer and UBSan (warnings
+# are gcc's job in the other builds: clang's own are not errors here). `fuzz` runs each harness
+# FUZZ_SECONDS from its seed corpus (build/fuzz/corpus/<harness>, kept between runs) and the
+# committed inputs of past findings (tests/fuzz/regressions/<harness>), which `fuzz-regress`
+# replays alone. A crash, leak, failed check or slow input lands in build/fuzz/findings/.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_ARGS    ?=
+FUZZ_HARNESSES := $(patsubst tests/fuzz/fuzz_%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_DIR     := build/fuzz
+FUZZ_ENV     := OPENBLAS_NUM_THREADS=1 UBSAN_OPTIONS=print_stacktrace=1
+FUZZ_CLI_OBJ  = $(filter-out $(BUILD)/api/cli/main.o,$(CLI_OBJ))
+fuzz-build:
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_DIR) CC=$(FUZZ_CC) SAN=address,undefined MPI=0 \
+	    WERROR=0 XCFLAGS="-fsanitize=fuzzer-no-link -Wno-pass-failed" fuzz-harnesses
+fuzz-harnesses: $(FUZZ_HARNESSES:%=$(BUILD)/bin/fuzz_%)
+$(BUILD)/bin/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h tests/fuzz/fuzz_run.h $(FUZZ_CLI_OBJ) \
+                     $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Iapi/cli -Itests/fuzz $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< \
+	      $(FUZZ_CLI_OBJ) $(STATIC_LIB) $(LDLIBS)
+fuzz: fuzz-build
+	@tests/fuzz/make-corpus $(FUZZ_DIR)/corpus
+	@set -e; mkdir -p $(FUZZ_DIR)/findings; for h in $(FUZZ_HARNESSES); do \
+	  echo "== fuzz_$$h: $(FUZZ_SECONDS) s"; mkdir -p tests/fuzz/regressions/$$h; \
+	  $(FUZZ_ENV) $(FUZZ_DIR)/bin/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	      -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/findings/$$h- \
+	      $(FUZZ_ARGS) $(FUZZ_DIR)/corpus/$$h tests/fuzz/regressions/$$h 2>&1 | \
+	    grep -v '^#[0-9]*.*\(NEW\|REDUCE\|pulse\)' || { echo "fuzz_$$h: a finding, see above"; exit 1; }; \
+	done
+fuzz-regress: fuzz-build
+	@set -e; n=0; for h in $(FUZZ_HARNESSES); do \
+	  files=$$(find tests/fuzz/regressions/$$h -type f ! -name README.md 2>/dev/null | sort); \
+	  [ -n "$$files" ] || continue; \
+	  $(FUZZ_ENV) $(FUZZ_DIR)/bin/fuzz_$$h -runs=1 $$files >$(FUZZ_DIR)/regress-$$h.log 2>&1 || \
+	    { cat $(FUZZ_DIR)/regress-$$h.log; echo "fuzz_$$h: a past finding fails again"; exit 1; }; \
+	  n=$$((n + $$(echo "$$files" | wc -l))); \
+	done; echo "fuzz-regress: $$n past findings replayed, none fails"
 
 # TEST_FILTER=engine runs only tests/engine/.
 TEST_FILTER ?=

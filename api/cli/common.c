@@ -19,6 +19,8 @@
 
 /* ---- options ---- */
 
+bool cli_parse_only;
+
 typedef enum opt_type { OPT_FLAG, OPT_STR, OPT_SIZE, OPT_U64, OPT_DOUBLE } opt_type;
 
 typedef struct opt_def {
@@ -464,6 +466,8 @@ bool cli_run_open(cli_run *r, const cli_opts *o, const char *command, bool need_
                     command);
         return false;
     }
+    if (cli_parse_only)
+        return false;
     if (!cli_ok(r, !dist_is_root() || make_dir(command, o->out)))
         return false;
     mdl_init();
@@ -547,6 +551,8 @@ bool cli_run_open_bare(cli_run *r, const cli_opts *o, const char *command)
     r->deadline_ns = ENG_NO_DEADLINE;
     if (!dist_is_root())
         r->opt.quiet = true;
+    if (cli_parse_only)
+        return false;
     return cli_ok(r, !dist_is_root() || make_dir(command, o->out)) && open_errors(r);
 }
 
