@@ -17,8 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* A broken promise of the code under test: the message, then abort() (libFuzzer keeps the
  * input as a crash). */
-__attribute__((format(printf, 1, 2), noreturn)) static inline void fuzz_fail(const char *fmt,
-                                                                             ...)
+__attribute__((format(printf, 1, 2), noreturn)) static inline void fuzz_fail(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -53,10 +52,29 @@ static inline size_t fuzz_below(fuzz_bytes *b, size_t n)
  * extremes, subnormals, the magnitudes of prices, rates and variances), else raw bits. */
 static inline double fuzz_double(fuzz_bytes *b)
 {
-    static const double table[] = {
-        0.0,    -0.0,   1.0,     -1.0,   0.5,     2.0,   100.0,  1e-4,   0.01,   0.2,
-        1e-12,  1e12,   1e300,   -1e300, 5e-324,  1e-310, 1.7976931348623157e308,
-        0.05,   -0.02,  3.0,     0.25,   1e6,     123.456};
+    static const double table[] = {0.0,
+                                   -0.0,
+                                   1.0,
+                                   -1.0,
+                                   0.5,
+                                   2.0,
+                                   100.0,
+                                   1e-4,
+                                   0.01,
+                                   0.2,
+                                   1e-12,
+                                   1e12,
+                                   1e300,
+                                   -1e300,
+                                   5e-324,
+                                   1e-310,
+                                   1.7976931348623157e308,
+                                   0.05,
+                                   -0.02,
+                                   3.0,
+                                   0.25,
+                                   1e6,
+                                   123.456};
     uint8_t k = fuzz_u8(b);
     if (k < 128)
         return table[k % (sizeof table / sizeof table[0])];

@@ -49,9 +49,9 @@ static void matrix(fuzz_bytes *b, double *m, size_t n)
 
 static void position(fuzz_bytes *b, rk_position *p, char bufs[5][40])
 {
-    static const char *const instruments[] = {"spot",          "forward",      "european_call",
-                                              "european_put",  "american_call", "american_put",
-                                              "bond",          "swap"};
+    static const char *const instruments[] = {"spot",         "forward",       "european_call",
+                                              "european_put", "american_call", "american_put",
+                                              "bond",         "swap"};
     rk_position_init(p);
     p->id = fuzz_u8(b) < 200 ? NULL : name(b, bufs[0], sizeof bufs[0]);
     if (p->id == NULL) { /* mostly fresh ids */

@@ -53,7 +53,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (n > c.max_field)
                 fuzz_fail("field of %zu bytes (limit %zu)", n, c.max_field);
             if (dat_csv_field_line(&c, k) < c.line)
-                fuzz_fail("field line %u before its record's %u", dat_csv_field_line(&c, k), c.line);
+                fuzz_fail("field line %u before its record's %u", dat_csv_field_line(&c, k),
+                          c.line);
             double d;
             uint64_t u;
             const char *why = NULL;
