@@ -52,6 +52,10 @@ typedef struct cli_opts {
 bool cli_parse(int argc, char **argv, const char *cmd, const char *allowed, const char *help,
                cli_opts *o);
 
+/* Checks that --data and --out are given, which every command on a data set needs; false with
+ * a one-line reason printed (a bad command line: the command returns CLI_USAGE). */
+bool cli_need_data_out(const cli_opts *o, const char *cmd);
+
 /* When set, every command checks its command line and stops where its work would begin
  * (before creating a folder, loading or computing), returning CLI_FAIL; a bad command line is
  * still CLI_USAGE. For the command line's fuzzing harness (tests/fuzz/fuzz_cli.c). */

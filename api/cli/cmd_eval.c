@@ -155,6 +155,8 @@ int cmd_values(int argc, char **argv)
     cli_opts o;
     if (!cli_parse(argc, argv, "values", COMMON_OPTS, values_help, &o))
         return CLI_USAGE;
+    if (!cli_need_data_out(&o, "values"))
+        return CLI_USAGE;
     cli_run r;
     rsk_values ref = {0};
     rsk_run run = {0};
@@ -321,6 +323,8 @@ int cmd_grid(int argc, char **argv)
     cli_opts o;
     if (!cli_parse(argc, argv, "grid", COMMON_OPTS " " GRID_OPTS,
                    grid_help, &o))
+        return CLI_USAGE;
+    if (!cli_need_data_out(&o, "grid"))
         return CLI_USAGE;
     if (!(o.bump > 0)) {
         fprintf(stderr, "riskengine grid: --bump must be > 0\n");

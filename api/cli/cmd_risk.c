@@ -310,6 +310,8 @@ int cmd_var(int argc, char **argv)
     cli_opts o;
     if (!cli_parse(argc, argv, "var", RUN_OPTS " method " VAR_OPTS " " FRTB_OPTS, var_help, &o))
         return CLI_USAGE;
+    if (!cli_need_data_out(&o, "var"))
+        return CLI_USAGE;
     if (!check_measure_opts(&o, "var"))
         return CLI_USAGE;
     bool param = strcmp(o.method, "parametric") == 0, mc = strcmp(o.method, "mc") == 0,
@@ -401,6 +403,8 @@ int cmd_stress(int argc, char **argv)
     cli_opts o;
     if (!cli_parse(argc, argv, "stress", RUN_OPTS, stress_help, &o))
         return CLI_USAGE;
+    if (!cli_need_data_out(&o, "stress"))
+        return CLI_USAGE;
     cli_run r;
     rsk_run run = {0};
     risk_results rr = {.r = &r};
@@ -485,6 +489,8 @@ int cmd_batch(int argc, char **argv)
     cli_opts o;
     if (!cli_parse(argc, argv, "batch", RUN_OPTS " " VAR_OPTS " " FRTB_OPTS " pnl window",
                    batch_help, &o))
+        return CLI_USAGE;
+    if (!cli_need_data_out(&o, "batch"))
         return CLI_USAGE;
     if (!check_measure_opts(&o, "batch"))
         return CLI_USAGE;

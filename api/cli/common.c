@@ -170,6 +170,14 @@ bool cli_parse(int argc, char **argv, const char *cmd, const char *allowed, cons
     return true;
 }
 
+bool cli_need_data_out(const cli_opts *o, const char *cmd)
+{
+    if (o->data != NULL && o->out != NULL)
+        return true;
+    fprintf(stderr, "riskengine %s: --data DIR and --out DIR are required (see --help)\n", cmd);
+    return false;
+}
+
 /* ---- the run ---- */
 
 static bool make_dir(const char *cmd, const char *dir)
@@ -460,12 +468,8 @@ bool cli_run_open(cli_run *r, const cli_opts *o, const char *command, bool need_
     r->deadline_ns = ENG_NO_DEADLINE; /* set once the data is ready, below */
     if (!dist_is_root())
         r->opt.quiet = true; /* progress and totals come from rank 0 */
-    if (o->data == NULL || o->out == NULL) {
-        if (dist_is_root())
-            fprintf(stderr, "riskengine %s: --data DIR and --out DIR are required (see --help)\n",
-                    command);
+    if (!cli_need_data_out(o, command)) /* checked by the commands; here for other callers */
         return false;
-    }
     if (cli_parse_only)
         return false;
     if (!cli_ok(r, !dist_is_root() || make_dir(command, o->out)))

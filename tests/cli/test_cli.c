@@ -95,6 +95,9 @@ START_TEST(help_and_usage_errors)
     ck_assert_int_eq(run_in(tmp, "--help", NULL), 0);
     ck_assert_int_eq(run_in(tmp, "frobnicate", NULL), 2);
     ck_assert_int_eq(run_in(tmp, "values", "--bogus", NULL), 2);
+    /* a required option left out is a bad command line too */
+    ck_assert_int_eq(run_in(tmp, "values", "--data", "data/sample", NULL), 2);
+    ck_assert_int_eq(run_in(tmp, "var", "--out", tmp, NULL), 2);
     ck_assert_int_eq(run_in(tmp, "grid", "--data", "data/sample", "--out", tmp, "--bump", "x",
                             NULL),
                      2);
