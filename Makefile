@@ -240,6 +240,7 @@ FUZZ_DIR     := build/fuzz
 FUZZ_ENV     := OPENBLAS_NUM_THREADS=1 UBSAN_OPTIONS=print_stacktrace=1
 FUZZ_CLI_OBJ  = $(filter-out $(BUILD)/api/cli/main.o,$(CLI_OBJ))
 fuzz-build:
+	@scripts/setup-deps --with-fuzz
 	@$(MAKE) --no-print-directory BUILD=$(FUZZ_DIR) CC=$(FUZZ_CC) SAN=address,undefined MPI=0 \
 	    WERROR=0 XCFLAGS="-fsanitize=fuzzer-no-link -Wno-pass-failed" fuzz-harnesses
 fuzz-harnesses: $(FUZZ_HARNESSES:%=$(BUILD)/bin/fuzz_%)
@@ -251,11 +252,14 @@ $(BUILD)/bin/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h tests/fuzz/fuzz_run.h
 fuzz: fuzz-build
 	@tests/fuzz/make-corpus $(FUZZ_DIR)/corpus
 	@set -e; mkdir -p $(FUZZ_DIR)/findings; for h in $(FUZZ_HARNESSES); do \
-	  echo "== fuzz_$$h: $(FUZZ_SECONDS) s"; mkdir -p tests/fuzz/regressions/$$h; \
+	  echo "== fuzz_$$h: $(FUZZ_SECONDS) s"; mkdir -p tests/fuzz/regressions/$$h; rc=0; \
 	  $(FUZZ_ENV) $(FUZZ_DIR)/bin/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
 	      -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/findings/$$h- \
-	      $(FUZZ_ARGS) $(FUZZ_DIR)/corpus/$$h tests/fuzz/regressions/$$h 2>&1 | \
-	    grep -v '^#[0-9]*.*\(NEW\|REDUCE\|pulse\)' || { echo "fuzz_$$h: a finding, see above"; exit 1; }; \
+	      $(FUZZ_ARGS) $(FUZZ_DIR)/corpus/$$h tests/fuzz/regressions/$$h \
+	      >$(FUZZ_DIR)/fuzz-$$h.log 2>&1 || rc=$$?; \
+	  if [ $$rc -ne 0 ]; then grep -av ' NEW \| REDUCE \| pulse ' $(FUZZ_DIR)/fuzz-$$h.log | tail -60; \
+	    echo "fuzz_$$h: a finding (input in $(FUZZ_DIR)/findings/)"; exit 1; fi; \
+	  grep -a '^Done \|^stat::\(average_exec\|new_units\|peak_rss\)' $(FUZZ_DIR)/fuzz-$$h.log; \
 	done
 fuzz-regress: fuzz-build
 	@set -e; n=0; for h in $(FUZZ_HARNESSES); do \
