@@ -209,8 +209,15 @@ static bool check_position(check *k)
     if (!number(k, DAT_COL_EXPIRY, p->expiry[i], true))
         return false;
     if (bond) {
-        return number(k, DAT_COL_COUPON, p->coupon[i], false) &&
-               number(k, DAT_COL_FREQUENCY, p->frequency[i], true);
+        if (!number(k, DAT_COL_COUPON, p->coupon[i], false) ||
+            !number(k, DAT_COL_FREQUENCY, p->frequency[i], true))
+            return false;
+        if (!(p->expiry[i] * p->frequency[i] <= DAT_MAX_COUPONS))
+            return reject(k, DAT_COL_FREQUENCY,
+                          "frequency: expiry x frequency must be at most %.0f coupon dates "
+                          "(got %.15g)",
+                          DAT_MAX_COUPONS, p->expiry[i] * p->frequency[i]);
+        return true;
     }
     if (!ref_or_literal(k, DAT_COL_RATE, p->rate[i], p->rate_lit[i], DAT_UND_RATE))
         return false;

@@ -37,6 +37,10 @@ extern const char *const dat_col_name[DAT_COL_COUNT];
 
 /* Largest accepted `steps` (a tree of more steps is refused as a likely typo). */
 #define DAT_MAX_STEPS 1000000u
+/* Most coupon dates a bond may have (expiry x frequency): the closed form prices any number
+ * alike, but the cash-flow-by-cash-flow reference it falls back on cannot be interrupted; a
+ * century of daily coupons is 36,500. */
+#define DAT_MAX_COUPONS 1000000.0
 
 typedef struct dat_rowinfo {
     const char *text[DAT_COL_COUNT]; /* raw cell text, "" when empty or the column is absent */

@@ -279,6 +279,9 @@ static const pos_case pos_cases[] = {
     {"PX,B1,bond,100,R1,,5,,,,0.04,0,", 12, "frequency must be > 0"},
     {"PX,B1,bond,100,R1,,5,,,,0.04,-2,", 12, "frequency must be > 0"},
     {"PX,B1,bond,100,R1,,5,,,,0.04,,", 12, "frequency is missing"},
+    /* more coupon dates than a bond can have (the first just over: 100 x 10000.01) */
+    {"PX,B1,bond,100,R1,,100,,,,0.04,10000.01,", 12, "at most 1000000 coupon dates"},
+    {"PX,B1,bond,100,R1,,5,,,,0.04,1e300,", 12, "at most 1000000 coupon dates"},
     /* non-finite and malformed numbers in used cells */
     {"PX,B1,european_call,1,S1,nan,1,0.03,0.2,,,,", 6, "strike: not a finite number"},
     {"PX,B1,european_call,1,S1,100,inf,0.03,0.2,,,,", 7, "expiry: not a finite number"},
