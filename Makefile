@@ -231,7 +231,8 @@ soak-tsan:
 # are gcc's job in the other builds: clang's own are not errors here). `fuzz` runs each harness
 # FUZZ_SECONDS from its seed corpus (build/fuzz/corpus/<harness>, kept between runs) and the
 # committed inputs of past findings (tests/fuzz/regressions/<harness>), which `fuzz-regress`
-# replays alone. A crash, leak, failed check or slow input lands in build/fuzz/findings/.
+# replays alone. A crash, leak, failed check or slow input lands in build/fuzz/findings/ and
+# fails the target (also with FUZZ_ARGS="-fork=K -ignore_crashes=1", which fuzzes on past it).
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_ARGS    ?=
@@ -253,13 +254,16 @@ fuzz: fuzz-build
 	@tests/fuzz/make-corpus $(FUZZ_DIR)/corpus
 	@set -e; mkdir -p $(FUZZ_DIR)/findings; for h in $(FUZZ_HARNESSES); do \
 	  echo "== fuzz_$$h: $(FUZZ_SECONDS) s"; mkdir -p tests/fuzz/regressions/$$h; rc=0; \
+	  rm -f $(FUZZ_DIR)/findings/$$h-*; \
 	  $(FUZZ_ENV) $(FUZZ_DIR)/bin/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
 	      -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/findings/$$h- \
 	      $(FUZZ_ARGS) $(FUZZ_DIR)/corpus/$$h tests/fuzz/regressions/$$h \
 	      >$(FUZZ_DIR)/fuzz-$$h.log 2>&1 || rc=$$?; \
+	  if ls $(FUZZ_DIR)/findings/$$h-* >/dev/null 2>&1; then rc=1; fi; \
 	  if [ $$rc -ne 0 ]; then grep -av ' NEW \| REDUCE \| pulse ' $(FUZZ_DIR)/fuzz-$$h.log | tail -60; \
 	    echo "fuzz_$$h: a finding (input in $(FUZZ_DIR)/findings/)"; exit 1; fi; \
-	  grep -a '^Done \|^stat::\(average_exec\|new_units\|peak_rss\)' $(FUZZ_DIR)/fuzz-$$h.log; \
+	  grep -a '^Done \|^stat::\(average_exec\|new_units\|peak_rss\)' $(FUZZ_DIR)/fuzz-$$h.log || \
+	    grep -a '^#[0-9]*: cov' $(FUZZ_DIR)/fuzz-$$h.log | tail -1; \
 	done
 fuzz-regress: fuzz-build
 	@set -e; n=0; for h in $(FUZZ_HARNESSES); do \
