@@ -16,6 +16,7 @@
 #   make check-hardening  the hardening flags, checked on the built files (readelf)
 #   make soak SOAK_SECONDS=N   64 callers, deadlines, cancels, market updates (soak-tsan: TSan)
 #   make oom-test   every command with each of its allocations failing in turn
+#   make fuzz FUZZ_SECONDS=N   every libFuzzer harness N s (clang); fuzz-regress replays findings
 #
 # Dependencies are found with pkg-config; scripts/setup-deps installs what is missing.
 # WERROR=1 turns warnings into errors (CI does).
@@ -162,7 +163,8 @@ SHARED_LIB := $(BUILD)/libriskengine.so.$(VERSION)
 PROGRAM    := $(BUILD)/riskengine
 
 .PHONY: all lib test asan tsan debug stress sample install uninstall clean distclean help \
-        format docs bench bench-quick check-syms check-hardening soak soak-tsan oom-test mpi-test install-check example
+        format docs bench bench-quick check-syms check-hardening soak soak-tsan oom-test mpi-test \
+        install-check example fuzz fuzz-build fuzz-regress fuzz-harnesses
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -235,6 +237,53 @@ $(FAILMALLOC): tests/oom/failmalloc.c tests/support/malloc_hook.h
 oom-test: $(PROGRAM) $(FAILMALLOC)
 	@if [ -n "$(SAN)" ]; then echo "oom-test: not in sanitizer builds"; exit 1; fi
 	@RK_PROGRAM=$(PROGRAM) RK_FAILMALLOC=$(abspath $(FAILMALLOC)) tests/oom/run-oom-tests
+# Fuzzing (tests/fuzz/README.md): libFuzzer harnesses, built by clang in build/fuzz with the
+# library and program objects instrumented for coverage, AddressSanitizer and UBSan (warnings
+# are gcc's job in the other builds: clang's own are not errors here). `fuzz` runs each harness
+# FUZZ_SECONDS from its seed corpus (build/fuzz/corpus/<harness>, kept between runs) and the
+# committed inputs of past findings (tests/fuzz/regressions/<harness>), which `fuzz-regress`
+# replays alone. A crash, leak, failed check or slow input lands in build/fuzz/findings/ and
+# fails the target (also with FUZZ_ARGS="-fork=K -ignore_crashes=1", which fuzzes on past it).
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_ARGS    ?=
+FUZZ_HARNESSES := $(patsubst tests/fuzz/fuzz_%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_DIR     := build/fuzz
+FUZZ_ENV     := OPENBLAS_NUM_THREADS=1 UBSAN_OPTIONS=print_stacktrace=1
+FUZZ_CLI_OBJ  = $(filter-out $(BUILD)/api/cli/main.o,$(CLI_OBJ))
+fuzz-build:
+	@scripts/setup-deps --with-fuzz
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_DIR) CC=$(FUZZ_CC) SAN=address,undefined MPI=0 \
+	    WERROR=0 XCFLAGS="-fsanitize=fuzzer-no-link -Wno-pass-failed" fuzz-harnesses
+fuzz-harnesses: $(FUZZ_HARNESSES:%=$(BUILD)/bin/fuzz_%)
+$(BUILD)/bin/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h tests/fuzz/fuzz_run.h $(FUZZ_CLI_OBJ) \
+                     $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Iapi/cli -Itests/fuzz $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< \
+	      $(FUZZ_CLI_OBJ) $(STATIC_LIB) $(LDLIBS)
+fuzz: fuzz-build
+	@tests/fuzz/make-corpus $(FUZZ_DIR)/corpus
+	@set -e; mkdir -p $(FUZZ_DIR)/findings; for h in $(FUZZ_HARNESSES); do \
+	  echo "== fuzz_$$h: $(FUZZ_SECONDS) s"; mkdir -p tests/fuzz/regressions/$$h; rc=0; \
+	  rm -f $(FUZZ_DIR)/findings/$$h-*; \
+	  $(FUZZ_ENV) $(FUZZ_DIR)/bin/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	      -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/findings/$$h- \
+	      $(FUZZ_ARGS) $(FUZZ_DIR)/corpus/$$h tests/fuzz/regressions/$$h \
+	      >$(FUZZ_DIR)/fuzz-$$h.log 2>&1 || rc=$$?; \
+	  if ls $(FUZZ_DIR)/findings/$$h-* >/dev/null 2>&1; then rc=1; fi; \
+	  if [ $$rc -ne 0 ]; then grep -av ' NEW \| REDUCE \| pulse ' $(FUZZ_DIR)/fuzz-$$h.log | tail -60; \
+	    echo "fuzz_$$h: a finding (input in $(FUZZ_DIR)/findings/)"; exit 1; fi; \
+	  grep -a '^Done \|^stat::\(average_exec\|new_units\|peak_rss\)' $(FUZZ_DIR)/fuzz-$$h.log || \
+	    grep -a '^#[0-9]*: cov' $(FUZZ_DIR)/fuzz-$$h.log | tail -1; \
+	done
+fuzz-regress: fuzz-build
+	@set -e; n=0; for h in $(FUZZ_HARNESSES); do \
+	  files=$$(find tests/fuzz/regressions/$$h -type f ! -name README.md 2>/dev/null | sort); \
+	  [ -n "$$files" ] || continue; \
+	  $(FUZZ_ENV) $(FUZZ_DIR)/bin/fuzz_$$h -runs=1 $$files >$(FUZZ_DIR)/regress-$$h.log 2>&1 || \
+	    { cat $(FUZZ_DIR)/regress-$$h.log; echo "fuzz_$$h: a past finding fails again"; exit 1; }; \
+	  n=$$((n + $$(echo "$$files" | wc -l))); \
+	done; echo "fuzz-regress: $$n past findings replayed, none fails"
 
 # TEST_FILTER=engine runs only tests/engine/.
 TEST_FILTER ?=
@@ -357,7 +406,7 @@ clean:
 distclean: clean
 
 help:
-	@sed -n '2,17p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,18p' Makefile | sed 's/^# \{0,1\}//'
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_SUPPORT_OBJ:.o=.d)
 -include benchmarks/bench.mk

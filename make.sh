@@ -7,5 +7,6 @@ set -e
 cd "$(dirname "$0")"
 with=""
 case " $* " in *" mpi-test "* | *" MPI=1 "*) with="--with-mpi" ;; esac
+case " $* " in *" fuzz"*) with="$with --with-fuzz" ;; esac
 scripts/setup-deps --with-tools $with
 exec make -j"$(nproc 2>/dev/null || echo 2)" "$@"

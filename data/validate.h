@@ -38,7 +38,6 @@ extern const char *const dat_col_name[DAT_COL_COUNT];
 /* Largest accepted `steps` (a tree of more steps is refused as a likely typo). A tree polls
  * for stops from inside every few microseconds, so even the largest one answers a deadline. */
 #define DAT_MAX_STEPS 1000000u
-
 /* Largest accepted bond frequency (daily payments) and cash-flow count expiry x frequency (a
  * century of daily coupons is 36,500): beyond them a bond is a typo, and its cash-flow
  * schedule would be too long to price (or, near 1e17, no longer countable in doubles). */

@@ -60,6 +60,11 @@ typedef struct cli_opts {
 bool cli_parse(int argc, char **argv, const char *cmd, const char *allowed, const char *help,
                cli_opts *o);
 
+/* When set, every command checks its command line and stops where its work would begin
+ * (before creating a folder, loading or computing), returning CLI_FAIL; a bad command line is
+ * still CLI_USAGE. For the command line's fuzzing harness (tests/fuzz/fuzz_cli.c). */
+extern bool cli_parse_only;
+
 /* A phase's timing, for summary.json. */
 typedef struct cli_phase {
     const char *name;

@@ -64,6 +64,8 @@ int cmd_generate(int argc, char **argv)
                 o.preset);
         return CLI_USAGE;
     }
+    if (cli_parse_only)
+        return CLI_FAIL;
     char msg[512] = "";
     int64_t t0 = eng_now_ns();
     rk_status rc = dat_generate_with(p, o.seed, loadings, o.out, msg, sizeof msg);
@@ -102,6 +104,8 @@ int cmd_topology(int argc, char **argv)
     cli_opts o;
     if (!cli_parse(n, argv, "topology", "threads topology no-pin", topology_help, &o))
         return CLI_USAGE;
+    if (cli_parse_only)
+        return CLI_FAIL;
     eng_config cfg = {.threads = o.threads, .no_pin = o.no_pin, .topology = o.topology};
     eng_engine *e = NULL;
     char msg[512] = "";

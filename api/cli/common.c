@@ -20,6 +20,8 @@
 
 /* ---- options ---- */
 
+bool cli_parse_only;
+
 typedef enum opt_type { OPT_FLAG, OPT_STR, OPT_SIZE, OPT_U64, OPT_DOUBLE } opt_type;
 
 typedef struct opt_def {
@@ -567,12 +569,8 @@ bool cli_run_open(cli_run *r, const cli_opts *o, const char *command, bool need_
     r->deadline_ns = ENG_NO_DEADLINE; /* set once the data is ready, below */
     if (!dist_is_root())
         r->opt.quiet = true; /* progress and totals come from rank 0 */
-    if (o->data == NULL || o->out == NULL) {
-        if (dist_is_root())
-            fprintf(stderr, "riskengine %s: --data DIR and --out DIR are required (see --help)\n",
-                    command);
+    if (cli_parse_only)
         return false;
-    }
     if (!cli_ok(r, !dist_is_root() || make_dir(command, o->out)))
         return false;
     mdl_init();
@@ -659,6 +657,8 @@ bool cli_run_open_bare(cli_run *r, const cli_opts *o, const char *command)
     r->deadline_ns = ENG_NO_DEADLINE;
     if (!dist_is_root())
         r->opt.quiet = true;
+    if (cli_parse_only)
+        return false;
     return cli_ok(r, !dist_is_root() || make_dir(command, o->out)) && open_errors(r);
 }
 

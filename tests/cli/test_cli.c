@@ -79,6 +79,9 @@ START_TEST(help_and_usage_errors)
     ck_assert_int_eq(rk_test_run(tmp, "--help", NULL), 0);
     ck_assert_int_eq(rk_test_run(tmp, "frobnicate", NULL), 2);
     ck_assert_int_eq(rk_test_run(tmp, "values", "--bogus", NULL), 2);
+    /* a required option left out is a bad command line too */
+    ck_assert_int_eq(rk_test_run(tmp, "values", "--data", "data/sample", NULL), 2);
+    ck_assert_int_eq(rk_test_run(tmp, "var", "--out", tmp, NULL), 2);
     ck_assert_int_eq(rk_test_run(tmp, "grid", "--data", "data/sample", "--out", tmp, "--bump", "x",
                             NULL),
                      2);
