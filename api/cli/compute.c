@@ -203,7 +203,7 @@ void cli_scen_name(const cli_run *r, const rsk_scen_set *s, size_t i, char *buf,
 void cli_scen_errors(cli_run *r, const rsk_scen_set *s)
 {
     const rsk_pnl *p = &s->pnl;
-    char name[64], msg[160], set[48] = "";
+    char name[64], msg[256], set[48] = "";
     if (s->lh > 0) /* the same scenarios again: say which FRTB run the record is of */
         snprintf(set, sizeof set, "FRTB liquidity horizon %g: ", s->lh);
     for (size_t i = 0; i < p->nrows; i++) {

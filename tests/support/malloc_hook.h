@@ -33,11 +33,13 @@
 #define MALLOC_HOOKED 1
 #endif
 
-static _Atomic int mh_counting;
-static _Atomic unsigned long mh_allocs, mh_frees;
-static _Atomic long mh_live;
-static _Atomic long mh_fail_in;
-static _Atomic int mh_failed;
+/* (unused in a program that needs only some of them, and in sanitizer builds) */
+#define MH_STATE static __attribute__((unused))
+MH_STATE _Atomic int mh_counting;
+MH_STATE _Atomic unsigned long mh_allocs, mh_frees;
+MH_STATE _Atomic long mh_live;
+MH_STATE _Atomic long mh_fail_in;
+MH_STATE _Atomic int mh_failed;
 
 #if MALLOC_HOOKED
 extern void *__libc_malloc(size_t);
