@@ -11,9 +11,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "csv.h"
 #include "fuzz.h"
+
+static char *to_remove;
+
+static void remove_it(void)
+{
+    if (to_remove != NULL)
+        unlink(to_remove);
+}
+
+/* Removes path (kept by the caller) when the process exits. */
+static void unlink_at_exit(char *path)
+{
+    to_remove = path;
+    atexit(remove_it);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -23,10 +39,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     data++;
     size--;
     dat_csv c;
-    /* The reader opens files by path; the input is a memory stream put in its place, with the
-     * reader's state as dat_csv_open() leaves it. */
-    if (dat_csv_open(&c, "/dev/null", "fuzz.csv") != 0)
-        fuzz_fail("cannot open /dev/null: %s", c.err);
+    /* The reader opens regular files by path; the input is a memory stream put in the place of
+     * an empty file's, with the reader's state as dat_csv_open() leaves it. */
+    static char empty[64];
+    if (empty[0] == '\0') {
+        const char *dir = getenv("TMPDIR");
+        snprintf(empty, sizeof empty, "%s/fuzz_csv.XXXXXX",
+                 dir != NULL && strlen(dir) < 40 ? dir : "/tmp");
+        int fd = mkstemp(empty);
+        if (fd < 0)
+            fuzz_fail("cannot create %s", empty);
+        close(fd);
+        unlink_at_exit(empty);
+    }
+    if (dat_csv_open(&c, empty, "fuzz.csv") != 0)
+        fuzz_fail("cannot open %s: %s", empty, c.err);
     fclose(c.f);
     c.f = fmemopen(size ? (void *)data : (void *)"", size ? size : 1, "rb");
     if (c.f == NULL)
