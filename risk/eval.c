@@ -71,6 +71,10 @@ struct rsk_task {
     uint64_t *wcnt;
     size_t wcap;    /* entries allocated in wsum and wcnt (kept when the task is reused) */
     size_t donecap; /* entries allocated in chunk_done */
+    /* grid: nchunks x nfactors codes of the cells of tiles that never ran (0: ran), filled by
+     * finish_grid */
+    uint8_t *unrun;
+    size_t unruncap; /* bytes allocated in unrun */
 };
 
 /* ---- pricing one chunk in one state ---- */
@@ -428,7 +432,8 @@ static void grid_cell(rsk_grid *g, size_t cell, uint8_t code, double d, double g
     }
 }
 
-/* Marks columns [j0, j1) of chunk c as not computed (code) for every row. */
+/* Marks columns [j0, j1) of chunk c as not computed (code) for every row: their status only, as
+ * grid_cell does for a code other than RK_OK. */
 static void grid_mark_cells(const rsk_layout *layout, rsk_grid *g, const rsk_chunk *c, uint32_t j0,
                             uint32_t j1, uint8_t code)
 {
@@ -437,8 +442,7 @@ static void grid_mark_cells(const rsk_layout *layout, rsk_grid *g, const rsk_chu
         size_t row = (size_t)c->row0 + r;
         /* a position invalid at load keeps its own code in every cell */
         uint8_t own = pos->status[row] != RK_OK ? pos->status[row] : code;
-        for (uint32_t j = j0; j < j1; j++)
-            grid_cell(g, row * g->nfactors + j, own, NAN, NAN);
+        memset(g->status + row * g->nfactors + j0, own, j1 - j0);
     }
 }
 
@@ -614,6 +618,7 @@ static void task_free_memory(rsk_task *t)
     free(t->wsum);
     free(t->wcnt);
     free(t->chunk_done);
+    free(t->unrun);
     free(t);
 }
 
@@ -633,6 +638,8 @@ static rk_status task_new(eng_engine *e, rsk_workspace *ws, job_kind kind, const
         t->wcap = keep.wcap;
         t->chunk_done = keep.chunk_done;
         t->donecap = keep.donecap;
+        t->unrun = keep.unrun;
+        t->unruncap = keep.unruncap;
     } else if ((t = calloc(1, sizeof *t)) == NULL) {
         return RK_NO_MEMORY;
     }
@@ -821,6 +828,16 @@ rk_status rsk_grid_submit(eng_engine *e, const rsk_layout *layout, const rsk_sta
     t->base = v;
     t->grid = out;
     t->reuse_unmoved = sub->reuse_unmoved;
+    size_t unrun = layout->nchunks * out->nfactors;
+    if (unrun > t->unruncap) {
+        free(t->unrun);
+        t->unrun = malloc(unrun);
+        t->unruncap = t->unrun != NULL ? unrun : 0;
+        if (t->unrun == NULL) {
+            task_free(t);
+            return RK_NO_MEMORY;
+        }
+    }
     rc = task_submit(e, t, sub);
     if (rc != RK_OK) {
         task_free(t);
@@ -980,18 +997,79 @@ static void finish_values(rsk_task *t, const eng_record *rec, size_t nrec)
     }
 }
 
+/*
+ * Gives the cells of the tiles that never ran their records' codes (tiles that ran marked what
+ * they did not reach themselves). This runs on the completion path of a request stopped by its
+ * deadline or a cancel, with up to every cell of the grid to mark, so it writes the status array
+ * in its own order: the tiles' codes are first collected per chunk and column (t->unrun), then
+ * each row is written once, a run of F bytes. Marking tile by tile instead would write one byte
+ * per row per tile (W1's tiles are one column wide), a cache line apart, which cost more than
+ * everything else between a stop and the caller's return.
+ */
+/* dst[j] = code[j] for every j < n where code[j] != 0 (fill instead, when fill != 0), eight bytes
+ * at a time: the high bit of each non-zero byte of c is ((c & 0x7f..) + 0x7f.. | c) & 0x80.. (no
+ * carry crosses a byte), spread to the byte's mask by >> 7 and * 0xff. */
+static void overlay_codes(uint8_t *dst, const uint8_t *code, size_t n, uint8_t fill)
+{
+    const uint64_t low7 = UINT64_C(0x7f7f7f7f7f7f7f7f), high = UINT64_C(0x8080808080808080);
+    const uint64_t fillw = fill * UINT64_C(0x0101010101010101);
+    size_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        uint64_t c, d;
+        memcpy(&c, code + j, 8);
+        memcpy(&d, dst + j, 8);
+        uint64_t m = (((((c & low7) + low7) | c) & high) >> 7) * 0xff;
+        d = (d & ~m) | ((fill != 0 ? fillw : c) & m);
+        memcpy(dst + j, &d, 8);
+    }
+    for (; j < n; j++)
+        if (code[j] != 0)
+            dst[j] = fill != 0 ? fill : code[j];
+}
+
+static void grid_mark_unrun(rsk_task *t, const eng_record *rec, size_t nrec)
+{
+    const rsk_layout *layout = t->layout;
+    const dat_positions *pos = &layout->ds->pos;
+    rsk_grid *g = t->grid;
+    size_t F = g->nfactors;
+    uint8_t *codes = t->unrun;
+    bool any = false;
+    for (size_t i = 0; i < nrec; i++) {
+        if (rec[i].code == RK_OK || rec[i].worker != UINT32_MAX)
+            continue;
+        if (!any)
+            memset(codes, 0, layout->nchunks * F);
+        any = true;
+        for (uint32_t ci = rec[i].tile.row0; ci < rec[i].tile.row1; ci++)
+            memset(codes + (size_t)ci * F + rec[i].tile.col0, rec[i].code,
+                   rec[i].tile.col1 - rec[i].tile.col0);
+    }
+    if (!any)
+        return;
+    for (size_t ci = 0; ci < layout->nchunks; ci++) {
+        const uint8_t *code = codes + ci * F;
+        size_t j0 = 0, j1 = F; /* the chunk's marked columns lie in [j0, j1) */
+        while (j0 < F && code[j0] == 0)
+            j0++;
+        while (j1 > j0 && code[j1 - 1] == 0)
+            j1--;
+        if (j0 == j1)
+            continue;
+        const rsk_chunk *c = &layout->chunks[ci];
+        for (uint32_t r = 0; r < c->nrows; r++) {
+            size_t row = (size_t)c->row0 + r;
+            /* a position invalid at load keeps its own code in every cell */
+            overlay_codes(g->status + row * F + j0, code + j0, j1 - j0, pos->status[row]);
+        }
+    }
+}
+
 static void finish_grid(rsk_task *t, const eng_record *rec, size_t nrec)
 {
     rsk_grid *g = t->grid;
     size_t F = g->nfactors, nb = g->nbooks;
-    /* Tiles that ran marked what they did not reach; tiles that never ran are marked here. */
-    for (size_t i = 0; i < nrec; i++) {
-        if (rec[i].code == RK_OK || rec[i].worker != UINT32_MAX)
-            continue;
-        for (uint32_t ci = rec[i].tile.row0; ci < rec[i].tile.row1; ci++)
-            grid_mark(t, &t->layout->chunks[ci], rec[i].tile.col0, rec[i].tile.col1,
-                      (uint8_t)rec[i].code);
-    }
+    grid_mark_unrun(t, rec, nrec);
     /* Exposures: the workers' exact sums added, then rounded once. */
     for (size_t w = 0; w < t->nworkers; w++)
         for (size_t j = 0; j < F; j++) {

@@ -510,6 +510,75 @@ START_TEST(cancel_from_another_thread)
 }
 END_TEST
 
+/* Cells of the tiles that never ran take their record's code, a position invalid at load its own
+ * code, and no other cell takes a stop's code: a grid cancelled part-way, checked tile by tile
+ * against the job's records (finish_grid marks the never-run tiles row by row, not tile by
+ * tile). */
+START_TEST(cancelled_grid_cells_follow_the_records)
+{
+    const size_t bad = 7; /* made invalid for this test */
+    uint8_t was = big.pos.status[bad];
+    big.pos.status[bad] = RK_INVALID_INPUT;
+    eng_engine *e = engine(2, NULL);
+    rsk_layout layout;
+    ck_assert_int_eq(rsk_layout_build(&big, e, &layout), RK_OK);
+    rsk_states base, grid;
+    ck_assert_int_eq(rsk_states_base(&big.mkt, &base), RK_OK);
+    ck_assert_int_eq(rsk_states_grid(&big.mkt, BUMP, &grid), RK_OK);
+    rsk_values v;
+    ck_assert_int_eq(values_run(e, &layout, &base, 0, &v), RK_OK);
+    rsk_grid g = {0};
+    rsk_task *t;
+    rsk_submit sub = {.deadline_ns = ENG_NO_DEADLINE};
+    ck_assert_int_eq(rsk_grid_submit(e, &layout, &grid, BUMP, &v, true, &sub, &g, &t), RK_OK);
+    canceller c = {rsk_task_job(t), 3000};
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, cancel_later, &c), 0);
+    ck_assert_int_eq(eng_wait(rsk_task_job(t), ENG_NO_DEADLINE), RK_OK);
+    pthread_join(th, NULL);
+    rsk_task_info info;
+    rsk_task_reduce(t, &info);
+    size_t nrec = 0, F = g.nfactors, unrun = 0, ran_ok = 0;
+    const eng_record *rec = eng_job_records(rsk_task_job(t), &nrec);
+    for (size_t i = 0; i < nrec; i++) {
+        const eng_tile *tl = &rec[i].tile;
+        bool never = rec[i].worker == UINT32_MAX;
+        for (uint32_t ci = tl->row0; ci < tl->row1; ci++) {
+            const rsk_chunk *ch = &layout.chunks[ci];
+            for (uint32_t r = 0; r < ch->nrows; r++) {
+                size_t row = (size_t)ch->row0 + r;
+                for (uint32_t j = tl->col0; j < tl->col1; j++) {
+                    rk_status s = (rk_status)g.status[row * F + j];
+                    if (big.pos.status[row] != RK_OK)
+                        ck_assert_int_eq(s, big.pos.status[row]);
+                    else if (never)
+                        ck_assert_msg(s == rec[i].code, "row %zu factor %u: %d, tile's record %d",
+                                      row, j, s, rec[i].code);
+                    else if (rec[i].code == RK_OK)
+                        ck_assert_msg(s == RK_OK || s == RK_NUMERIC, "row %zu factor %u: %d", row,
+                                      j, s);
+                }
+            }
+        }
+        unrun += never;
+        ran_ok += rec[i].code == RK_OK;
+    }
+    ck_assert_uint_gt(unrun, 0);
+    ck_assert_uint_gt(ran_ok, 0);
+    ck_assert_int_eq(info.stop_code, RK_CANCELLED);
+    for (size_t j = 0; j < F; j++)
+        ck_assert_int_eq(g.status[bad * F + j], RK_INVALID_INPUT);
+    rsk_task_release(t);
+    rsk_grid_free(&g);
+    rsk_values_free(&v);
+    rsk_states_free(&base);
+    rsk_states_free(&grid);
+    rsk_layout_free(&layout);
+    eng_destroy(e);
+    big.pos.status[bad] = was;
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     Suite *s = suite_create("eval");
@@ -528,6 +597,7 @@ Suite *test_suite(void)
     tcase_add_checked_fixture(tb, big_setup, big_teardown);
     tcase_add_test(tb, deadline_gives_partial_grid);
     tcase_add_test(tb, cancel_from_another_thread);
+    tcase_add_test(tb, cancelled_grid_cells_follow_the_records);
     tcase_add_test(tb, reuse_unmoved_is_bitwise_full_revaluation_w1);
     suite_add_tcase(s, tb);
     return s;
