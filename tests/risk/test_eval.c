@@ -473,40 +473,62 @@ static void *cancel_later(void *arg)
     return NULL;
 }
 
+/* The big book's grid on a 2-worker engine, submitted and cancelled from another thread
+ * after_us later (the thread is joined by cancelled_grid_free). */
+typedef struct cancelled_grid {
+    eng_engine *e;
+    rsk_layout layout;
+    rsk_states base, grid;
+    rsk_values v;
+    rsk_grid g;
+    rsk_task *t;
+    canceller c;
+    pthread_t th;
+} cancelled_grid;
+
+static void cancelled_grid_start(cancelled_grid *cg, long after_us)
+{
+    memset(cg, 0, sizeof *cg);
+    cg->e = engine(2, NULL);
+    ck_assert_int_eq(rsk_layout_build(&big, cg->e, &cg->layout), RK_OK);
+    ck_assert_int_eq(rsk_states_base(&big.mkt, &cg->base), RK_OK);
+    ck_assert_int_eq(rsk_states_grid(&big.mkt, BUMP, &cg->grid), RK_OK);
+    ck_assert_int_eq(values_run(cg->e, &cg->layout, &cg->base, 0, &cg->v), RK_OK);
+    rsk_submit sub = {.deadline_ns = ENG_NO_DEADLINE};
+    ck_assert_int_eq(
+        rsk_grid_submit(cg->e, &cg->layout, &cg->grid, BUMP, &cg->v, true, &sub, &cg->g, &cg->t),
+        RK_OK);
+    cg->c = (canceller){rsk_task_job(cg->t), after_us};
+    ck_assert_int_eq(pthread_create(&cg->th, NULL, cancel_later, &cg->c), 0);
+}
+
+static void cancelled_grid_free(cancelled_grid *cg)
+{
+    pthread_join(cg->th, NULL);
+    rsk_grid_free(&cg->g);
+    rsk_values_free(&cg->v);
+    rsk_states_free(&cg->base);
+    rsk_states_free(&cg->grid);
+    rsk_layout_free(&cg->layout);
+    eng_destroy(cg->e);
+}
+
 START_TEST(cancel_from_another_thread)
 {
-    eng_engine *e = engine(2, NULL);
-    rsk_layout layout;
-    ck_assert_int_eq(rsk_layout_build(&big, e, &layout), RK_OK);
-    rsk_states base, grid;
-    ck_assert_int_eq(rsk_states_base(&big.mkt, &base), RK_OK);
-    ck_assert_int_eq(rsk_states_grid(&big.mkt, BUMP, &grid), RK_OK);
-    rsk_values v;
-    ck_assert_int_eq(values_run(e, &layout, &base, 0, &v), RK_OK);
-    rsk_grid g = {0};
-    rsk_task *t;
-    rsk_submit sub = {.deadline_ns = ENG_NO_DEADLINE};
-    ck_assert_int_eq(rsk_grid_submit(e, &layout, &grid, BUMP, &v, true, &sub, &g, &t), RK_OK);
-    canceller c = {rsk_task_job(t), 3000};
-    pthread_t th;
-    ck_assert_int_eq(pthread_create(&th, NULL, cancel_later, &c), 0);
+    cancelled_grid cg;
+    cancelled_grid_start(&cg, 3000);
     rsk_task_info info;
-    ck_assert_int_eq(rsk_task_finish(t, NULL, &info), RK_OK);
-    pthread_join(th, NULL);
+    ck_assert_int_eq(rsk_task_finish(cg.t, NULL, &info), RK_OK);
+    const rsk_grid *g = &cg.g;
     size_t cancelled = 0, ok = 0;
-    for (size_t cell = 0; cell < g.n * g.nfactors; cell++) {
-        cancelled += g.status[cell] == RK_CANCELLED;
-        ok += g.status[cell] == RK_OK;
+    for (size_t cell = 0; cell < g->n * g->nfactors; cell++) {
+        cancelled += g->status[cell] == RK_CANCELLED;
+        ok += g->status[cell] == RK_OK;
     }
     ck_assert_uint_gt(cancelled, 0);
-    ck_assert_uint_eq(ok, g.ok_cells[g.nbooks]);
+    ck_assert_uint_eq(ok, g->ok_cells[g->nbooks]);
     ck_assert_int_eq(info.stop_code, RK_CANCELLED);
-    rsk_grid_free(&g);
-    rsk_values_free(&v);
-    rsk_states_free(&base);
-    rsk_states_free(&grid);
-    rsk_layout_free(&layout);
-    eng_destroy(e);
+    cancelled_grid_free(&cg);
 }
 END_TEST
 
@@ -516,39 +538,28 @@ END_TEST
  * tile). */
 START_TEST(cancelled_grid_cells_follow_the_records)
 {
-    const size_t bad = 7; /* made invalid for this test */
+    const size_t bad = big.pos.n - 1; /* made invalid for this test: the last chunk's tiles are
+                                         the last to run, so some of them never do */
     uint8_t was = big.pos.status[bad];
     big.pos.status[bad] = RK_INVALID_INPUT;
-    eng_engine *e = engine(2, NULL);
-    rsk_layout layout;
-    ck_assert_int_eq(rsk_layout_build(&big, e, &layout), RK_OK);
-    rsk_states base, grid;
-    ck_assert_int_eq(rsk_states_base(&big.mkt, &base), RK_OK);
-    ck_assert_int_eq(rsk_states_grid(&big.mkt, BUMP, &grid), RK_OK);
-    rsk_values v;
-    ck_assert_int_eq(values_run(e, &layout, &base, 0, &v), RK_OK);
-    rsk_grid g = {0};
-    rsk_task *t;
-    rsk_submit sub = {.deadline_ns = ENG_NO_DEADLINE};
-    ck_assert_int_eq(rsk_grid_submit(e, &layout, &grid, BUMP, &v, true, &sub, &g, &t), RK_OK);
-    canceller c = {rsk_task_job(t), 3000};
-    pthread_t th;
-    ck_assert_int_eq(pthread_create(&th, NULL, cancel_later, &c), 0);
-    ck_assert_int_eq(eng_wait(rsk_task_job(t), ENG_NO_DEADLINE), RK_OK);
-    pthread_join(th, NULL);
+    cancelled_grid cg;
+    cancelled_grid_start(&cg, 3000);
+    ck_assert_int_eq(eng_wait(rsk_task_job(cg.t), ENG_NO_DEADLINE), RK_OK);
     rsk_task_info info;
-    rsk_task_reduce(t, &info);
-    size_t nrec = 0, F = g.nfactors, unrun = 0, ran_ok = 0;
-    const eng_record *rec = eng_job_records(rsk_task_job(t), &nrec);
+    rsk_task_reduce(cg.t, &info);
+    const uint8_t *status = cg.g.status;
+    size_t nrec = 0, F = cg.g.nfactors, unrun = 0, ran_ok = 0, bad_unrun = 0;
+    const eng_record *rec = eng_job_records(rsk_task_job(cg.t), &nrec);
     for (size_t i = 0; i < nrec; i++) {
         const eng_tile *tl = &rec[i].tile;
         bool never = rec[i].worker == UINT32_MAX;
         for (uint32_t ci = tl->row0; ci < tl->row1; ci++) {
-            const rsk_chunk *ch = &layout.chunks[ci];
+            const rsk_chunk *ch = &cg.layout.chunks[ci];
             for (uint32_t r = 0; r < ch->nrows; r++) {
                 size_t row = (size_t)ch->row0 + r;
                 for (uint32_t j = tl->col0; j < tl->col1; j++) {
-                    rk_status s = (rk_status)g.status[row * F + j];
+                    rk_status s = (rk_status)status[row * F + j];
+                    bad_unrun += row == bad && never;
                     if (big.pos.status[row] != RK_OK)
                         ck_assert_int_eq(s, big.pos.status[row]);
                     else if (never)
@@ -565,16 +576,12 @@ START_TEST(cancelled_grid_cells_follow_the_records)
     }
     ck_assert_uint_gt(unrun, 0);
     ck_assert_uint_gt(ran_ok, 0);
+    ck_assert_uint_gt(bad_unrun, 0);
     ck_assert_int_eq(info.stop_code, RK_CANCELLED);
     for (size_t j = 0; j < F; j++)
-        ck_assert_int_eq(g.status[bad * F + j], RK_INVALID_INPUT);
-    rsk_task_release(t);
-    rsk_grid_free(&g);
-    rsk_values_free(&v);
-    rsk_states_free(&base);
-    rsk_states_free(&grid);
-    rsk_layout_free(&layout);
-    eng_destroy(e);
+        ck_assert_int_eq(status[bad * F + j], RK_INVALID_INPUT);
+    rsk_task_release(cg.t);
+    cancelled_grid_free(&cg);
     big.pos.status[bad] = was;
 }
 END_TEST
