@@ -143,7 +143,8 @@ void cli_error_row(cli_run *r, size_t row, const char *factor, const char *scena
 void cli_error_values(cli_run *r, const rsk_values *v);
 
 /* Opens output file name for writing; prints the reason and returns NULL on failure. It is
- * written as OUT/.name.partial (cli_out_partial) and renamed to OUT/name by cli_out_close once
+ * written as OUT/.name.partial (cli_out_partial; OUT/sub/.file.partial for a name "sub/file",
+ * whose folder must exist) and renamed to OUT/name by cli_out_close once
  * complete and on the disk, so no half-written file ever carries the final name. Files of
  * aggregates are written by rank 0 only: other ranks get /dev/null, so that every rank runs
  * the same code. */

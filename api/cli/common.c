@@ -238,7 +238,10 @@ static bool make_dir(const char *cmd, const char *dir)
 
 void cli_out_partial(const cli_run *r, const char *name, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s/.%s.partial", r->opt.out, name);
+    /* "sub/file" is written as OUT/sub/.file.partial: beside the final name, in its folder */
+    const char *base = strrchr(name, '/');
+    int dirlen = base != NULL ? (int)(base - name + 1) : 0;
+    snprintf(buf, len, "%s/%.*s.%s.partial", r->opt.out, dirlen, name, name + dirlen);
 }
 
 /* Test hook: RISKENGINE_TEST_FAULT=full:NAME makes output file NAME be written to /dev/full,

@@ -1,12 +1,14 @@
 /*
  * report.c - the batch's HTML report (see report.h). The figures' data go to OUT/report/ (.dat files),
- * gnuplot turns them into SVG, and the SVG is inlined so that report.html stands alone.
+ * gnuplot turns them into SVG, and the SVG is inlined so that report.html stands alone. Every
+ * file, data and figures alike, is written under a temporary name and renamed when complete.
  */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "csv.h"
 #include "report.h"
@@ -166,12 +168,14 @@ void rep_free(rep_input *in)
 
 /* ---- figure data ---- */
 
-static bool write_data(const char *dir, const char *name, const rep_input *in, int which,
+/* OUT/report/NAME, written as every output file is (cli_out_open): false with the reason printed
+ * when it could not be. */
+static bool write_data(cli_run *r, const char *name, const rep_input *in, int which,
                        const loser *los, size_t nlos)
 {
-    char path[4300];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
+    char rel[64];
+    snprintf(rel, sizeof rel, "report/%s", name);
+    FILE *f = cli_out_open(r, rel);
     if (f == NULL)
         return false;
     if (which == 0) { /* total P&L per MC scenario */
@@ -186,7 +190,24 @@ static bool write_data(const char *dir, const char *name, const rep_input *in, i
         for (size_t k = 0; k < nlos; k++)
             fprintf(f, "\"%s\" %.17g\n", los[k].id, los[k].pnl);
     }
-    return fclose(f) == 0;
+    return cli_out_close(r, f, rel);
+}
+
+/* gnuplot draws each figure into DIR/.NAME.partial; a figure is renamed to DIR/NAME once gnuplot
+ * has finished without error, and removed otherwise, so a figure that carries its final name is
+ * complete. */
+static bool figures_settle(const char *dir, const char *const *names, size_t n, bool ok)
+{
+    for (size_t k = 0; k < n; k++) {
+        char tmp[4400], path[4400];
+        snprintf(tmp, sizeof tmp, "%s/.%s.partial", dir, names[k]);
+        snprintf(path, sizeof path, "%s/%s", dir, names[k]);
+        if (ok && rename(tmp, path) != 0)
+            ok = false;
+        if (!ok)
+            unlink(tmp);
+    }
+    return ok;
 }
 
 static bool run_gnuplot(const char *dir, const rep_input *in, size_t nlos)
@@ -203,11 +224,14 @@ static bool run_gnuplot(const char *dir, const rep_input *in, size_t nlos)
                "set style fill solid 0.75 border -1\n"
                "set grid ytics lc rgb '#dddddd'\n"
                "set key top left\n");
+    const char *drawn[3];
+    size_t ndrawn = 0;
     if (in->mc != NULL && in->mc->nscen > 1) {
+        drawn[ndrawn++] = "pnl.svg";
         double var = in->mc_var.var, es = in->mc_var.es;
         size_t bins = in->mc->nscen >= 400 ? 60 : 25;
         fprintf(g,
-                "set output '%s/pnl.svg'\n"
+                "set output '%s/.pnl.svg.partial'\n"
                 "stats '%s/pnl_mc.dat' using 1 nooutput\n"
                 "bw = (STATS_max - STATS_min) / %zu.0\n"
                 "if (bw <= 0) bw = 1\n"
@@ -225,8 +249,9 @@ static bool run_gnuplot(const char *dir, const rep_input *in, size_t nlos)
                 dir, dir, bins, -var, -var, -es, -es, -var, -es, dir);
     }
     if (in->parametric != NULL && in->parametric->nbooks > 0) {
+        drawn[ndrawn++] = "contrib.svg";
         fprintf(g,
-                "set output '%s/contrib.svg'\n"
+                "set output '%s/.contrib.svg.partial'\n"
                 "stats '%s/contrib.dat' using 2 nooutput\n"
                 "set yrange [(STATS_min < 0 ? 1.1 * STATS_min : 0):*]\n"
                 "set style data histograms\n"
@@ -239,15 +264,16 @@ static bool run_gnuplot(const char *dir, const rep_input *in, size_t nlos)
                 dir, dir, dir);
     }
     if (nlos > 0) {
+        drawn[ndrawn++] = "losers.svg";
         fprintf(g,
-                "set output '%s/losers.svg'\n"
+                "set output '%s/.losers.svg.partial'\n"
                 "set style data histograms\n"
                 "set xtics rotate by -40\n"
                 "set ylabel 'P&L in the worst scenario'\n"
                 "plot '%s/losers.dat' using 2:xtic(1) title 'position P&L' lc rgb '#c0392b'\n",
                 dir, dir);
     }
-    return pclose(g) == 0;
+    return figures_settle(dir, drawn, ndrawn, pclose(g) == 0);
 }
 
 /* Copies an SVG file into the page, without its XML prologue. */
@@ -298,13 +324,13 @@ static size_t bt_drawn(const cli_bt *bt, size_t *idx)
 
 /* bt_K.dat: date, P&L, -VaR, and the P&L again on exception days (NaN otherwise, which
  * gnuplot leaves out). */
-static bool bt_data(const char *dir, const cli_bt *bt, const size_t *idx, size_t n)
+static bool bt_data(cli_run *r, const cli_bt *bt, const size_t *idx, size_t n)
 {
     for (size_t k = 0; k < n; k++) {
         const cli_bt_book *b = &bt->book[idx[k]];
-        char path[4300];
-        snprintf(path, sizeof path, "%s/bt_%zu.dat", dir, k);
-        FILE *f = fopen(path, "w");
+        char rel[64];
+        snprintf(rel, sizeof rel, "report/bt_%zu.dat", k);
+        FILE *f = cli_out_open(r, rel);
         if (f == NULL)
             return false;
         for (size_t i = 0; i < b->n; i++) {
@@ -314,7 +340,7 @@ static bool bt_data(const char *dir, const cli_bt *bt, const size_t *idx, size_t
             else
                 fputs("NaN\n", f);
         }
-        if (fclose(f) != 0)
+        if (!cli_out_close(r, f, rel))
             return false;
     }
     return true;
@@ -340,12 +366,19 @@ static bool bt_gnuplot(const char *dir, size_t n)
                "set ylabel 'P&L'\n");
     for (size_t k = 0; k < n; k++)
         fprintf(g,
-                "set output '%s/bt_%zu.svg'\n"
+                "set output '%s/.bt_%zu.svg.partial'\n"
                 "plot '%s/bt_%zu.dat' using 1:2 with lines lw 1.5 lc rgb '#2e86c1' title 'P&L', "
                 "'' using 1:3 with lines lw 1.5 dt 2 lc rgb '#7f8c8d' title '-VaR', "
                 "'' using 1:4 with points pt 7 ps 0.8 lc rgb '#c0392b' title 'exception'\n",
                 dir, k, dir, k);
-    return pclose(g) == 0;
+    bool ok = pclose(g) == 0;
+    char names[REP_BT_FIGURES][32];
+    const char *drawn[REP_BT_FIGURES];
+    for (size_t k = 0; k < n; k++) {
+        snprintf(names[k], sizeof names[k], "bt_%zu.svg", k);
+        drawn[k] = names[k];
+    }
+    return figures_settle(dir, drawn, n, ok);
 }
 
 static const char *zone_style(rsk_zone z)
@@ -582,23 +615,17 @@ bool rep_write(const rep_input *in)
     }
     const loser *los = in->losers;
     size_t nlos = in->nlosers;
-    bool data_ok = write_data(dir, "pnl_mc.dat", in, 0, NULL, 0) &&
-                   write_data(dir, "contrib.dat", in, 1, NULL, 0) &&
-                   write_data(dir, "losers.dat", in, 2, los, nlos);
-    if (!data_ok) { /* errno: the failed fopen's or fclose's */
-        fprintf(stderr, "riskengine %s: cannot write the report's data under %s: %s\n",
-                r->command, dir, strerror(errno));
+    /* each write prints its own reason */
+    if (!write_data(r, "pnl_mc.dat", in, 0, NULL, 0) ||
+        !write_data(r, "contrib.dat", in, 1, NULL, 0) ||
+        !write_data(r, "losers.dat", in, 2, los, nlos))
         return false;
-    }
     bool plots = run_gnuplot(dir, in, nlos);
     size_t bt_idx[REP_BT_FIGURES], nbt = in->bt != NULL ? bt_drawn(in->bt, bt_idx) : 0;
     bool bt_plots = false;
     if (in->bt != NULL) {
-        if (!bt_data(dir, in->bt, bt_idx, nbt)) {
-            fprintf(stderr, "riskengine %s: cannot write the report's data under %s: %s\n",
-                    r->command, dir, strerror(errno));
+        if (!bt_data(r, in->bt, bt_idx, nbt))
             return false;
-        }
         bt_plots = bt_gnuplot(dir, nbt);
     }
 

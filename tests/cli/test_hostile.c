@@ -139,6 +139,26 @@ START_TEST(output_write_failures)
     char *partial = rk_test_slurp(out, ".values.csv.partial");
     ck_assert_ptr_null(partial);
 
+    /* the report's files (data and figures, in OUT/report/) are written the same way: into a
+     * new folder, so that no earlier run's file is there */
+    char *fresh = rk_test_tmp_path("report-fault");
+    ck_assert_int_eq(setenv("RISKENGINE_TEST_FAULT", "full:report/contrib.dat", 1), 0);
+    ck_assert_int_eq(rk_test_run(rk_test_tmp, "batch", "--data", "data/sample", "--out", fresh,
+                                 "--quiet", "--scenarios", "20", NULL),
+                     1);
+    unsetenv("RISKENGINE_TEST_FAULT");
+    assert_reason("report/contrib.dat: No space left on device");
+    char *rdir = malloc(strlen(fresh) + 32);
+    sprintf(rdir, "%s/report", fresh);
+    ck_assert_ptr_null(rk_test_slurp(rdir, ".contrib.dat.partial"));
+    ck_assert_ptr_null(rk_test_slurp(rdir, "contrib.dat"));
+    char *pnl = rk_test_slurp(rdir, "pnl_mc.dat"); /* written before it, complete */
+    ck_assert_ptr_nonnull(pnl);
+    ck_assert_uint_eq(count(pnl, "\n"), 20);
+    free(pnl);
+    free(rdir);
+    free(fresh);
+
     /* a folder where summary.json goes: the rename fails */
     char *sj = malloc(strlen(out) + 32);
     sprintf(sj, "%s/summary.json", out);
