@@ -123,7 +123,7 @@ rk_status rk_request_set_measures(rk_request *req, unsigned measures)
 
 rk_status rk_request_set_bump(rk_request *req, double h)
 {
-    if (req == NULL || !isfinite(h) || !(h > 0))
+    if (req == NULL || !(h >= RK_BUMP_MIN && h <= RK_BUMP_MAX))
         return RK_BAD_ARGUMENT;
     rk_status rc = idle(req);
     if (rc == RK_OK)

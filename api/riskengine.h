@@ -394,7 +394,12 @@ RK_API void rk_request_destroy(rk_request *req);
  * scenarios.csv (RK_MEASURE_STRESS, or RK_MEASURE_SCENARIO_VAR with the historical source) and
  * the portfolio's data set has none. */
 RK_API rk_status rk_request_set_measures(rk_request *req, unsigned measures);
-/** Grid bump h in factor units, finite and > 0 (default 1e-4). */
+/** The range of the grid bump: outside it the bumped states or h^2 leave the doubles' useful
+ * range (h = 1e-300 makes every gamma infinite) or the bump is no longer a small move. */
+#define RK_BUMP_MIN 1e-8
+#define RK_BUMP_MAX 1.0
+/** Grid bump h in factor units, in [RK_BUMP_MIN, RK_BUMP_MAX] (default 1e-4); RK_BAD_ARGUMENT
+ * otherwise. */
 RK_API rk_status rk_request_set_bump(rk_request *req, double h);
 /** VaR confidence alpha in (0, 1) (default 0.99), for parametric and scenario VaR. */
 RK_API rk_status rk_request_set_confidence(rk_request *req, double alpha);

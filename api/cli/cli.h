@@ -51,8 +51,6 @@ typedef struct cli_opts {
 
 /* Option ranges (a value outside is a bad command line). */
 #define CLI_MAX_THREADS 4096 /* the engine's limit on workers */
-#define CLI_MIN_BUMP 1e-8
-#define CLI_MAX_BUMP 1.0
 
 /* Parses argv for a subcommand. `allowed` lists the long options (without "--") the
  * subcommand accepts, space-separated. Prints the help text and exits 0 on --help; prints a

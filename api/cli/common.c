@@ -135,11 +135,10 @@ static bool check_opts(const char *cmd, const char *allowed, const cli_opts *o)
                 CLI_MAX_THREADS, o->threads);
         return false;
     }
-    /* Outside this range the bumped states or h^2 leave the doubles' useful range (h = 1e-300
-     * makes every gamma infinite) or the bump is no longer a small move. */
-    if (!(o->bump >= CLI_MIN_BUMP && o->bump <= CLI_MAX_BUMP)) {
+    /* the library's range (rk_request_set_bump), checked here to name the option */
+    if (!(o->bump >= RK_BUMP_MIN && o->bump <= RK_BUMP_MAX)) {
         fprintf(stderr, "riskengine %s: --bump must lie in [%g, %g] (got %g)\n", cmd,
-                CLI_MIN_BUMP, CLI_MAX_BUMP, o->bump);
+                RK_BUMP_MIN, RK_BUMP_MAX, o->bump);
         return false;
     }
     return true;

@@ -214,6 +214,14 @@ START_TEST(request_options_and_states)
     ck_assert_int_eq(rk_request_set_measures(rq, RK_MEASURE_STRESS), RK_NOT_FOUND); /* no file */
     ck_assert_int_eq(rk_request_set_bump(rq, 0), RK_BAD_ARGUMENT);
     ck_assert_int_eq(rk_request_set_bump(rq, NAN), RK_BAD_ARGUMENT);
+    /* the range's ends are accepted, the doubles beyond them refused */
+    ck_assert_int_eq(rk_request_set_bump(rq, RK_BUMP_MIN), RK_OK);
+    ck_assert_int_eq(rk_request_set_bump(rq, RK_BUMP_MAX), RK_OK);
+    ck_assert_int_eq(rk_request_set_bump(rq, nextafter(RK_BUMP_MIN, 0)), RK_BAD_ARGUMENT);
+    ck_assert_int_eq(rk_request_set_bump(rq, nextafter(RK_BUMP_MAX, 2)), RK_BAD_ARGUMENT);
+    ck_assert_int_eq(rk_request_set_bump(rq, 1e-300), RK_BAD_ARGUMENT);
+    ck_assert_int_eq(rk_request_set_bump(rq, INFINITY), RK_BAD_ARGUMENT);
+    ck_assert_int_eq(rk_request_set_bump(rq, 1e-4), RK_OK);
     ck_assert_int_eq(rk_request_set_confidence(rq, 1.0), RK_BAD_ARGUMENT);
     ck_assert_int_eq(rk_request_set_horizon(rq, -1), RK_BAD_ARGUMENT);
     ck_assert_int_eq(rk_request_wait(rq, RK_NO_WAIT), RK_BAD_ARGUMENT); /* never submitted */
