@@ -13,6 +13,9 @@
 #include "dataset.h"
 
 static rk_status fail(char *msg, size_t len, rk_status code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static rk_status fail(char *msg, size_t len, rk_status code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);

@@ -108,6 +108,7 @@
 #define CDF_MAX 37.0
 #define CDF_TINY 1e-299
 
+#if !(defined(__AVX512F__) && defined(__AVX512DQ__)) /* AVX-512 has its own, below */
 /* 2^y for y in [-1000, 0] (no special case): 2^n 2^f with n = round(y) and f = y - n in
  * [-1/2, 1/2] (exact), 2^f = e^r with r = f ln 2, e^r = 1 + r (1 + r Q(r)) by Horner's scheme, Q
  * the degree 9 Chebyshev fit of (e^r - 1 - r) / r^2 on |r| <= 0.347 (error 3.2e-18, below the
@@ -145,6 +146,7 @@ VM_INLINE double quad_exp2(double y)
     double p = VM_FMA(t, f, 1.0);
     return vm_from_bits(vm_bits(p) + (vm_bits(k) << 52));
 }
+#endif
 
 /* The node constants of bs2002.c in base 2: A_j log2 e and -B_j log2 e. */
 typedef struct quad_nodes {
