@@ -41,14 +41,16 @@
  * rounding moves (prepare: COHERENT); a price whose estimate exceeds KEEP_REL relative plus
  * KEEP_ABS per unit of max(S, K) is priced by the reference instead.
  *
- * Items the vector formula does not price go, after their block, to the scalar path
- * (scalar_price, the reference's logic with this level's tree): trees (steps > 0), the european
- * case (q <= 0 for the call), inputs where the approximation is undefined (the 200-step tree
- * with MDL_FLAG_FALLBACK), prices that are not finite or too sensitive, and the boundary cases
- * (a trigger within rounding of 0, a spot within rounding of the trigger I2) where the
- * reference's own rounding decides. Spots beyond the trigger are exercised at once: S - K.
- * The poll is consulted between blocks; trees poll by themselves, and a tree stopped by the
- * poll leaves its entry NaN with MDL_FLAG_STOPPED and nothing after it written.
+ * Items the vector formula does not price go to the scalar path (scalar_price, the reference's
+ * logic with this level's tree): trees (steps > 0), the european case (q <= 0 for the call),
+ * inputs where the approximation is undefined (the 200-step tree with MDL_FLAG_FALLBACK),
+ * prices that are not finite or too sensitive, and the boundary cases (a trigger within rounding
+ * of 0, a spot within rounding of the trigger I2) where the reference's own rounding decides.
+ * Spots beyond the trigger are exercised at once: S - K. The first two are known from the
+ * inputs alone, and take no lane: the blocks are filled with the other items (the batch,
+ * below). Items are priced and written in order, a window of at most 2 MDL_VB at a time; the
+ * poll is consulted between windows; trees poll by themselves, and a tree stopped by the poll
+ * leaves its entry NaN with MDL_FLAG_STOPPED and nothing after it written.
  */
 #include <math.h>
 #include <stdbool.h>
@@ -759,60 +761,117 @@ static double scalar_price(bool call, const mdl_in *in, const mdl_work *w, const
 
 /* ---- the batch ---- */
 
+/* Item i by the scalar path: its price and flags written; false when a tree stopped at the
+ * poll's request. */
+static bool scalar_item(bool call, const mdl_batch *b, size_t i, const mdl_work *w,
+                        const mdl_poll *poll)
+{
+    mdl_in in = {b->S[i],          b->K[i],        b->T[i],
+                 b->r[i],          b->sigma[i],    at(b->q, i),
+                 at(b->coupon, i), at(b->freq, i), b->steps != NULL ? b->steps[i] : 0};
+    unsigned fl = 0;
+    b->price[i] = scalar_price(call, &in, w, poll, &fl);
+    if (b->flags != NULL)
+        b->flags[i] = (uint8_t)fl;
+    return !(fl & MDL_FLAG_STOPPED);
+}
+
+/* Whether item i may take a vector lane: what its inputs alone say would go to the scalar path
+ * does not (a tree; the european case, the call's dividend yield not > 0, where prepare would
+ * find the formula undefined). */
+static bool lane_item(bool call, const mdl_batch *b, size_t i)
+{
+    double q = call ? at(b->q, i) : b->r[i]; /* the dividend yield of the call priced */
+    return (b->steps == NULL || b->steps[i] == 0) && q > 0.0;
+}
+
+/* Items taken at a time: up to MDL_VB of them in lanes, the others by the scalar path; the poll
+ * is consulted between windows (about 8 µs of W1's work at most). */
+#define WINDOW (2 * MDL_VB)
+
+/* Prices the window's items win[0..nw), in order: those listed in idx[0..m) (m <= MDL_VB, a
+ * subsequence) as one block, its lanes beyond m copies of its first item, the others by the
+ * scalar path. Returns false when a tree stopped at the poll's request; *stopped is then that
+ * item (NaN, MDL_FLAG_STOPPED), the items before it are priced and none after it is written. */
+static bool price_window(bool call, const mdl_batch *b, const size_t *win, size_t nw,
+                         const size_t *idx, size_t m, block *bk, const quad_nodes *qn,
+                         const mdl_work *w, const mdl_poll *poll, size_t *stopped)
+{
+    bool formulas = false;
+    if (m > 0) {
+        /* P(S,K,T,r,q,s) = C(K,S,T,q,r,s) */
+        for (size_t j = 0; j < MDL_VB; j++) {
+            size_t i = idx[j < m ? j : 0];
+            bk->S[j] = call ? b->S[i] : b->K[i];
+            bk->K[j] = call ? b->K[i] : b->S[i];
+            bk->T[j] = b->T[i];
+            bk->r[j] = call ? b->r[i] : at(b->q, i);
+            bk->sg[j] = b->sigma[i];
+            bk->q[j] = call ? at(b->q, i) : b->r[i];
+        }
+        prepare(bk);
+        for (size_t j = 0; j < m; j++)
+            formulas |= bk->how[j] == HOW_FORMULA;
+    }
+    /* a block without formula skips the vector work; each lane's numbers do not depend on it */
+    if (formulas) {
+        cdfs_and_factors(bk);
+        quadratures(&bk->quad[0][0], &bk->hk[0][0], &bk->hs[0][0], qn);
+        finish(bk);
+    }
+    for (size_t k = 0, j = 0; k < nw; k++) {
+        size_t i = win[k];
+        double how = HOW_SCALAR, price = NAN;
+        if (j < m && idx[j] == i) {
+            how = bk->how[j];
+            if (how == HOW_FORMULA) {
+                price = bk->price[j];
+                double scale = fmax(b->S[i], b->K[i]);
+                if (!isfinite(price) ||
+                    !(bk->err[j] <= KEEP_REL * fabs(price) + KEEP_ABS * scale))
+                    how = HOW_SCALAR;
+            } else if (how == HOW_VALUE) {
+                price = bk->value[j];
+            }
+            j++;
+        }
+        if (how == HOW_SCALAR) {
+            if (!scalar_item(call, b, i, w, poll)) {
+                *stopped = i;
+                return false;
+            }
+            continue;
+        }
+        b->price[i] = price;
+        if (b->flags != NULL)
+            b->flags[i] = 0;
+    }
+    return true;
+}
+
+/*
+ * The items that may take a lane (lane_item) fill the blocks, the others are priced by the
+ * scalar path in their turn: a W1 book's american calls without dividends (a fifth of them) no
+ * longer take a lane each of a block whose work they do not use. A lane's numbers depend only on
+ * its inputs, so a price is the same wherever its item sits. Items are priced and written in
+ * order, window by window; the poll is consulted between windows.
+ */
 static size_t american(bool call, const mdl_batch *b, const mdl_work *w, const mdl_poll *poll)
 {
     block bk;
     quad_nodes qn;
     quad_nodes_load(&qn);
-    for (size_t i0 = 0; i0 < b->n; i0 += MDL_VB) {
-        if (i0 > 0 && mdl_poll_stop(poll))
-            return i0;
-        size_t n = b->n - i0 < MDL_VB ? b->n - i0 : MDL_VB;
-        /* P(S,K,T,r,q,s) = C(K,S,T,q,r,s) */
-        mdl_block_load(bk.S, call ? b->S : b->K, i0, n);
-        mdl_block_load(bk.K, call ? b->K : b->S, i0, n);
-        mdl_block_load(bk.T, b->T, i0, n);
-        mdl_block_load(bk.r, call ? b->r : b->q, i0, n);
-        mdl_block_load(bk.sg, b->sigma, i0, n);
-        mdl_block_load(bk.q, call ? b->q : b->r, i0, n);
-        prepare(&bk);
-        bool formulas = false;
-        for (size_t j = 0; j < n; j++) {
-            if (b->steps != NULL && b->steps[i0 + j] > 0)
-                bk.how[j] = HOW_SCALAR;
-            formulas |= bk.how[j] == HOW_FORMULA;
-        }
-        /* a block without formula (all trees, say) skips the vector work; each lane's numbers
-         * do not depend on it */
-        if (formulas) {
-            cdfs_and_factors(&bk);
-            quadratures(&bk.quad[0][0], &bk.hk[0][0], &bk.hs[0][0], &qn);
-            finish(&bk);
-        }
-        for (size_t j = 0; j < n; j++) {
-            size_t i = i0 + j;
-            unsigned fl = 0;
-            double price = NAN;
-            double how = bk.how[j];
-            if (how == HOW_FORMULA) {
-                price = bk.price[j];
-                double scale = fmax(b->S[i], b->K[i]);
-                if (!isfinite(price) || !(bk.err[j] <= KEEP_REL * fabs(price) + KEEP_ABS * scale))
-                    how = HOW_SCALAR;
-            } else if (how == HOW_VALUE) {
-                price = bk.value[j];
-            }
-            if (how == HOW_SCALAR) {
-                mdl_in in = {b->S[i],          b->K[i],        b->T[i],
-                             b->r[i],          b->sigma[i],    at(b->q, i),
-                             at(b->coupon, i), at(b->freq, i), b->steps != NULL ? b->steps[i] : 0};
-                price = scalar_price(call, &in, w, poll, &fl);
-            }
-            b->price[i] = price;
-            if (b->flags != NULL)
-                b->flags[i] = (uint8_t)fl;
-            if (fl & MDL_FLAG_STOPPED)
-                return i;
+    size_t win[WINDOW], idx[MDL_VB], nw = 0, m = 0, stopped;
+    for (size_t i = 0; i < b->n; i++) {
+        if (nw == 0 && i > 0 && mdl_poll_stop(poll))
+            return i;
+        win[nw++] = i;
+        if (lane_item(call, b, i))
+            idx[m++] = i;
+        if (m == MDL_VB || nw == WINDOW || i + 1 == b->n) {
+            if (!price_window(call, b, win, nw, idx, m, &bk, &qn, w, poll, &stopped))
+                return stopped;
+            nw = m = 0;
         }
     }
     return b->n;

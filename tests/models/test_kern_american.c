@@ -340,6 +340,37 @@ static bool stop_after(void *arg)
     return polls_left-- <= 0;
 }
 
+/* Items whose inputs send them to the scalar path (the european case: the call's dividend yield
+ * 0, r = 0 for a put; trees) take no lane, and the others fill the blocks past them: many of
+ * both, interleaved, each price the bits of its item priced alone. */
+START_TEST(vector_scalar_items_interleaved)
+{
+    enum { N = 150 };
+    const mdl_entry *tb[MDL_ISA_COUNT];
+    int nl = levels(tb);
+    for (int k = MDL_AMER_CALL; k <= MDL_AMER_PUT; k++) {
+        random_inputs(41);
+        for (int i = 0; i < N; i++) {
+            steps[i] = i % 11 == 4 ? 3 + (uint32_t)(i % 5) : 0;
+            if (i % 3 == 0 || i % 5 == 1)
+                *(k == MDL_AMER_CALL ? &q[i] : &r[i]) = 0.0;
+        }
+        for (int l = 0; l < nl; l++) {
+            mdl_batch bf = batch(out_ref, fl_ref, N);
+            ck_assert_uint_eq(tb[l][k].batch(&bf, &work, NULL), N);
+            for (size_t i = 0; i < N; i++) {
+                mdl_batch one = {1,     S + i, K + i,    T + i,   r + i,  sg + i,
+                                 q + i, NULL,  NULL, steps + i, out_var, fl_var};
+                ck_assert_uint_eq(tb[l][k].batch(&one, &work, NULL), 1);
+                ck_assert_msg(rk_test_same_bits(out_var[0], out_ref[i]), "%s level %d item %zu",
+                              k == MDL_AMER_CALL ? "call" : "put", l, i);
+                ck_assert_uint_eq(fl_var[0], fl_ref[i]);
+            }
+        }
+    }
+}
+END_TEST
+
 /* Stopped between blocks: fewer than n, those equal to the reference, nothing written after. */
 START_TEST(vector_poll_stops_between_blocks)
 {
@@ -418,6 +449,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, vector_edge_sizes);
     tcase_add_test(tc, vector_optional_arrays);
     tcase_add_test(tc, vector_same_bits_anywhere);
+    tcase_add_test(tc, vector_scalar_items_interleaved);
     tcase_add_test(tc, vector_poll_stops_between_blocks);
     tcase_add_test(tc, vector_poll_stops_in_a_tree);
     suite_add_tcase(s, tc);
