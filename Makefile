@@ -249,7 +249,9 @@ FUZZ_SECONDS ?= 60
 FUZZ_ARGS    ?=
 FUZZ_HARNESSES := $(patsubst tests/fuzz/fuzz_%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
 FUZZ_DIR     := build/fuzz
-FUZZ_ENV     := OPENBLAS_NUM_THREADS=1 UBSAN_OPTIONS=print_stacktrace=1
+# fuzz_dataset writes five files per input: on a tmpfs it runs about twice as fast as on a disk
+FUZZ_TMP     := $(if $(wildcard /dev/shm/.),/dev/shm,/tmp)
+FUZZ_ENV     := OPENBLAS_NUM_THREADS=1 UBSAN_OPTIONS=print_stacktrace=1 TMPDIR=$${TMPDIR:-$(FUZZ_TMP)}
 FUZZ_CLI_OBJ  = $(filter-out $(BUILD)/api/cli/main.o,$(CLI_OBJ))
 fuzz-build:
 	@scripts/setup-deps --with-fuzz
