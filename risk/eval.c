@@ -997,15 +997,6 @@ static void finish_values(rsk_task *t, const eng_record *rec, size_t nrec)
     }
 }
 
-/*
- * Gives the cells of the tiles that never ran their records' codes (tiles that ran marked what
- * they did not reach themselves). This runs on the completion path of a request stopped by its
- * deadline or a cancel, with up to every cell of the grid to mark, so it writes the status array
- * in its own order: the tiles' codes are first collected per chunk and column (t->unrun), then
- * each row is written once, a run of F bytes. Marking tile by tile instead would write one byte
- * per row per tile (W1's tiles are one column wide), a cache line apart, which cost more than
- * everything else between a stop and the caller's return.
- */
 /* dst[j] = code[j] for every j < n where code[j] != 0 (fill instead, when fill != 0), eight bytes
  * at a time: the high bit of each non-zero byte of c is ((c & 0x7f..) + 0x7f.. | c) & 0x80.. (no
  * carry crosses a byte), spread to the byte's mask by >> 7 and * 0xff. */
@@ -1027,6 +1018,15 @@ static void overlay_codes(uint8_t *dst, const uint8_t *code, size_t n, uint8_t f
             dst[j] = fill != 0 ? fill : code[j];
 }
 
+/*
+ * Gives the cells of the tiles that never ran their records' codes (tiles that ran marked what
+ * they did not reach themselves). This runs on the completion path of a request stopped by its
+ * deadline or a cancel, with up to every cell of the grid to mark, so it writes the status array
+ * in its own order: the tiles' codes are first collected per chunk and column (t->unrun), then
+ * each row is written once, a run of F bytes. Marking tile by tile instead would write one byte
+ * per row per tile (W1's tiles are one column wide), a cache line apart, which cost more than
+ * everything else between a stop and the caller's return.
+ */
 static void grid_mark_unrun(rsk_task *t, const eng_record *rec, size_t nrec)
 {
     const rsk_layout *layout = t->layout;
