@@ -3,6 +3,7 @@
  * zero at 2^-64, and a sum is bitwise the same whatever the order of its terms and however they
  * were split into partial sums.
  */
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -30,13 +31,50 @@ START_TEST(conversions)
 }
 END_TEST
 
+/* trunc(x 2^64) by another route: x 2^64 is exact in long double (64-bit significand), whose
+ * conversion to a 128-bit integer truncates toward zero (C11 6.3.1.4). */
+static rsk_xsum xsum_by_long_double(double x)
+{
+    return (rsk_xsum)((long double)x * 0x1p64L);
+}
+
 static uint64_t rng = 88172645463325252ULL;
 
-static double draw(void)
+static uint64_t next(void)
 {
     rng ^= rng << 13;
     rng ^= rng >> 7;
     rng ^= rng << 17;
+    return rng;
+}
+
+/* Every binade the conversion accepts, from below the resolution to the limit, both signs,
+ * random significands, and the neighbours of each power of two. */
+START_TEST(conversion_matches_long_double)
+{
+    long checked = 0;
+    for (int e = -80; e < 62; e++) {
+        double p2 = ldexp(1.0, e);
+        double edge[4] = {p2, nextafter(p2, 0.0), nextafter(p2, INFINITY),
+                          nextafter(nextafter(p2, 0.0), 0.0)};
+        for (int n = 0; n < 2004; n++) {
+            double m = n < 4 ? edge[n] : p2 * (1.0 + (double)(next() >> 11) * 0x1p-53);
+            if (!rsk_xsum_term_ok(m))
+                continue;
+            for (int sgn = 0; sgn < 2; sgn++) {
+                double x = sgn ? -m : m;
+                ck_assert_msg(rsk_xsum_from(x) == xsum_by_long_double(x), "x = %a", x);
+                checked++;
+            }
+        }
+    }
+    ck_assert_int_gt(checked, 500000);
+}
+END_TEST
+
+static double draw(void)
+{
+    next();
     /* mixed magnitudes and signs, like P&L across positions */
     double u = (double)(rng >> 11) * 0x1p-53;
     double scale = (double)(1u << (rng % 30));
@@ -88,6 +126,7 @@ Suite *test_suite(void)
     Suite *s = suite_create("xsum");
     TCase *tc = tcase_create("xsum");
     tcase_add_test(tc, conversions);
+    tcase_add_test(tc, conversion_matches_long_double);
     tcase_add_test(tc, order_and_split_independent);
     tcase_add_test(tc, cancellation_is_exact);
     suite_add_tcase(s, tc);
