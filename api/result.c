@@ -132,7 +132,7 @@ static rk_status grid_code(const rk_result *res, size_t i, size_t j)
         return v;
     if (res->run.tg == NULL || res->run.grid_skip != RK_OK)
         return res->run.grid_skip != RK_OK ? res->run.grid_skip : RK_INTERNAL;
-    return (rk_status)res->run.grid.status[i * res->run.grid.nfactors + j];
+    return (rk_status)res->run.grid.status[rsk_grid_cell(&res->run.grid, i, j)];
 }
 
 rk_status rk_result_sensitivity(const rk_result *res, size_t position, size_t factor,
@@ -146,7 +146,7 @@ rk_status rk_result_sensitivity(const rk_result *res, size_t position, size_t fa
         return RK_NOT_FOUND;
     rk_status code = grid_code(res, position, factor);
     if (code == RK_OK) {
-        size_t c = position * res->run.grid.nfactors + factor;
+        size_t c = rsk_grid_cell(&res->run.grid, position, factor);
         if (delta != NULL)
             *delta = res->run.grid.delta[c];
         if (gamma != NULL)

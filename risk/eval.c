@@ -29,6 +29,7 @@ typedef enum job_kind { JOB_VALUES, JOB_GRID, JOB_PNL } job_kind;
 typedef struct scratch {
     double S[RSK_CHUNK], r[RSK_CHUNK], sigma[RSK_CHUNK], price[RSK_CHUNK];
     double va[RSK_CHUNK], vb[RSK_CHUNK];
+    double delta[RSK_CHUNK], gamma[RSK_CHUNK]; /* grid: per slot, from va and vb */
     uint8_t fa[RSK_CHUNK], fb[RSK_CHUNK];
     /* a subset of slots gathered contiguously (grid with reuse of unmoved positions) */
     /* (both bumps of one factor: up in [0, m), down in [m, 2m)) */
@@ -71,10 +72,6 @@ struct rsk_task {
     uint64_t *wcnt;
     size_t wcap;    /* entries allocated in wsum and wcnt (kept when the task is reused) */
     size_t donecap; /* entries allocated in chunk_done */
-    /* grid: nchunks x nfactors codes of the cells of tiles that never ran (0: ran), filled by
-     * finish_grid */
-    uint8_t *unrun;
-    size_t unruncap; /* bytes allocated in unrun */
 };
 
 /* ---- pricing one chunk in one state ---- */
@@ -420,29 +417,20 @@ static void values_tile(rsk_task *t, const eng_tile *tl, eng_worker *w, eng_tile
     }
 }
 
-/* Writes one grid cell. Every cell is written by exactly one tile (or, for a tile that never
- * ran, by rsk_task_finish), so the output needs no initialisation pass on the caller's thread:
- * its pages are first touched by the workers of the node that computes them. */
-static void grid_cell(rsk_grid *g, size_t cell, uint8_t code, double d, double gm)
-{
-    g->status[cell] = code;
-    if (g->delta != NULL && code == RK_OK) {
-        g->delta[cell] = d;
-        g->gamma[cell] = gm;
-    }
-}
-
-/* Marks columns [j0, j1) of chunk c as not computed (code) for every row: their status only, as
- * grid_cell does for a code other than RK_OK. */
+/* Marks columns [j0, j1) of chunk c as not computed (code) for every row: their status only (a
+ * cell's delta and gamma are written only when it is RK_OK). */
 static void grid_mark_cells(const rsk_layout *layout, rsk_grid *g, const rsk_chunk *c, uint32_t j0,
                             uint32_t j1, uint8_t code)
 {
     const dat_positions *pos = &layout->ds->pos;
+    for (uint32_t j = j0; j < j1; j++)
+        memset(g->status + rsk_grid_cell(g, c->row0, j), code, c->nrows);
+    /* a position invalid at load keeps its own code in every cell */
     for (uint32_t r = 0; r < c->nrows; r++) {
         size_t row = (size_t)c->row0 + r;
-        /* a position invalid at load keeps its own code in every cell */
-        uint8_t own = pos->status[row] != RK_OK ? pos->status[row] : code;
-        memset(g->status + row * g->nfactors + j0, own, j1 - j0);
+        if (pos->status[row] != RK_OK)
+            for (uint32_t j = j0; j < j1; j++)
+                g->status[rsk_grid_cell(g, row, j)] = pos->status[row];
     }
 }
 
@@ -460,68 +448,92 @@ static void grid_stop(rsk_task *t, const eng_tile *tl, uint32_t ci, uint32_t j, 
         grid_mark(t, &t->layout->chunks[cj], tl->col0, tl->col1, code);
 }
 
+/* Delta and gamma of the slots priced, [0, reached), from the two bumps' values: one pass in
+ * slot order, apart from the cells' bookkeeping, so that the divisions run in vector lanes. */
+static void grid_greeks(const rsk_chunk *c, const double *v0, const double *vp, const double *vm,
+                        uint32_t reached, double h2, double hh, double *restrict d,
+                        double *restrict g)
+{
+    for (uint32_t s = 0; s < reached; s++) {
+        double base = v0[(size_t)c->row0 + c->row[s]];
+        d[s] = (vp[s] - vm[s]) / h2;
+        g[s] = (vp[s] - 2.0 * base + vm[s]) / hh;
+    }
+}
+
+/* Every grid cell is written by exactly one tile (or, for a tile that never ran, by
+ * rsk_task_finish), so the output needs no initialisation pass on the caller's thread: its pages
+ * are first touched by the workers of the node that computes them. */
 static void grid_tile(rsk_task *t, const eng_tile *tl, eng_worker *w, eng_tile_result *res)
 {
-    const dat_positions *pos = &t->layout->ds->pos;
+    const uint8_t *pst = t->layout->ds->pos.status;
     scratch *sc = worker_scratch(w);
-    size_t F = t->nfactors, nb = t->nbooks, U = t->st->nund;
+    size_t nb = t->nbooks, U = t->st->nund;
     const double h2 = 2.0 * t->h, hh = t->h * t->h;
     const double *v0 = t->base->value;
     const uint8_t *v0s = t->base->status;
+    const bool reuse = t->reuse_unmoved;
+    /* the grid's arrays in locals: the status bytes written below may alias anything */
+    const rsk_grid *grid = t->grid;
+    uint8_t *gst = grid->status;
+    double *gd = grid->delta, *gg = grid->gamma;
     for (uint32_t ci = tl->row0; ci < tl->row1; ci++) {
         const rsk_chunk *c = &t->layout->chunks[ci];
+        const uint16_t *slot_of_row = c->slot_of_row;
+        const uint32_t *book = c->book;
         for (uint32_t j = tl->col0; j < tl->col1; j++) {
             const double *xp = t->st->x + rsk_grid_state(j, +1) * U;
             const double *xm = t->st->x + rsk_grid_state(j, -1) * U;
             uint32_t reached;
-            bool done = t->reuse_unmoved ? price_moved(t->layout, c, j, xp, xm, v0, sc,
-                                                       t->tree_len, w, sc->va, sc->vb, &reached)
-                                         : price_pair(t->layout, c, xp, xm, sc, t->tree_len, w,
-                                                      sc->va, sc->vb, &reached);
+            bool done = reuse ? price_moved(t->layout, c, j, xp, xm, v0, sc, t->tree_len, w,
+                                            sc->va, sc->vb, &reached)
+                              : price_pair(t->layout, c, xp, xm, sc, t->tree_len, w, sc->va,
+                                           sc->vb, &reached);
+            grid_greeks(c, v0, sc->va, sc->vb, reached, h2, hh, sc->delta, sc->gamma);
+            const double *dl = sc->delta, *gm = sc->gamma;
             /* on a stop, the cells of the slots priced before it are kept, the others of this
              * column get the stop's code (below), then the rest of the tile (grid_stop) */
             uint8_t stop = done ? RK_OK : (uint8_t)eng_stop_code(w);
-            rsk_xsum *sum = wsum_at(t, w, j);
+            rsk_xsum *sum = wsum_at(t, w, j), total = 0;
             uint64_t *cnt = wcnt_at(t, w, j);
             uint64_t ok_here = 0;
             for (uint32_t r = 0; r < c->nrows; r++) {
-                uint16_t s = c->slot_of_row[r];
+                uint16_t s = slot_of_row[r];
                 size_t row = (size_t)c->row0 + r;
-                size_t cell = row * F + j;
+                size_t cell = rsk_grid_cell(grid, row, j);
+                uint8_t code;
                 if (s == UINT16_MAX) {
-                    grid_cell(t->grid, cell, pos->status[row], NAN, NAN);
-                    continue;
-                }
-                if (v0s[row] != RK_OK) {
+                    code = pst[row];
+                } else if (v0s[row] != RK_OK) {
                     /* base not OK: the position's whole row of cells shares its code */
-                    grid_cell(t->grid, cell, v0s[row], NAN, NAN);
-                    continue;
-                }
-                if (s >= reached) {
-                    grid_cell(t->grid, cell, stop, NAN, NAN);
-                    continue;
-                }
-                if (t->reuse_unmoved && !rsk_slot_moves(t->layout, c, s, j)) {
-                    /* vp = vm = v0 exactly, so the formulas below give +0 and +0 */
-                    grid_cell(t->grid, cell, RK_OK, 0.0, 0.0);
-                    cnt[c->book[s]]++;
+                    code = v0s[row];
+                } else if (s >= reached) {
+                    code = stop;
+                } else if (reuse && !rsk_slot_moves(t->layout, c, s, j)) {
+                    /* vp = vm = v0 exactly: delta and gamma are +0 */
+                    code = RK_OK;
+                    if (gd != NULL)
+                        gd[cell] = gg[cell] = 0.0;
+                    cnt[book[s]]++;
                     ok_here++;
-                    continue;
+                } else if (!rsk_xsum_term_ok(dl[s]) || !isfinite(gm[s])) {
+                    /* rsk_xsum_term_ok is false for a delta that is not finite */
+                    code = RK_NUMERIC;
+                } else {
+                    code = RK_OK;
+                    if (gd != NULL) {
+                        gd[cell] = dl[s];
+                        gg[cell] = gm[s];
+                    }
+                    rsk_xsum x = rsk_xsum_from(dl[s]);
+                    sum[book[s]] += x;
+                    total += x;
+                    cnt[book[s]]++;
+                    ok_here++;
                 }
-                double vp = sc->va[s], vm = sc->vb[s];
-                double d = (vp - vm) / h2;
-                double g = (vp - 2.0 * v0[row] + vm) / hh;
-                if (!isfinite(d) || !isfinite(g) || !rsk_xsum_term_ok(d)) {
-                    grid_cell(t->grid, cell, RK_NUMERIC, NAN, NAN);
-                    continue;
-                }
-                grid_cell(t->grid, cell, RK_OK, d, g);
-                rsk_xsum x = rsk_xsum_from(d);
-                sum[c->book[s]] += x;
-                sum[nb] += x;
-                cnt[c->book[s]]++;
-                ok_here++;
+                gst[cell] = code;
             }
+            sum[nb] += total;
             cnt[nb] += ok_here;
             res->cells_ok += ok_here;
             atomic_fetch_add_explicit(&t->cells_done, reached, memory_order_relaxed);
@@ -618,7 +630,6 @@ static void task_free_memory(rsk_task *t)
     free(t->wsum);
     free(t->wcnt);
     free(t->chunk_done);
-    free(t->unrun);
     free(t);
 }
 
@@ -638,8 +649,6 @@ static rk_status task_new(eng_engine *e, rsk_workspace *ws, job_kind kind, const
         t->wcap = keep.wcap;
         t->chunk_done = keep.chunk_done;
         t->donecap = keep.donecap;
-        t->unrun = keep.unrun;
-        t->unruncap = keep.unruncap;
     } else if ((t = calloc(1, sizeof *t)) == NULL) {
         return RK_NO_MEMORY;
     }
@@ -828,16 +837,6 @@ rk_status rsk_grid_submit(eng_engine *e, const rsk_layout *layout, const rsk_sta
     t->base = v;
     t->grid = out;
     t->reuse_unmoved = sub->reuse_unmoved;
-    size_t unrun = layout->nchunks * out->nfactors;
-    if (unrun > t->unruncap) {
-        free(t->unrun);
-        t->unrun = malloc(unrun);
-        t->unruncap = t->unrun != NULL ? unrun : 0;
-        if (t->unrun == NULL) {
-            task_free(t);
-            return RK_NO_MEMORY;
-        }
-    }
     rc = task_submit(e, t, sub);
     if (rc != RK_OK) {
         task_free(t);
@@ -997,71 +996,18 @@ static void finish_values(rsk_task *t, const eng_record *rec, size_t nrec)
     }
 }
 
-/* dst[j] = code[j] for every j < n where code[j] != 0 (fill instead, when fill != 0), eight bytes
- * at a time: the high bit of each non-zero byte of c is ((c & 0x7f..) + 0x7f.. | c) & 0x80.. (no
- * carry crosses a byte), spread to the byte's mask by >> 7 and * 0xff. */
-static void overlay_codes(uint8_t *dst, const uint8_t *code, size_t n, uint8_t fill)
-{
-    const uint64_t low7 = UINT64_C(0x7f7f7f7f7f7f7f7f), high = UINT64_C(0x8080808080808080);
-    const uint64_t fillw = fill * UINT64_C(0x0101010101010101);
-    size_t j = 0;
-    for (; j + 8 <= n; j += 8) {
-        uint64_t c, d;
-        memcpy(&c, code + j, 8);
-        memcpy(&d, dst + j, 8);
-        uint64_t m = (((((c & low7) + low7) | c) & high) >> 7) * 0xff;
-        d = (d & ~m) | ((fill != 0 ? fillw : c) & m);
-        memcpy(dst + j, &d, 8);
-    }
-    for (; j < n; j++)
-        if (code[j] != 0)
-            dst[j] = fill != 0 ? fill : code[j];
-}
-
-/*
- * Gives the cells of the tiles that never ran their records' codes (tiles that ran marked what
+/* Gives the cells of the tiles that never ran their records' codes (tiles that ran marked what
  * they did not reach themselves). This runs on the completion path of a request stopped by its
- * deadline or a cancel, with up to every cell of the grid to mark, so it writes the status array
- * in its own order: the tiles' codes are first collected per chunk and column (t->unrun), then
- * each row is written once, a run of F bytes. Marking tile by tile instead would write one byte
- * per row per tile (W1's tiles are one column wide), a cache line apart, which cost more than
- * everything else between a stop and the caller's return.
- */
+ * deadline or a cancel, with up to every cell of the grid to mark: a tile's cells are one run of
+ * bytes per factor (rsk_grid_cell), each written by one memset. */
 static void grid_mark_unrun(rsk_task *t, const eng_record *rec, size_t nrec)
 {
-    const rsk_layout *layout = t->layout;
-    const dat_positions *pos = &layout->ds->pos;
-    rsk_grid *g = t->grid;
-    size_t F = g->nfactors;
-    uint8_t *codes = t->unrun;
-    bool any = false;
     for (size_t i = 0; i < nrec; i++) {
         if (rec[i].code == RK_OK || rec[i].worker != UINT32_MAX)
             continue;
-        if (!any)
-            memset(codes, 0, layout->nchunks * F);
-        any = true;
         for (uint32_t ci = rec[i].tile.row0; ci < rec[i].tile.row1; ci++)
-            memset(codes + (size_t)ci * F + rec[i].tile.col0, rec[i].code,
-                   rec[i].tile.col1 - rec[i].tile.col0);
-    }
-    if (!any)
-        return;
-    for (size_t ci = 0; ci < layout->nchunks; ci++) {
-        const uint8_t *code = codes + ci * F;
-        size_t j0 = 0, j1 = F; /* the chunk's marked columns lie in [j0, j1) */
-        while (j0 < F && code[j0] == 0)
-            j0++;
-        while (j1 > j0 && code[j1 - 1] == 0)
-            j1--;
-        if (j0 == j1)
-            continue;
-        const rsk_chunk *c = &layout->chunks[ci];
-        for (uint32_t r = 0; r < c->nrows; r++) {
-            size_t row = (size_t)c->row0 + r;
-            /* a position invalid at load keeps its own code in every cell */
-            overlay_codes(g->status + row * F + j0, code + j0, j1 - j0, pos->status[row]);
-        }
+            grid_mark(t, &t->layout->chunks[ci], rec[i].tile.col0, rec[i].tile.col1,
+                      (uint8_t)rec[i].code);
     }
 }
 

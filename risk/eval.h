@@ -116,18 +116,29 @@ rk_status rsk_values_submit(eng_engine *e, const rsk_layout *layout, const rsk_s
 
 /* ---- sensitivity grid ---- */
 
+/* The cells are stored factor by factor: cell (position i, factor j) at rsk_grid_cell(g, i, j) =
+ * j n + i. A tile prices one chunk of rows for some factors, so each factor's cells of the chunk
+ * are one contiguous run: its writes fill whole cache lines, and the tiles of the chunk's other
+ * factors, often on other workers, write other lines. (Position by position, every cell of a
+ * chunk and factor would be a cache line from the last, shared with the neighbouring factors'
+ * tiles.) */
 typedef struct rsk_grid {
     size_t n, nfactors, nbooks;
     double h;
-    double *delta, *gamma; /* n x nfactors, meaningful where status is OK (other cells are
+    double *delta, *gamma; /* nfactors x n, meaningful where status is OK (other cells are
                               left unwritten: a deadline costs no pass over them); NULL when
                               the cells were not kept (only exposures wanted) */
-    uint8_t *status;       /* n x nfactors */
+    uint8_t *status;       /* nfactors x n */
     double *exposure;      /* (nbooks + 1) x nfactors: sum of OK deltas per book, TOTAL last */
     rsk_xsum *xexposure;   /* the same sums, exact */
     uint64_t *ok_cells;    /* nbooks + 1 */
     uint64_t *req_cells;   /* nbooks + 1 */
 } rsk_grid;
+
+static inline size_t rsk_grid_cell(const rsk_grid *g, size_t position, size_t factor)
+{
+    return factor * g->n + position;
+}
 
 void rsk_grid_free(rsk_grid *g);
 /* Sizes out for the data set and clears its sums, reusing its arrays when they fit. */

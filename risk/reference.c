@@ -145,7 +145,7 @@ rk_status rsk_ref_grid(const dat_dataset *ds, double h, const rsk_values *v, rsk
             xm[u] = shock_one(m, u, m->beta[u * F + j] * -h);
         }
         for (size_t i = 0; i < n; i++) {
-            size_t cell = i * F + j;
+            size_t cell = rsk_grid_cell(out, i, j);
             out->delta[cell] = NAN;
             out->gamma[cell] = NAN;
             out->status[cell] = v->status[i];

@@ -192,26 +192,27 @@ void cli_grid_errors(cli_run *r, const rsk_grid *g, const rsk_values *v)
 {
     size_t F = g->nfactors;
     for (size_t i = 0; i < g->n; i++) {
-        const uint8_t *st = g->status + i * F;
+        uint8_t st0 = F > 0 ? g->status[rsk_grid_cell(g, i, 0)] : RK_OK;
         bool same = true;
         for (size_t j = 1; j < F; j++)
-            same = same && st[j] == st[0];
-        if (F == 0 || (same && st[0] == RK_OK))
+            same = same && g->status[rsk_grid_cell(g, i, j)] == st0;
+        if (F == 0 || (same && st0 == RK_OK))
             continue;
         if (same) {
-            if (st[0] == v->status[i])
+            if (st0 == v->status[i])
                 continue; /* reported with the base value */
             char msg[96];
-            snprintf(msg, sizeof msg, "all %zu factors: %s", F, rk_strerror((rk_status)st[0]));
-            cli_error_row(r, i, NULL, NULL, (rk_status)st[0], msg);
+            snprintf(msg, sizeof msg, "all %zu factors: %s", F, rk_strerror((rk_status)st0));
+            cli_error_row(r, i, NULL, NULL, (rk_status)st0, msg);
             continue;
         }
         for (size_t j = 0; j < F; j++) {
-            if (st[j] == RK_OK)
+            uint8_t st = g->status[rsk_grid_cell(g, i, j)];
+            if (st == RK_OK)
                 continue;
             const char *msg =
-                st[j] == RK_NUMERIC ? "bumped value is not finite" : rk_strerror((rk_status)st[j]);
-            cli_error_row(r, i, r->ds.mkt.factor[j], NULL, (rk_status)st[j], msg);
+                st == RK_NUMERIC ? "bumped value is not finite" : rk_strerror((rk_status)st);
+            cli_error_row(r, i, r->ds.mkt.factor[j], NULL, (rk_status)st, msg);
         }
     }
     cli_errors_flush(r);
@@ -229,7 +230,7 @@ static bool write_sensitivities(cli_run *r, const rsk_grid *g)
     char d[40], gm[40];
     for (size_t i = 0; i < g->n; i++) {
         for (size_t j = 0; j < F; j++) {
-            size_t c = i * F + j;
+            size_t c = rsk_grid_cell(g, i, j);
             bool ok = g->status[c] == RK_OK;
             cli_fmt_double(d, sizeof d, ok ? g->delta[c] : NAN);
             cli_fmt_double(gm, sizeof gm, ok ? g->gamma[c] : NAN);

@@ -316,8 +316,8 @@ START_TEST(deadline_keeps_cells_before_a_tree)
     int64_t deadline = eng_now_ns() + 5000000;
     ck_assert_int_eq(grid_run(e, &layout, &grid, BUMP, &full.v, deadline, &g, &info), RK_OK);
     ck_assert_int_eq(info.stop_code, RK_DEADLINE);
-    size_t ok = 0, F = g.nfactors;
-    for (size_t c = 0; c < g.n * F; c++) {
+    size_t ok = 0;
+    for (size_t c = 0; c < g.n * g.nfactors; c++) {
         if (g.status[c] != RK_OK)
             continue;
         ok++;
@@ -326,7 +326,7 @@ START_TEST(deadline_keeps_cells_before_a_tree)
     }
     ck_assert_uint_gt(ok, 0);
     ck_assert_uint_lt(ok, full.g.ok_cells[g.nbooks]);
-    ck_assert_int_eq(g.status[tree * F], RK_DEADLINE);
+    ck_assert_int_eq(g.status[rsk_grid_cell(&g, tree, 0)], RK_DEADLINE);
     rsk_grid_free(&g);
 
     /* the first block of scenarios */
@@ -558,7 +558,7 @@ START_TEST(cancelled_grid_cells_follow_the_records)
             for (uint32_t r = 0; r < ch->nrows; r++) {
                 size_t row = (size_t)ch->row0 + r;
                 for (uint32_t j = tl->col0; j < tl->col1; j++) {
-                    rk_status s = (rk_status)status[row * F + j];
+                    rk_status s = (rk_status)status[rsk_grid_cell(&cg.g, row, j)];
                     bad_unrun += row == bad && never;
                     if (big.pos.status[row] != RK_OK)
                         ck_assert_int_eq(s, big.pos.status[row]);
@@ -579,7 +579,7 @@ START_TEST(cancelled_grid_cells_follow_the_records)
     ck_assert_uint_gt(bad_unrun, 0);
     ck_assert_int_eq(info.stop_code, RK_CANCELLED);
     for (size_t j = 0; j < F; j++)
-        ck_assert_int_eq(status[bad * F + j], RK_INVALID_INPUT);
+        ck_assert_int_eq(status[rsk_grid_cell(&cg.g, bad, j)], RK_INVALID_INPUT);
     rsk_task_release(cg.t);
     cancelled_grid_free(&cg);
     big.pos.status[bad] = was;
