@@ -36,10 +36,21 @@ vmath-bench: $(VMATH_BENCH)
 
 .PHONY: vmath-bench
 
+# One kernel at one level on grid-sized batches, best of many calls (benchmarks/kern_bench.c):
+# for comparing two builds of a kernel side by side.
+KERN_BENCH := $(BUILD)/benchmarks/kern_bench
+
+$(KERN_BENCH): $(BUILD)/benchmarks/kern_bench.o $(STATIC_LIB)
+	$(CC) $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(LDLIBS)
+
+kern-bench: $(KERN_BENCH)
+
+.PHONY: kern-bench
+
 bench-quick: $(BENCH_BIN) $(PROGRAM)
 	BUILD=$(BUILD) benchmarks/run.sh quick $(or $(BENCH_OUT),$(BUILD)/bench/quick)
 
 bench: $(BENCH_BIN) $(PROGRAM)
 	BUILD=$(BUILD) benchmarks/run.sh full $(or $(BENCH_OUT),benchmarks/results)
 
--include $(BENCH_OBJ:.o=.d)
+-include $(BENCH_OBJ:.o=.d) $(BUILD)/benchmarks/kern_bench.d

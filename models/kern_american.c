@@ -27,8 +27,7 @@
  *
  * At the AVX-512 level stages 2 and 3 are written with intrinsics: the quadrature exponential
  * from a table of 16 in registers (fewer instructions, which bound them), the CDFs and the
- * factors as vmath.h's functions with the same bits, but without the division and the integer
- * scaling.
+ * factors as vmath.h's functions with the same bits, but without the integer scaling.
  *
  * Accuracy. The only differences from the reference are the vector functions (within 1 ulp
  * where libm is within half an ulp), the quadrature exponential below, the reciprocals and the
@@ -505,24 +504,16 @@ static inline __m512d ncdf_q8(__m512d r)
     return FMA8(r4, FMA8(r4, b2, b1), b0);
 }
 
-/* vm_ncdf(x) for |x| <= CDF_MAX, operation for operation, except two steps: 2^n is applied
- * by vscalefpd (the same bits: the results are normal for |x| <= CDF_MAX), and t = 2 / d is
- * formed without a division (one vdivpd costs as much as a dozen fused multiply-adds here),
- * from vrcp14pd's estimate by two Newton steps y = y + y (1 - d y), each squaring the
- * relative error (2^-14, 2^-28, then about 2^-55), and a last correction t = 2 y + y (2 - d 2 y)
- * with the exact residual, which leaves t the rounded quotient itself (the quotient's distance
- * from a rounding boundary exceeds the correction's error but in a rare theoretical case; none
- * over 32 million arguments in [-37, 37], where the results were vm_ncdf's bits), so that the
- * estimate's own bits do not show. */
+/* vm_ncdf(x) for |x| <= CDF_MAX, operation for operation, except that 2^n is applied by
+ * vscalefpd (the same bits: the results are normal for |x| <= CDF_MAX). t = 2 / d is a vdivpd:
+ * the loop is bound by its instruction count, and the divider works beside the two FMA ports.
+ * (A quotient from vrcp14pd's estimate and Newton steps, the same bits, takes seven more
+ * instructions; it made the kernel 4% slower: models/README.md.) */
 static inline __m512d ncdf8(__m512d x)
 {
     __m512d a = _mm512_abs_pd(x);
     __m512d d = FMA8(a, V8(0.70710678118654752440), V8(2.0));
-    __m512d y = _mm512_rcp14_pd(d);
-    y = FMA8(y, _mm512_fnmadd_pd(d, y, V8(1.0)), y);
-    y = FMA8(y, _mm512_fnmadd_pd(d, y, V8(1.0)), y);
-    __m512d t2 = _mm512_add_pd(y, y);
-    __m512d t = FMA8(y, _mm512_fnmadd_pd(d, t2, V8(2.0)), t2);
+    __m512d t = _mm512_div_pd(V8(2.0), d);
     __m512d u = FMA8(V8(2.0), t, V8(-1.0));
     __m512d u2 = _mm512_mul_pd(u, u), u4 = _mm512_mul_pd(u2, u2);
     __m512d u8 = _mm512_mul_pd(u4, u4), u16 = _mm512_mul_pd(u8, u8);
