@@ -449,7 +449,8 @@ static void grid_stop(rsk_task *t, const eng_tile *tl, uint32_t ci, uint32_t j, 
 }
 
 /* Delta and gamma of the slots priced, [0, reached), from the two bumps' values: one pass in
- * slot order, apart from the cells' bookkeeping, so that the divisions run in vector lanes. */
+ * slot order, apart from the cells' bookkeeping, whose branches and book-indexed sums the
+ * independent divisions need not wait behind. */
 static void grid_greeks(const rsk_chunk *c, const double *v0, const double *vp, const double *vm,
                         uint32_t reached, double h2, double hh, double *restrict d,
                         double *restrict g)
