@@ -24,14 +24,11 @@ import sys
 
 import mpmath as mp
 
+from ncdf_coeffs import P, to_monomial  # the same P, and the same exact conversion
+
 mp.mp.dps = 50
 PIECES = 16
 NODES = 40
-
-
-def P(t):
-    z = 2 / t - 2
-    return mp.log(mp.erfc(z) / t) + z * z
 
 
 def chebyshev(a, b):
@@ -44,24 +41,6 @@ def chebyshev(a, b):
          for k in range(NODES)]
     c[0] /= 2
     return c
-
-
-def to_monomial(c):
-    """sum c_k T_k(w) as coefficients of w^m."""
-    n = len(c)
-    polys = [[mp.mpf(1)], [mp.mpf(0), mp.mpf(1)]]
-    for k in range(2, n):
-        nxt = [mp.mpf(0)] * (k + 1)
-        for i, x in enumerate(polys[k - 1]):
-            nxt[i + 1] += 2 * x
-        for i, x in enumerate(polys[k - 2]):
-            nxt[i] -= x
-        polys.append(nxt)
-    a = [mp.mpf(0)] * n
-    for k in range(n):
-        for m, x in enumerate(polys[k]):
-            a[m] += c[k] * x
-    return a
 
 
 def main():
