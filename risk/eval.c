@@ -425,8 +425,10 @@ static void grid_mark_cells(const rsk_layout *layout, rsk_grid *g, const rsk_chu
     const dat_positions *pos = &layout->ds->pos;
     for (uint32_t j = j0; j < j1; j++)
         memset(g->status + rsk_grid_cell(g, c->row0, j), code, c->nrows);
+    if (c->nslots == c->nrows)
+        return; /* every row valid */
     /* a position invalid at load (one without a slot) keeps its own code in every cell */
-    for (uint32_t r = 0; c->nslots < c->nrows && r < c->nrows; r++) {
+    for (uint32_t r = 0; r < c->nrows; r++) {
         size_t row = (size_t)c->row0 + r;
         if (pos->status[row] != RK_OK)
             for (uint32_t j = j0; j < j1; j++)
