@@ -25,15 +25,16 @@
  * operation (no fused multiply-add where the reference has none), except that the 38 CDF
  * arguments are multiplied by 1/(s sqrt t) instead of divided by it (38 divisions less).
  *
- * At the AVX-512 level stages 2 and 3 are written with intrinsics: the quadrature exponential
- * from a table of 16 in registers (fewer instructions, which bound them), the factors as
- * vmath.h's vm_exp with the same bits, and the CDFs as vm_ncdf but for its exponent polynomial,
- * taken in 16 pieces of lower degree (ncdf8).
+ * At the AVX-512 level stages 2 and 3 are written with intrinsics, bound by their instruction
+ * count: every exponential, of the quadratures, the factors and the CDFs, is exp2_8's, 2^y from
+ * a table of 16 in registers; the CDFs are vm_ncdf's form with its exponent polynomial in 16
+ * pieces of lower degree, and without vm_ncdf's low part of x^2 (ncdf_neg8).
  *
  * Accuracy. The only differences from the reference are the vector functions (within 1 ulp
  * where libm is within half an ulp; the CDFs within 5 ulp relative, where the reference's erfc
- * form loses up to a hundred in the tail), the quadrature exponential below, the reciprocals
- * and the fused multiply-adds of the quadrature. Most prices are then within a few 1e-16
+ * form loses up to a hundred in the tail; at AVX-512 the factors within 2 + 0.64 |x| ulp and
+ * the CDFs N(-a) within 5 + 0.63 a^2, which the bounds below carry), the quadrature exponential
+ * below, the reciprocals and the fused multiply-adds of the quadrature. Most prices are then within a few 1e-16
  * relative of the reference. Where the formula adds large terms that cancel, or where a CDF far
  * in its tail (or a large exponent) amplifies a rounding, they are not. The finish estimates the
  * distance: each term's own error (its factor's exponent and exponential, its CDFs with their
@@ -42,14 +43,15 @@
  * that the logs' rounding moves (prepare: COHERENT); a price whose estimate exceeds KEEP_REL
  * relative plus KEEP_ABS per unit of max(S, K) is priced by the reference instead.
  *
- * Items the vector formula does not price go to the scalar path (scalar_price, the reference's
- * logic with this level's tree): trees (steps > 0), the european case (q <= 0 for the call),
- * inputs where the approximation is undefined (the 200-step tree with MDL_FLAG_FALLBACK),
- * prices that are not finite or too sensitive, and the boundary cases (a trigger within rounding
- * of 0, a spot within rounding of the trigger I2) where the reference's own rounding decides.
- * Spots beyond the trigger are exercised at once: S - K. The first two are known from the
- * inputs alone, and take no lane: the blocks are filled with the other items (the batch,
- * below). Items are priced and written in order, a window of at most 2 MDL_VB at a time; the
+ * The european case (the call's q <= 0, where early exercise never pays and the reference
+ * prices the european) is priced by the level's european call. Items the vector formula does
+ * not price go to the scalar path (scalar_price, the reference's logic with this level's tree):
+ * trees (steps > 0), inputs where the approximation is undefined (the 200-step tree with
+ * MDL_FLAG_FALLBACK), prices that are not finite or too sensitive, and the boundary cases (a
+ * trigger within rounding of 0, a spot within rounding of the trigger I2) where the reference's
+ * own rounding decides. Spots beyond the trigger are exercised at once: S - K. Trees and the
+ * european case are known from the inputs alone, and take no lane: the blocks are filled with
+ * the other items (the batch, below). Items are priced and written in order, a window of at most 2 MDL_VB at a time; the
  * poll is consulted between windows; trees poll by themselves, and a tree stopped by the poll
  * leaves its entry NaN with MDL_FLAG_STOPPED and nothing after it written.
  */
@@ -74,12 +76,13 @@
 #define U 0x1p-53
 
 /* The finish's estimate of the distance from the reference's price sums every term's bound as if
- * all erred the same way at their worst; the distance measured over 63,000 random inputs of the
- * whole domain is at most 6.3% of it (3% over a W1-like book). A price is kept when the estimate
- * is within KEEP_REL relative plus KEEP_ABS per unit of max(S, K), ten times the tolerances of
- * tests/models/test_kern_american.c, so that the distance stays within 0.63 of them (measured:
- * 0.11); the rest (about 1% of a W1-like book, mostly low dividend yields, whose triggers are
- * far and whose terms large; more over the whole domain) is priced by the reference. */
+ * all erred the same way at their worst; the distance measured at AVX-512 over 476,000 prices
+ * of the whole domain (the inputs of tests/models/test_kern_american.c) is at most 5.2% of it
+ * (4.1% over 532,000 of a W1-like book). A price is kept when the estimate is within KEEP_REL
+ * relative plus KEEP_ABS per unit of max(S, K), ten times the tolerances of that test, so that
+ * the distance stays within 0.52 of them (measured: 0.17); the rest (1.7% of the whole domain,
+ * mostly low dividend yields, whose triggers are far and whose terms large; 4 prices in a
+ * million of the W1-like book) is priced by the reference. */
 #define KEEP_REL 5e-13
 #define KEEP_ABS 1e-13
 
@@ -169,14 +172,16 @@ static void quad_nodes_load(quad_nodes *qn)
 #if defined(__AVX512F__) && defined(__AVX512DQ__)
 #include <immintrin.h>
 
-/* At the AVX-512 level, 2^y another way, in fewer instructions (the 400 of a price are bound by
- * their number): with m = floor(16 y), f = y - m/16 in [0, 1/16) (exact: vreducepd) and
+/* exp2_8: 2^y at the AVX-512 level, every exponential of the kernel there (the quadratures', the
+ * factors', the CDFs'), in fewer instructions than vm_exp (the 400 of a price's quadratures are
+ * bound by their number): with m = floor(16 y), f = y - m/16 in [0, 1/16) (exact: vreducepd) and
  * j = m mod 16, 2^y = 2^floor(y) 2^(j/16) 2^f, where 2^(j/16) comes from a table of 16 held in
  * two registers (vpermt2pd, indexed by the low bits of y + 1.5 * 2^48 rounded down, which hold
  * m), 2^f = 1 + f R(f), R the degree 5 Chebyshev interpolant of (2^f - 1) / f on [0, 1/16]
  * (error of f R below 2.9e-17), and 2^floor(y) is applied by vscalefpd, which floors y itself.
- * Within about 1 ulp (the table's rounding, the last two roundings); the same bits on every
- * AVX-512 CPU (no approximate instruction). */
+ * Within about 1 ulp (the table's rounding, the last two roundings), for |y| < 2^47 (the
+ * rounding of y + 1.5 * 2^48 to sixteenths); the same bits on every AVX-512 CPU (no
+ * approximate instruction). */
 static const double quad_r[6] = {
     0.6931471805599448,   0.24022650695962044,   0.0555041085678426,
     0.009618135722740813, 0.0013331520045529266, 0.00015692444190046448,
@@ -188,14 +193,28 @@ static const double quad_tab[16] = {
     0x1.ae89f995ad3adp+0, 0x1.c199bdd85529cp+0, 0x1.d5818dcfba487p+0, 0x1.ea4afa2a490dap+0,
 };
 
-static void quadratures(double *restrict sum, const double *restrict hk, const double *restrict hs,
-                        const quad_nodes *restrict qn)
+static inline __m512d exp2_8(__m512d y)
 {
-    const __m512d tlo = _mm512_loadu_pd(quad_tab), thi = _mm512_loadu_pd(quad_tab + 8);
-    const __m512d shift = _mm512_set1_pd(0x1.8p48);
     const __m512d r0 = _mm512_set1_pd(quad_r[0]), r1 = _mm512_set1_pd(quad_r[1]);
     const __m512d r2 = _mm512_set1_pd(quad_r[2]), r3 = _mm512_set1_pd(quad_r[3]);
     const __m512d r4 = _mm512_set1_pd(quad_r[4]), r5 = _mm512_set1_pd(quad_r[5]);
+    __m512d k = _mm512_add_round_pd(y, _mm512_set1_pd(0x1.8p48),
+                                    _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+    __m512d f = _mm512_reduce_pd(y, (4 << 4) | _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+    __m512d t = _mm512_permutex2var_pd(_mm512_loadu_pd(quad_tab), _mm512_castpd_si512(k),
+                                       _mm512_loadu_pd(quad_tab + 8));
+    __m512d p = _mm512_fmadd_pd(r5, f, r4);
+    p = _mm512_fmadd_pd(p, f, r3);
+    p = _mm512_fmadd_pd(p, f, r2);
+    p = _mm512_fmadd_pd(p, f, r1);
+    p = _mm512_fmadd_pd(p, f, r0);
+    p = _mm512_mul_pd(p, f);
+    return _mm512_scalef_pd(_mm512_fmadd_pd(t, p, t), y);
+}
+
+static void quadratures(double *restrict sum, const double *restrict hk, const double *restrict hs,
+                        const quad_nodes *restrict qn)
+{
     /* four vectors of pairs at a time: four independent chains per node, and its three
      * constants loaded once for them */
     for (int i = 0; i < PAIRS * MDL_VB; i += 32) {
@@ -210,19 +229,7 @@ static void quadratures(double *restrict sum, const double *restrict hk, const d
             __m512d W = _mm512_set1_pd(qn->W[j]);
             for (int l = 0; l < 4; l++) {
                 __m512d y = _mm512_fmadd_pd(A, u[l], _mm512_mul_pd(nB, v[l]));
-                __m512d k =
-                    _mm512_add_round_pd(y, shift, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
-                __m512d f =
-                    _mm512_reduce_pd(y, (4 << 4) | _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
-                __m512d t = _mm512_permutex2var_pd(tlo, _mm512_castpd_si512(k), thi);
-                __m512d p = _mm512_fmadd_pd(r5, f, r4);
-                p = _mm512_fmadd_pd(p, f, r3);
-                p = _mm512_fmadd_pd(p, f, r2);
-                p = _mm512_fmadd_pd(p, f, r1);
-                p = _mm512_fmadd_pd(p, f, r0);
-                p = _mm512_mul_pd(p, f);
-                __m512d e = _mm512_scalef_pd(_mm512_fmadd_pd(t, p, t), y);
-                s[l] = _mm512_fmadd_pd(W, e, s[l]);
+                s[l] = _mm512_fmadd_pd(W, exp2_8(y), s[l]);
             }
         }
         for (int l = 0; l < 4; l++)
@@ -273,13 +280,39 @@ typedef struct block {
 #define ARG_D(g, i) (12 + 2 * (g) + (i))
 #define ARG_F(c, i) (18 + 4 * (c) + (i))
 
+/* What the AVX-512 level's exponentials add to the portable functions' error (ncdf_neg8 and
+ * exp8, below, skip vm_exp's low part): relative, per unit of a^2 for N(-a) and of |x| for e^x,
+ * and their own rounding beyond vm_exp's. */
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+#define CDF_EXP_ARG (1.5 * U)
+#define CDF_EXP_OWN (2.0 * U)
+#define FAC_EXP_ARG (1.5 * U)
+#define FAC_EXP_OWN (1.0 * U)
+#else
+#define CDF_EXP_ARG 0.0
+#define CDF_EXP_OWN 0.0
+#define FAC_EXP_ARG 0.0
+#define FAC_EXP_OWN 0.0
+#endif
+
+/* A factor's relative error bound, for an exponent p = w + lam t + g ln S of bound dw on w:
+ * FAC_OWN + dw + FAC_ARG (|w| + |lam t| + |g ln S|); the sums' and products' roundings and the
+ * exponential's, 3 u + 4 u |p| at most with vm_exp; FAC_ARG's part covers FAC_EXP_ARG |p|. A
+ * further term kap d of the exponent adds kap_err. */
+#define FAC_OWN (3.0 * U + FAC_EXP_OWN)
+#define FAC_ARG (4.0 * U + FAC_EXP_ARG)
+
 /* Bound on |N(-a) - reference| / N(-a) for an argument a formed with a reciprocal (within
  * 3 u |a| of the reference's division): the functions' own rounding, and the argument's error
  * times the logarithmic derivative of N(-a), phi(a)/N(-a), which is at most a + 1 for a >= 0,
- * and for a < 0 at most 2 phi(a) <= 0.8 / (1 + a^2/2), so that the product is below 2 u. */
+ * and for a < 0 at most 2 phi(a) <= 0.8 / (1 + a^2/2), so that the product is below 2 u. For
+ * a < 0, N(-a) = 1 - N(a), and N(a)'s relative error CDF_EXP_ARG a^2 is below CDF_EXP_ARG in
+ * N(-a)'s (a^2 N(a) / N(-a) < 1/3). */
 VM_INLINE double cdf_err(double a)
 {
-    return 4.0 * U + (a > 0.0 ? (a + 1.0) * 3.0 * U * a : 2.0 * U);
+    /* (a + 1) 3 u a + CDF_EXP_ARG a^2 */
+    return 4.0 * U + CDF_EXP_OWN +
+           (a > 0.0 ? a * ((3.0 * U + CDF_EXP_ARG) * a + 3.0 * U) : 2.0 * U + CDF_EXP_ARG);
 }
 
 /* Bound on the relative error of a quadrature with arguments h, k off by dh, dk: every
@@ -370,16 +403,17 @@ VM_INLINE void put_f(block *bk, int j, int c, int gi, gam x, double lnH, const i
 /* Bound on the error of kap (lnA - lnB): the roundings of the difference and of the product. */
 VM_INLINE double kap_err(gam x, double diff)
 {
-    return 2.0 * U * fabs(x.kap * diff);
+    return (2.0 * U + FAC_EXP_ARG) * fabs(x.kap * diff);
 }
 
 /* phi's two factors at fo: e^p, e^{p + kap (lnI2 - lnS)}, p = w + lam t1 + g lnS. */
 VM_INLINE void put_phi_fac(block *bk, int j, int fo, gam x, double w, double dw, const item *it)
 {
     double p = w + x.lam * it->t1 + x.g * it->lnS;
-    double dp = 3.0 * U + dw + 4.0 * U * (fabs(w) + fabs(x.lam * it->t1) + fabs(x.g) * it->aS);
+    double dp = FAC_OWN + dw + FAC_ARG * (fabs(w) + fabs(x.lam * it->t1) + fabs(x.g) * it->aS);
+    double p1 = p + x.kap * (it->lnI2 - it->lnS);
     bk->fac[fo][j] = p;
-    bk->fac[fo + 1][j] = p + x.kap * (it->lnI2 - it->lnS);
+    bk->fac[fo + 1][j] = p1;
     bk->ferr[fo][j] = dp;
     bk->ferr[fo + 1][j] = dp + kap_err(x, it->lnI2 - it->lnS);
 }
@@ -389,11 +423,13 @@ VM_INLINE void put_phi_fac(block *bk, int j, int fo, gam x, double w, double dw,
 VM_INLINE void put_psi_fac(block *bk, int j, int fo, gam x, double w, double dw, const item *it)
 {
     double p = w + x.lam * it->T + x.g * it->lnS;
-    double dp = 3.0 * U + dw + 4.0 * U * (fabs(w) + fabs(x.lam * it->T) + fabs(x.g) * it->aS);
+    double dp = FAC_OWN + dw + FAC_ARG * (fabs(w) + fabs(x.lam * it->T) + fabs(x.g) * it->aS);
+    double p1 = p + x.kap * (it->lnI2 - it->lnS), p2 = p + x.kap * (it->lnI1 - it->lnS);
+    double p3 = p + x.kap * (it->lnI1 - it->lnI2);
     bk->fac[fo][j] = p;
-    bk->fac[fo + 1][j] = p + x.kap * (it->lnI2 - it->lnS);
-    bk->fac[fo + 2][j] = p + x.kap * (it->lnI1 - it->lnS);
-    bk->fac[fo + 3][j] = p + x.kap * (it->lnI1 - it->lnI2);
+    bk->fac[fo + 1][j] = p1;
+    bk->fac[fo + 2][j] = p2;
+    bk->fac[fo + 3][j] = p3;
     bk->ferr[fo][j] = dp;
     bk->ferr[fo + 1][j] = dp + kap_err(x, it->lnI2 - it->lnS);
     bk->ferr[fo + 2][j] = dp + kap_err(x, it->lnI1 - it->lnS);
@@ -475,8 +511,9 @@ static void prepare(block *bk)
         /* alpha_i e^{...} = (I_i - K) e^{... - beta ln I_i}: the alphas enter as weights */
         double la1 = -beta * it.lnI1, la2 = -beta * it.lnI2;
         double dla1 = U * fabs(la1), dla2 = U * fabs(la2);
-        bk->fac[0][j] = beta * it.lnS + la2;
-        bk->ferr[0][j] = 3.0 * U + dla2 + 4.0 * U * (beta * it.aS + fabs(la2));
+        double p0 = beta * it.lnS + la2;
+        bk->fac[0][j] = p0;
+        bk->ferr[0][j] = FAC_OWN + dla2 + FAC_ARG * (beta * it.aS + fabs(la2));
         put_phi_fac(bk, j, 1, gb, la2, dla2, &it);
         put_phi_fac(bk, j, 3, gb, la1, dla1, &it);
         put_phi_fac(bk, j, 5, g1, 0.0, 0.0, &it);
@@ -491,73 +528,21 @@ static void prepare(block *bk)
 #define V8(c) _mm512_set1_pd(c)
 #define FMA8(a, b, c) _mm512_fmadd_pd((a), (b), (c))
 
-/* vm_exp_q_ (vmath.h), operation for operation. */
-static inline __m512d ncdf_q8(__m512d r)
-{
-    __m512d r2 = _mm512_mul_pd(r, r), r4 = _mm512_mul_pd(r2, r2);
-    __m512d a0 = FMA8(V8(0.1666666666666667), r, V8(0.5));
-    __m512d a1 = FMA8(V8(0.008333333333326136), r, V8(0.04166666666666667));
-    __m512d a2 = FMA8(V8(0.00019841269874815834), r, V8(0.001388888888888375));
-    __m512d a3 = FMA8(V8(2.7557255406285044e-06), r, V8(2.480158732554432e-05));
-    __m512d a4 = FMA8(V8(2.5105214474751413e-08), r, V8(2.7557273647451087e-07));
-    __m512d b0 = FMA8(a1, r2, a0);
-    __m512d b1 = FMA8(a3, r2, a2);
-    __m512d b2 = FMA8(V8(2.0914685161418067e-09), r2, a4);
-    return FMA8(r4, FMA8(r4, b2, b1), b0);
-}
-
-/* The exponent polynomial of the CDF, P(t), in 16 pieces of degree NCDF_DEGREE
+/* The exponent polynomial of the CDF, P(t), in 16 pieces of degree NCDF_DEGREE, times log2 e
  * (models/tools/ncdf_piece_coeffs.py; truncation error below 8.4e-19): coefficient k of piece i
  * at [k][i]. */
 #define NCDF_DEGREE 9
 static const double ncdf_piece[NCDF_DEGREE + 1][16] __attribute__((aligned(64))) = {
-    {-1.2333935255073332, -1.1684052995790095, -1.0998547842646504, -1.0282228061490861,
-     -0.9535708519677768, -0.8760587468514588, -0.7959553013477976, -0.7136380605872192,
-     -0.629580539022419, -0.5443282926383651, -0.4584677401292903, -0.37259287063628066,
-     -0.2872746601282921, -0.20303660322705092, -0.12033795983512398, -0.03956471565632581},
-    {0.031501347482734254, 0.03350522588668166, 0.03504705597943128, 0.0365799517328006,
-     0.03805877727535684, 0.03943092697103167, 0.04064094835835557, 0.04163662851499658,
-     0.04237516377966598, 0.04282793097632767, 0.04298286344622176, 0.04284421896344844,
-     0.042430227496121034, 0.04176948382128747, 0.040896976035902435, 0.039850433310272534},
-    {0.0003618283176745662, 0.0003834200183045187, 0.0003860258224988348, 0.00037853136509879813,
-     0.00035866978792417414, 0.00032506829803357636, 0.0002777402028070248, 0.00021829588506140708,
-     0.00014976909953054522, 7.611301535825935e-05, 1.540980262187101e-06, -7.00880548599111e-05,
-     -0.00013569926791354075, -0.00019319928436243021, -0.00024147024117249948,
-     -0.0002802286546657309},
-    {2.0643700774355154e-06, 1.132205095250106e-06, -3.3688107752275424e-07,
-     -2.2259043288101868e-06, -4.43421069216228e-06, -6.766547909619074e-06, -8.964243771743413e-06,
-     -1.0764781213525541e-05, -1.1965753699332781e-05, -1.2467472069948396e-05,
-     -1.2281468745519645e-05, -1.1508930860546387e-05, -1.0303370125930485e-05,
-     -8.832672258529358e-06, -7.2503618141740795e-06, -5.6793404257075245e-06},
-    {-9.858337377389886e-08, -1.5616276636290443e-07, -2.1095464520681305e-07,
-     -2.5921778447707375e-07, -2.887238055533908e-07, -2.8883933174930344e-07,
-     -2.549737897282588e-07, -1.9085103571701804e-07, -1.072991177964372e-07,
-     -1.8420453384344443e-08, 6.27306260777658e-08, 1.2712365146952823e-07, 1.7070819486180458e-07,
-     1.937345420604179e-07, 1.99272844666818e-07, 1.916750731574489e-07},
-    {-4.417001097738629e-09, -5.445863571134391e-09, -5.346566630519454e-09, -4.095025639776719e-09,
-     -1.6208283314142159e-09, 1.6783702569404742e-09, 5.0304040496338245e-09, 7.606716863090418e-09,
-     8.860947937641453e-09, 8.692102074169198e-09, 7.3861325407765896e-09, 5.4263191454151935e-09,
-     3.2974148460982118e-09, 1.361685280675495e-09, -1.7951203976006636e-10,
-     -1.264588123843746e-09},
-    {-6.877080717318469e-11, -3.0261763132472384e-11, 5.246484869544699e-11, 1.5736539139617245e-10,
-     2.493410748545394e-10, 2.893091332598992e-10, 2.573392998609513e-10, 1.6422235010272216e-10,
-     4.3516987748833194e-11, -6.739440051739988e-11, -1.4326615644814024e-10,
-     -1.7646236708718632e-10, -1.7327631826878138e-10, -1.4658554294858163e-10,
-     -1.0949469984136166e-10, -7.186212460387064e-11},
-    {1.7609368427306467e-12, 4.624234682670045e-12, 7.017725798703131e-12, 7.529100548607344e-12,
-     5.113584593196801e-12, 3.435881300266119e-13, -4.7709028175432885e-12, -8.106700362948097e-12,
-     -8.671589616274043e-12, -6.86624213562148e-12, -3.8871466363080975e-12, -9.396663828771853e-13,
-     1.2336549871513807e-12, 2.419260656950038e-12, 2.76126901296157e-12, 2.5472262375002893e-12},
-    {1.3230679312285307e-13, 1.7307608888674964e-13, 1.0674953592437942e-13, -5.594504540675051e-14,
-     -2.3932648933804646e-13, -3.3264387295614914e-13, -2.8127042793125224e-13,
-     -1.2427124053171476e-13, 4.840288185435926e-14, 1.6286973529473698e-13, 1.9541870908415501e-13,
-     1.645990475749828e-13, 1.0486446893018102e-13, 4.519957718503947e-14, 9.54102016349932e-16,
-     -2.4481406172606218e-14},
-    {2.4587465784758014e-15, -7.934437777583514e-16, -6.682687979341319e-15,
-     -1.0649109145053814e-14, -8.608183502115878e-15, -1.2205701323354491e-15,
-     6.520412071874087e-15, 1.0027330110819288e-14, 8.448105217092975e-15, 4.064052986351409e-15,
-     -2.493609378860384e-16, -2.8379606710553744e-15, -3.526188633888301e-15,
-     -2.964794631515296e-15, -1.925636295550167e-15, -9.355899817368484e-16},
+    {-1.7794107227139846, -1.6856525314510207, -1.5867550429566117, -1.4834119433602204, -1.3757119392701753, -1.2638856096099993, -1.148320766023748, -1.0295620909987988, -0.9082927214878443, -0.7852997284049258, -0.6614291350920971, -0.5375378867375452, -0.41444972754014947, -0.2929199005946065, -0.17361097788482863, -0.05707981907156318},
+    {0.04544683779466074, 0.048337823230580154, 0.050562213859283396, 0.052773714960869064, 0.05490720923745489, 0.056886802798762265, 0.05863249465362404, 0.060068957477921577, 0.061134438641781724, 0.06178764363108275, 0.06201116393707162, 0.061811142229327945, 0.06121387879244436, 0.06026062716946322, 0.05900186451435122, 0.05749202251400655},
+    {0.0005220079195622931, 0.0005531581589854847, 0.0005569175397741522, 0.0005461053232489658, 0.0005174511243549023, 0.0004689744215232562, 0.00040069441324518964, 0.00031493439082455913, 0.00021607113717112317, 0.00010980786980446627, 2.2231645823651053e-06, -0.00010111568917194736, -0.0001957726608711281, -0.00027872764945297473, -0.000348367919461827, -0.0004042844904012359},
+    {2.9782564732757837e-06, 1.6334266761865445e-06, -4.860166599114079e-07, -3.211301136667733e-06, -6.397213775839339e-06, -9.76206511314502e-06, -1.2932670034814e-05, -1.5530296473007977e-05, -1.7262933522526172e-05, -1.798676012773621e-05, -1.771841405399399e-05, -1.660387747844422e-05, -1.4864620985123405e-05, -1.2742852465177823e-05, -1.0460061033959653e-05, -8.19355626768846e-06},
+    {-1.4222574445770698e-07, -2.2529524860326402e-07, -3.043432204923599e-07, -3.739722121752984e-07, -4.165404024584663e-07, -4.167070715284022e-07, -3.678494219976243e-07, -2.7533984277746437e-07, -1.5479990513668066e-07, -2.657509674852005e-08, 9.050116315425262e-08, 1.8340066155478533e-07, 2.4627986616623233e-07, 2.7949986307945917e-07, 2.8748994478465506e-07, 2.7652867750628077e-07},
+    {-6.3723855793086275e-09, -7.856720367433447e-09, -7.713465163632831e-09, -5.907873182819027e-09, -2.3383609958636226e-09, 2.4213764464635575e-09, 7.257338976074478e-09, 1.0974172695826998e-08, 1.2783645647210612e-08, 1.2540052557304573e-08, 1.0655936787926986e-08, 7.828523721371338e-09, 4.757164046219535e-09, 1.9644966016820326e-09, -2.5898112954171013e-10, -1.8244150150364506e-09},
+    {-9.921530246668471e-11, -4.365849559977437e-11, 7.569077703391118e-11, 2.2703026977480872e-10, 3.597231321825678e-10, 4.1738485183794084e-10, 3.7126213173523234e-10, 2.369227700963284e-10, 6.278174241966742e-11, -9.72295674101374e-11, -2.066893734349543e-10, -2.545813819002115e-10, -2.499848850698686e-10, -2.114782358779349e-10, -1.5796746046475802e-10, -1.0367513079374894e-10},
+    {2.5404948503261727e-12, 6.671360444594822e-12, 1.0124438208107547e-11, 1.086219602383019e-11, 7.377343133771231e-12, 4.956928912977054e-13, -6.882957835432885e-12, -1.1695496411597979e-11, -1.2510459336022789e-11, -9.905893478603953e-12, -5.6079671754099075e-12, -1.3556520306669854e-12, 1.7797879321312346e-12, 3.4902553523995955e-12, 3.983669111560019e-12, 3.6748706608639204e-12},
+    {1.9087835431426214e-13, 2.4969601513337114e-13, 1.5400702609530044e-13, -8.071163957062683e-14, -3.45275139321365e-13, -4.799036658959348e-13, -4.057874515251342e-13, -1.7928550244022442e-13, 6.98305976160185e-14, 2.3497135942061523e-13, 2.8192960249263346e-13, 2.3746622967147423e-13, 1.5128744929102692e-13, 6.520920585513438e-14, 1.3764782474902074e-15, -3.5319203279207447e-14},
+    {3.5472214955697455e-15, -1.1446974033961783e-15, -9.641080807604008e-15, -1.5363416953454446e-14, -1.2418983649564766e-14, -1.7609104769775384e-15, 9.406966160645275e-15, 1.4466379424235567e-14, 1.2188039501608214e-14, 5.86318908931916e-15, -3.5975178847960846e-16, -4.094311786369503e-15, -5.087214855349681e-15, -4.277294512141339e-15, -2.7781059341460202e-15, -1.349771026957147e-15},
 };
 
 /* Coefficient k of each lane's piece: the low 4 bits of i's lanes index a table of 16 held in two
@@ -565,23 +550,26 @@ static const double ncdf_piece[NCDF_DEGREE + 1][16] __attribute__((aligned(64)))
 #define PIECE_COEF(k, i)                                                                           \
     _mm512_permutex2var_pd(_mm512_load_pd(ncdf_piece[k]), (i), _mm512_load_pd(ncdf_piece[k] + 8))
 
-/* N(x) for |x| <= CDF_MAX: vm_ncdf's method, erfc(z) = t exp(-z^2 + P(t)), t = 2 / (2 + z), with
- * P(t) in 16 pieces of degree 9 (ncdf_piece) instead of one of degree 27: 10 table lookups and
- * 9 multiply-adds instead of 27 multiply-adds and 4 squarings (the kernel 3% faster). The rest
- * is vm_ncdf's, operation for operation, with 2^n applied by vscalefpd (the results are normal
- * for |x| <= CDF_MAX). Over 2 million arguments in [-37, 0] each, against erfcl, the largest
- * error was 4.8 ulp (vm_ncdf's 7.0; the truncation of the pieces is below 1e-18), and in [0, 8]
- * 3 units of 2^-53 absolute, as vm_ncdf. t = 2 / d is a vdivpd: the loop is bound by its
- * instruction count, and the divider works beside the two FMA ports. (A quotient from
- * vrcp14pd's estimate and Newton steps, the same bits, takes seven more instructions; it made
- * the kernel 4% slower: models/README.md.) */
-static inline __m512d ncdf8(__m512d x)
+/* N(-x), x clamped to [-CDF_MAX, CDF_MAX] (NaN passes): vm_ncdf's form, erfc(z) = t exp(-z^2 +
+ * P(t)), t = 2 / (2 + z), z = |x| / sqrt 2, taken another way in fewer instructions (the 38 CDFs
+ * of a price are bound by their number):
+ *  - P(t) in 16 pieces of degree 9 (ncdf_piece) instead of vm_ncdf's one of degree 27: 10 table
+ *    lookups and 9 multiply-adds instead of 27 multiply-adds and 4 squarings;
+ *  - the exponential in base 2 by exp2_8, of y = -x^2 log2(e) / 2 + P(t) log2(e) (the tables
+ *    hold P log2 e), without vm_ncdf's low part of x^2: y carries about 2.5 |y| u of rounding,
+ *    so the result about 1.25 x^2 u relative (cdf_err adds CDF_EXP_ARG x^2);
+ *  - 1 / (2 + z) by vdivpd: the loop is bound by its instruction count, and the divider works
+ *    beside the two FMA ports. (A quotient from vrcp14pd's estimate and Newton steps takes
+ *    seven more instructions; it made the kernel 4% slower: models/README.md.)
+ * The results are normal for |x| <= CDF_MAX (y >= -990). */
+static inline __m512d ncdf_neg8(__m512d x)
 {
-    __m512d a = _mm512_abs_pd(x);
+    /* operands in this order: NaN passes */
+    __m512d a = _mm512_min_pd(V8(CDF_MAX), _mm512_abs_pd(x));
     __m512d d = FMA8(a, V8(0.70710678118654752440), V8(2.0));
-    __m512d t = _mm512_div_pd(V8(2.0), d);
+    __m512d th = _mm512_div_pd(V8(1.0), d); /* t / 2 */
     /* P(t) piecewise: piece i = floor(16 t) (t = 1 joins the last), w = 2 (16 t - i) - 1 */
-    __m512d s = _mm512_min_pd(_mm512_mul_pd(t, V8(16.0)), V8(0x1.fffffffffffffp3));
+    __m512d s = _mm512_min_pd(_mm512_mul_pd(th, V8(32.0)), V8(0x1.fffffffffffffp3));
     __m512i i = _mm512_castpd_si512(
         _mm512_add_round_pd(s, V8(0x1.8p52), _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC));
     __m512d w =
@@ -589,50 +577,28 @@ static inline __m512d ncdf8(__m512d x)
     __m512d p = PIECE_COEF(NCDF_DEGREE, i);
     for (int k = NCDF_DEGREE - 1; k >= 0; k--)
         p = FMA8(p, w, PIECE_COEF(k, i));
-    __m512d hi = _mm512_mul_pd(a, a);
-    __m512d lo = _mm512_fmsub_pd(a, a, hi);
-    /* vm_exp_sum_(-hi / 2, p, -lo / 2) */
-    __m512d ea = _mm512_mul_pd(V8(-0.5), hi), ec = _mm512_mul_pd(V8(-0.5), lo);
-    __m512d k = FMA8(_mm512_add_pd(ea, p), V8(VM_LOG2E), V8(VM_SHIFT));
-    __m512d n = _mm512_sub_pd(k, V8(VM_SHIFT));
-    __m512d rh = _mm512_add_pd(_mm512_fnmadd_pd(n, V8(VM_LN2_HI), ea), p);
-    __m512d r = _mm512_add_pd(rh, _mm512_fnmadd_pd(n, V8(VM_LN2_LO), ec));
-    __m512d h = _mm512_add_pd(V8(1.0), r);
-    __m512d e = _mm512_add_pd(_mm512_sub_pd(V8(1.0), h), r);
-    __m512d ex = _mm512_add_pd(h, FMA8(ncdf_q8(r), _mm512_mul_pd(r, r), e));
-    ex = _mm512_scalef_pd(ex, n);
-    __m512d v = _mm512_mul_pd(_mm512_mul_pd(V8(0.5), t), ex);
-    __mmask8 pos = _mm512_cmp_pd_mask(x, _mm512_setzero_pd(), _CMP_GT_OQ);
-    return _mm512_mask_sub_pd(v, pos, V8(1.0), v);
+    __m512d y = FMA8(_mm512_mul_pd(a, V8(-0.5 * VM_LOG2E)), a, p);
+    __m512d v = _mm512_mul_pd(th, exp2_8(y)); /* N(-|x|) = erfc(z) / 2 */
+    __mmask8 neg = _mm512_cmp_pd_mask(x, _mm512_setzero_pd(), _CMP_LT_OQ);
+    return _mm512_mask_sub_pd(v, neg, V8(1.0), v);
 }
 
-/* vm_exp, operation for operation, with 2^n applied by vscalefpd: one rounding of p 2^n, as
- * vm_exp's two steps, so the same bits. The clamps keep NaN as vm_exp's do. */
+/* e^x by exp2_8, of y = x log2(e): about |x| u of rounding in y, so the result within about
+ * |x| u relative plus exp2_8's ulp (prepare adds FAC_EXP_ARG |x| to the factors' bounds). The
+ * clamps are vm_exp's, and keep NaN. */
 static inline __m512d exp8(__m512d x)
 {
     x = _mm512_min_pd(V8(VM_EXP_HI), x);
     x = _mm512_max_pd(V8(VM_EXP_LO), x);
-    __m512d k = FMA8(x, V8(VM_LOG2E), V8(VM_SHIFT));
-    __m512d n = _mm512_sub_pd(k, V8(VM_SHIFT));
-    __m512d rh = _mm512_fnmadd_pd(n, V8(VM_LN2_HI), x);
-    __m512d r = _mm512_fnmadd_pd(n, V8(VM_LN2_LO), rh);
-    __m512d c = _mm512_fnmadd_pd(n, V8(VM_LN2_LO), _mm512_sub_pd(rh, r));
-    __m512d h = _mm512_add_pd(V8(1.0), r);
-    __m512d e = _mm512_add_pd(_mm512_sub_pd(V8(1.0), h), r);
-    __m512d p = _mm512_add_pd(h, _mm512_add_pd(e, FMA8(ncdf_q8(r), _mm512_mul_pd(r, r), c)));
-    return _mm512_scalef_pd(p, n);
+    return exp2_8(_mm512_mul_pd(x, V8(VM_LOG2E)));
 }
 
 /* Stage 2: the CDFs and the factors, in place. */
 static void cdfs_and_factors(block *bk)
 {
     double *a = &bk->arg[0][0], *f = &bk->fac[0][0];
-    for (int i = 0; i < NARG * MDL_VB; i += 8) {
-        __m512d x = _mm512_loadu_pd(a + i);
-        /* operands in this order: NaN passes, as in the portable clamp */
-        x = _mm512_max_pd(V8(-CDF_MAX), _mm512_min_pd(V8(CDF_MAX), x));
-        _mm512_storeu_pd(a + i, ncdf8(_mm512_sub_pd(_mm512_setzero_pd(), x)));
-    }
+    for (int i = 0; i < NARG * MDL_VB; i += 8)
+        _mm512_storeu_pd(a + i, ncdf_neg8(_mm512_loadu_pd(a + i)));
     for (int i = 0; i < NFAC * MDL_VB; i += 8)
         _mm512_storeu_pd(f + i, exp8(_mm512_loadu_pd(f + i)));
 }
@@ -819,32 +785,74 @@ static bool scalar_item(bool call, const mdl_batch *b, size_t i, const mdl_work 
     return !(fl & MDL_FLAG_STOPPED);
 }
 
-/* Whether item i may take a vector lane: what its inputs alone say would go to the scalar path
- * does not (a tree; the european case, the call's dividend yield not > 0, where prepare would
- * find the formula undefined). */
-static bool lane_item(bool call, const mdl_batch *b, size_t i)
+/* What an item needs, known from its inputs alone: a vector lane; the level's european call,
+ * when the call priced has a dividend yield not > 0 (early exercise never pays: the reference
+ * prices the european there); the scalar path, for a tree or a yield that is NaN (the
+ * reference's logic then decides). */
+typedef enum item_way { ITEM_LANE, ITEM_EURO, ITEM_SCALAR } item_way;
+
+static item_way item_of(bool call, const mdl_batch *b, size_t i)
 {
+    if (b->steps != NULL && b->steps[i] > 0)
+        return ITEM_SCALAR;
     double q = call ? at(b->q, i) : b->r[i]; /* the dividend yield of the call priced */
-    return (b->steps == NULL || b->steps[i] == 0) && q > 0.0;
+    return q > 0.0 ? ITEM_LANE : q <= 0.0 ? ITEM_EURO : ITEM_SCALAR;
 }
 
-/* Items taken at a time: up to MDL_VB of them in lanes, the others by the scalar path; the poll
- * is consulted between windows (about 8 µs of W1's work at most). */
+/* Items taken at a time: up to MDL_VB of them in lanes, the others by the european call or the
+ * scalar path; the poll is consulted between windows (about 8 µs of W1's work at most). */
 #define WINDOW (2 * MDL_VB)
 
-/* Prices the window's items win[0..nw), in order: those listed in idx[0..m) (m <= MDL_VB, a
- * subsequence) as one block, its lanes beyond m copies of its first item, the others by the
- * scalar path. Returns false when a tree stopped at the poll's request; *stopped is then that
- * item (NaN, MDL_FLAG_STOPPED), the items before it are priced and none after it is written. */
-static bool price_window(bool call, const mdl_batch *b, const size_t *win, size_t nw,
-                         const size_t *idx, size_t m, block *bk, const quad_nodes *qn,
-                         const mdl_work *w, const mdl_poll *poll, size_t *stopped)
+/* Items whose european case is priced at a time, before their windows: enough that the european
+ * call's blocks are mostly full, few enough to take under 3 µs at any level. */
+#define CHUNK (8 * WINDOW)
+
+/* A window: its items win[0..nw), in order, and those that take a lane, idx[0..m) (m <= MDL_VB),
+ * a subsequence; the european case's items among them are the next ones of the chunk, whose
+ * prices start at euro. */
+typedef struct window {
+    size_t win[WINDOW], idx[MDL_VB];
+    size_t nw, m;
+    const double *euro;
+} window;
+
+/* The european case's items among [i0, i1) by the level's european call, of the inputs as a
+ * call (puts transformed), into price[], in order. The european kernel's numbers, lane by lane,
+ * depend only on each item's inputs, as the block's do. */
+static void price_european(bool call, const mdl_batch *b, size_t i0, size_t i1, double *price)
+{
+    double S[CHUNK], K[CHUNK], T[CHUNK], r[CHUNK], sg[CHUNK], q[CHUNK];
+    size_t n = 0;
+    for (size_t i = i0; i < i1; i++) {
+        if (item_of(call, b, i) != ITEM_EURO)
+            continue;
+        S[n] = call ? b->S[i] : b->K[i];
+        K[n] = call ? b->K[i] : b->S[i];
+        T[n] = b->T[i];
+        r[n] = call ? b->r[i] : at(b->q, i);
+        sg[n] = b->sigma[i];
+        q[n] = call ? at(b->q, i) : b->r[i];
+        n++;
+    }
+    if (n == 0)
+        return;
+    mdl_batch eb = {.n = n, .S = S, .K = K, .T = T, .r = r, .sigma = sg, .q = q, .price = price};
+    MDL_KERN(mdl_kern_euro_call)(&eb, NULL, NULL);
+}
+
+/* Prices the window's items, in order: those listed in idx as one block, its lanes beyond m
+ * copies of its first item; the european case from euro; the others by the scalar path.
+ * Returns false when a tree stopped at the poll's request; *stopped is then that item (NaN,
+ * MDL_FLAG_STOPPED), the items before it are priced and none after it is written. */
+static bool price_window(bool call, const mdl_batch *b, const window *wd, block *bk,
+                         const quad_nodes *qn, const mdl_work *w, const mdl_poll *poll,
+                         size_t *stopped)
 {
     bool formulas = false;
-    if (m > 0) {
+    if (wd->m > 0) {
         /* P(S,K,T,r,q,s) = C(K,S,T,q,r,s) */
         for (size_t j = 0; j < MDL_VB; j++) {
-            size_t i = idx[j < m ? j : 0];
+            size_t i = wd->idx[j < wd->m ? j : 0];
             bk->S[j] = call ? b->S[i] : b->K[i];
             bk->K[j] = call ? b->K[i] : b->S[i];
             bk->T[j] = b->T[i];
@@ -853,7 +861,7 @@ static bool price_window(bool call, const mdl_batch *b, const size_t *win, size_
             bk->q[j] = call ? at(b->q, i) : b->r[i];
         }
         prepare(bk);
-        for (size_t j = 0; j < m; j++)
+        for (size_t j = 0; j < wd->m; j++)
             formulas |= bk->how[j] == HOW_FORMULA;
     }
     /* a block without formula skips the vector work; each lane's numbers do not depend on it */
@@ -862,20 +870,24 @@ static bool price_window(bool call, const mdl_batch *b, const size_t *win, size_
         quadratures(&bk->quad[0][0], &bk->hk[0][0], &bk->hs[0][0], qn);
         finish(bk);
     }
-    for (size_t k = 0, j = 0; k < nw; k++) {
-        size_t i = win[k];
+    const double *euro = wd->euro;
+    for (size_t k = 0, j = 0; k < wd->nw; k++) {
+        size_t i = wd->win[k];
         double how = HOW_SCALAR, price = NAN;
-        if (j < m && idx[j] == i) {
+        if (j < wd->m && wd->idx[j] == i) {
             how = bk->how[j];
             if (how == HOW_FORMULA) {
                 price = bk->price[j];
-                double scale = fmax(b->S[i], b->K[i]);
+                double scale = b->S[i] > b->K[i] ? b->S[i] : b->K[i];
                 if (!isfinite(price) || !(bk->err[j] <= KEEP_REL * fabs(price) + KEEP_ABS * scale))
                     how = HOW_SCALAR;
             } else if (how == HOW_VALUE) {
                 price = bk->value[j];
             }
             j++;
+        } else if (item_of(call, b, i) == ITEM_EURO) {
+            how = HOW_VALUE;
+            price = *euro++;
         }
         if (how == HOW_SCALAR) {
             if (!scalar_item(call, b, i, w, poll)) {
@@ -892,28 +904,41 @@ static bool price_window(bool call, const mdl_batch *b, const size_t *win, size_
 }
 
 /*
- * The items that may take a lane (lane_item) fill the blocks, the others are priced by the
- * scalar path in their turn: a W1 book's american calls without dividends (a fifth of them) no
- * longer take a lane each of a block whose work they do not use. A lane's numbers depend only on
- * its inputs, so a price is the same wherever its item sits. Items are priced and written in
- * order, window by window; the poll is consulted between windows.
+ * The items that may take a lane (item_of) fill the blocks; the european case is priced chunk
+ * by chunk by the european call, the others by the scalar path in their turn: a W1 book's
+ * american calls without dividends (a fifth of them) take no lane of a block whose work they do
+ * not use. A lane's numbers depend only on its inputs, so a price is the same wherever its item
+ * sits. Items are written in order, window by window (a window does not cross a chunk's end);
+ * the poll is consulted between windows.
  */
 static size_t american(bool call, const mdl_batch *b, const mdl_work *w, const mdl_poll *poll)
 {
     block bk;
     quad_nodes qn;
     quad_nodes_load(&qn);
-    size_t win[WINDOW], idx[MDL_VB], nw = 0, m = 0, stopped;
+    double euro[CHUNK];
+    window wd = {.nw = 0, .m = 0, .euro = euro};
+    size_t chunk_end = 0, ne = 0, stopped;
     for (size_t i = 0; i < b->n; i++) {
-        if (nw == 0 && i > 0 && mdl_poll_stop(poll))
+        if (wd.nw == 0 && i > 0 && mdl_poll_stop(poll))
             return i;
-        win[nw++] = i;
-        if (lane_item(call, b, i))
-            idx[m++] = i;
-        if (m == MDL_VB || nw == WINDOW || i + 1 == b->n) {
-            if (!price_window(call, b, win, nw, idx, m, &bk, &qn, w, poll, &stopped))
+        if (i == chunk_end) {
+            chunk_end = b->n - i < CHUNK ? b->n : i + CHUNK;
+            price_european(call, b, i, chunk_end, euro);
+            wd.euro = euro;
+            ne = 0;
+        }
+        wd.win[wd.nw++] = i;
+        item_way way = item_of(call, b, i);
+        if (way == ITEM_LANE)
+            wd.idx[wd.m++] = i;
+        else if (way == ITEM_EURO)
+            ne++;
+        if (wd.m == MDL_VB || wd.nw == WINDOW || i + 1 == chunk_end) {
+            if (!price_window(call, b, &wd, &bk, &qn, w, poll, &stopped))
                 return stopped;
-            nw = m = 0;
+            wd.nw = wd.m = 0;
+            wd.euro = euro + ne;
         }
     }
     return b->n;

@@ -113,7 +113,7 @@ static inline size_t euro(const mdl_batch *b, const mdl_poll *poll, double omega
     return b->n;
 }
 
-static size_t euro_call(const mdl_batch *b, const mdl_work *w, const mdl_poll *poll)
+size_t MDL_KERN(mdl_kern_euro_call)(const mdl_batch *b, const mdl_work *w, const mdl_poll *poll)
 {
     (void)w;
     return euro(b, poll, 1.0);
@@ -202,7 +202,7 @@ void MDL_KERN(mdl_kern_fill_linear)(mdl_entry *table)
     table[MDL_FORWARD].variant = "vector";
     table[MDL_FORWARD].batch = forward;
     table[MDL_EURO_CALL].variant = "vector";
-    table[MDL_EURO_CALL].batch = euro_call;
+    table[MDL_EURO_CALL].batch = MDL_KERN(mdl_kern_euro_call);
     table[MDL_EURO_PUT].variant = "vector";
     table[MDL_EURO_PUT].batch = euro_put;
     table[MDL_BOND].variant = "vector";

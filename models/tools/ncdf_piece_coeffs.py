@@ -8,13 +8,13 @@ erfc(z) = t exp(-z^2 + P(t)), with P one polynomial of degree 27 over the whole 
 intervals [i/16, (i+1)/16) of t (t = 1 joins the last), in w = 2 (16 t - i) - 1 in [-1, 1), a
 polynomial of degree DEGREE whose coefficients the kernel selects per lane from 16-entry tables
 (vpermt2pd): fewer instructions than the 27 multiply-adds and 4 squarings of the single
-polynomial.
+polynomial. The kernel takes the exponent in base 2, so the tables hold P log2(e).
 
 Each piece is P's Chebyshev expansion on its interval, from P's values at NODES Chebyshev
 nodes (50 digits, mpmath), truncated after degree DEGREE and converted exactly to powers of w.
 Prints the largest first-dropped coefficient over the pieces (the truncation error, absolute in
-P and so relative in erfc), and the tables as C initialisers: coefficient k of piece i at
-[k][i], the doubles nearest the 50-digit values.
+P and so relative in erfc), and the tables as C initialisers: coefficient k of piece i, times
+log2(e), at [k][i], the doubles nearest the 50-digit values.
 
     python3 models/tools/ncdf_piece_coeffs.py [degree]      (default 9, as the kernel uses)
 
@@ -55,7 +55,7 @@ def main():
         worst = max(worst, mp.fsum(abs(x) for x in c[degree + 1:]))
         m = to_monomial(c[:degree + 1])
         for k in range(degree + 1):
-            tables[k][i] = m[k]
+            tables[k][i] = m[k] / mp.log(2)
     print(f"/* degree {degree}, {PIECES} pieces: truncation error below "
           f"{mp.nstr(worst, 3)} */")
     print(f"static const double ncdf_piece[{degree + 1}][{PIECES}] = {{")
