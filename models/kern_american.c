@@ -310,25 +310,27 @@ typedef struct block {
  * N(-a)'s (a^2 N(a) / N(-a) < 1/3). */
 VM_INLINE double cdf_err(double a)
 {
-    /* (a + 1) 3 u a + CDF_EXP_ARG a^2 */
-    return 4.0 * U + CDF_EXP_OWN +
-           (a > 0.0 ? a * ((3.0 * U + CDF_EXP_ARG) * a + 3.0 * U) : 2.0 * U + CDF_EXP_ARG);
+    /* 4 u + CDF_EXP_OWN + (a + 1) 3 u a + CDF_EXP_ARG a^2; the bounds' own arithmetic may be
+     * fused (their roundings are far below their slack) */
+    double tail = VM_FMA(VM_FMA(3.0 * U + CDF_EXP_ARG, a, 3.0 * U), a, 4.0 * U + CDF_EXP_OWN);
+    return a > 0.0 ? tail : 6.0 * U + CDF_EXP_OWN + CDF_EXP_ARG;
 }
 
-/* Bound on the relative error of a quadrature with arguments h, k off by dh, dk: every
- * exponent A_j h k - B_j (h^2 + k^2) (A_j <= 2.04, B_j <= 1.3) moves by at most
- * 5 (|h| + |k|)(dh + dk), plus the rounding of the exponent (fused here, not in the
- * reference) and of the exponential and the sum. */
-VM_INLINE double quad_err(double h, double k, double dh, double dk, double hs)
+/* Bound on the relative error of a quadrature with arguments h, k formed with a reciprocal
+ * (each within 3 u of the reference's): every exponent A_j h k - B_j (h^2 + k^2) (A_j <= 2.04,
+ * B_j <= 1.3) moves by at most 5 (|h| + |k|)(dh + dk) = 15 u (|h| + |k|)^2, plus the rounding
+ * of the exponent (fused here, not in the reference) and of the exponential and the sum. */
+VM_INLINE double quad_err(double h, double k, double hs)
 {
-    return 8.0 * U + 5.0 * (fabs(h) + fabs(k)) * (dh + dk) + 8.0 * U * hs;
+    double s = fabs(h) + fabs(k);
+    return VM_FMA(15.0 * U * s, s, VM_FMA(8.0 * U, hs, 8.0 * U));
 }
 
 /* One pair (h, k), as mdl_bvn_quad forms it, with its error bound. */
-VM_INLINE void put_pair(block *bk, int p, int j, double h, double k, double dh, double dk)
+VM_INLINE void put_pair(block *bk, int p, int j, double h, double k)
 {
     double hk = h * k, hs = h * h + k * k;
-    bk->qerr[p][j] = quad_err(h, k, dh, dk, hs);
+    bk->qerr[p][j] = quad_err(h, k, hs);
     bool far = hs > HS_MAX;
     bk->hk[p][j] = far ? 0.0 : hk;
     bk->hs[p][j] = far ? HS_MAX : hs;
@@ -393,10 +395,9 @@ VM_INLINE void put_f(block *bk, int j, int c, int gi, gam x, double lnH, const i
     for (int i = 0; i < 4; i++) {
         double e = bk->arg[ARG_E(gi, i)][j];
         double h = i < 2 ? e : -e;
-        double dh = 3.0 * U * fabs(h), dk = 3.0 * U * fabs(f[i]);
         bk->arg[ARG_F(c, i)][j] = f[i];
         bk->nerr[ARG_F(c, i)][j] = cdf_err(f[i]);
-        put_pair(bk, 4 * c + i, j, h, f[i], dh, dk);
+        put_pair(bk, 4 * c + i, j, h, f[i]);
     }
 }
 
@@ -410,7 +411,8 @@ VM_INLINE double kap_err(gam x, double diff)
 VM_INLINE void put_phi_fac(block *bk, int j, int fo, gam x, double w, double dw, const item *it)
 {
     double p = w + x.lam * it->t1 + x.g * it->lnS;
-    double dp = FAC_OWN + dw + FAC_ARG * (fabs(w) + fabs(x.lam * it->t1) + fabs(x.g) * it->aS);
+    double dp = VM_FMA(FAC_ARG, VM_FMA(fabs(x.g), it->aS, fabs(w) + fabs(x.lam * it->t1)),
+                       FAC_OWN + dw);
     double p1 = p + x.kap * (it->lnI2 - it->lnS);
     bk->fac[fo][j] = p;
     bk->fac[fo + 1][j] = p1;
@@ -423,7 +425,8 @@ VM_INLINE void put_phi_fac(block *bk, int j, int fo, gam x, double w, double dw,
 VM_INLINE void put_psi_fac(block *bk, int j, int fo, gam x, double w, double dw, const item *it)
 {
     double p = w + x.lam * it->T + x.g * it->lnS;
-    double dp = FAC_OWN + dw + FAC_ARG * (fabs(w) + fabs(x.lam * it->T) + fabs(x.g) * it->aS);
+    double dp = VM_FMA(FAC_ARG, VM_FMA(fabs(x.g), it->aS, fabs(w) + fabs(x.lam * it->T)),
+                       FAC_OWN + dw);
     double p1 = p + x.kap * (it->lnI2 - it->lnS), p2 = p + x.kap * (it->lnI1 - it->lnS);
     double p3 = p + x.kap * (it->lnI1 - it->lnI2);
     bk->fac[fo][j] = p;
@@ -626,8 +629,9 @@ VM_INLINE double phi_term(const block *bk, int j, int fa, int na, int nb, int ow
     double Fa = bk->fac[fa][j], Fb = bk->fac[fa + 1][j];
     double Na = bk->arg[na][j], Nb = bk->arg[nb][j];
     double ta = Fa * Na, tb = Fb * Nb;
-    *err = ta * (bk->nerr[na][j] + own_f * bk->ferr[fa][j]) +
-           tb * (bk->nerr[nb][j] + own_f * bk->ferr[fa + 1][j]) + (Fa + Fb) * CDF_TINY;
+    double ea = own_f ? bk->nerr[na][j] + bk->ferr[fa][j] : bk->nerr[na][j];
+    double eb = own_f ? bk->nerr[nb][j] + bk->ferr[fa + 1][j] : bk->nerr[nb][j];
+    *err = VM_FMA(ta, ea, VM_FMA(tb, eb, (Fa + Fb) * CDF_TINY));
     *mag = ta + tb;
     return ta - tb;
 }
@@ -638,8 +642,8 @@ VM_INLINE double phi_pair_ferr(const block *bk, int j, int fa, int g)
 {
     double d1 = bk->arg[ARG_D(g, 0)][j] - bk->arg[ARG_E(g, 0)][j];
     double d2 = bk->arg[ARG_D(g, 1)][j] - bk->arg[ARG_E(g, 1)][j];
-    return bk->fac[fa][j] * fabs(d1) * bk->ferr[fa][j] +
-           bk->fac[fa + 1][j] * fabs(d2) * bk->ferr[fa + 1][j];
+    return VM_FMA(bk->fac[fa][j] * fabs(d1), bk->ferr[fa][j],
+                  bk->fac[fa + 1][j] * fabs(d2) * bk->ferr[fa + 1][j]);
 }
 
 /* One M of psi c (its i-th), with its error bound (without the factor's). */
@@ -648,8 +652,8 @@ VM_INLINE double psi_m(const block *bk, int j, int c, int i, double *em)
     static const int pg[5] = {0, 1, 1, 2, 2};
     int na = ARG_E(pg[c], i), nf = ARG_F(c, i), p = 4 * c + i;
     double nn = bk->arg[na][j] * bk->arg[nf][j], qd = bk->quad[p][j];
-    *em = nn * (bk->nerr[na][j] + bk->nerr[nf][j] + U) + qd * bk->qerr[p][j] + QUAD_TINY +
-          2.0 * CDF_TINY;
+    *em = VM_FMA(nn, bk->nerr[na][j] + bk->nerr[nf][j] + U,
+                 VM_FMA(qd, bk->qerr[p][j], QUAD_TINY + 2.0 * CDF_TINY));
     return i < 2 ? nn + qd : nn - qd;
 }
 
@@ -667,8 +671,8 @@ VM_INLINE double psi_term(const block *bk, int j, int fo, double *err, double *m
         double em, m = psi_m(bk, j, 0, i, &em);
         double F = bk->fac[fo + i][j];
         v = psi_add(v, i, F * m);
-        e += F * (em + fabs(m) * bk->ferr[fo + i][j]);
-        s += F * fabs(m);
+        e = VM_FMA(F, VM_FMA(fabs(m), bk->ferr[fo + i][j], em), e);
+        s = VM_FMA(F, fabs(m), s);
     }
     *err = e;
     *mag = s;
@@ -687,8 +691,8 @@ VM_INLINE void psi_pair(const block *bk, int j, int c, int fo, double *va, doubl
         double F = bk->fac[fo + i][j];
         a = psi_add(a, i, F * ma);
         b = psi_add(b, i, F * mb);
-        e += F * (ea + eb + fabs(ma - mb) * bk->ferr[fo + i][j]);
-        s += F * (fabs(ma) + fabs(mb));
+        e = VM_FMA(F, VM_FMA(fabs(ma - mb), bk->ferr[fo + i][j], ea + eb), e);
+        s = VM_FMA(F, fabs(ma) + fabs(mb), s);
     }
     *va = a;
     *vb = b;
@@ -722,13 +726,13 @@ static void finish(block *bk)
         price += -w2 * pA + pB - pC - pD + pE + w1 * pF;
         price += -w1 * s0 + s1 - s2 - s3 + s4;
 
-        double mag = aw2 * F0 + aw2 * mA + mB + mC + mD + mE + aw1 * mF + aw1 * m0 + m12 + m34;
-        double err = aw2 * F0 * bk->ferr[0][j] + dw2 * F0 + aw2 * eA + dw2 * mA + eB + eC + eD +
-                     eE + aw1 * eF + dw1 * mF + aw1 * e0 + dw1 * m0 + e12 + e34;
+        double mag = VM_FMA(aw2, F0 + mA, VM_FMA(aw1, mF + m0, mB + mC + mD + mE + m12 + m34));
+        double err = VM_FMA(aw2, VM_FMA(F0, bk->ferr[0][j], eA), VM_FMA(dw2, F0 + mA, eB + eC));
+        err += VM_FMA(aw1, eF + e0, VM_FMA(dw1, mF + m0, eD + eE + e12 + e34));
         err += phi_pair_ferr(bk, j, 5, 1) + phi_pair_ferr(bk, j, 7, 2);
         /* the products' and sums' roundings, which differ from the reference's when their
          * operands do */
-        err += U * mag + bk->coh[j];
+        err += VM_FMA(U, mag, bk->coh[j]);
         bk->price[j] = price;
         bk->err[j] = err;
     }
