@@ -61,11 +61,11 @@ const mdl_bvn_nodes *mdl_bs2002_rho_nodes(void);
  * prices its european case (a call whose dividend yield is not positive) by the level's
  * european call. */
 #define MDL_KERN_DECLARE_(id, name)                                                                \
-    void mdl_kern_fill_linear_##name(mdl_entry *table);                                           \
-    void mdl_kern_fill_american_##name(mdl_entry *table);                                         \
+    void mdl_kern_fill_linear_##name(mdl_entry *table);                                            \
+    void mdl_kern_fill_american_##name(mdl_entry *table);                                          \
     size_t mdl_kern_euro_call_##name(const mdl_batch *b, const mdl_work *w, const mdl_poll *poll); \
-    double mdl_crr_vec_##name(bool call, bool american, double S, double K, double T, double r,   \
-                              double sigma, double q, uint32_t steps, const mdl_work *w,          \
+    double mdl_crr_vec_##name(bool call, bool american, double S, double K, double T, double r,    \
+                              double sigma, double q, uint32_t steps, const mdl_work *w,           \
                               const mdl_poll *poll, bool *stopped);
 MDL_KERN_DECLARE_(BASELINE, baseline)
 MDL_KERN_DECLARE_(AVX2, avx2)

@@ -208,8 +208,8 @@ START_TEST(vector_european_and_exercise_exact)
         mdl_batch br = batch(out_ref, fl_ref, 64);
         ck_assert_uint_eq(tb[0][k].ref_batch(&br, &work, NULL), 64);
         /* P(S,K,T,r,q,s) = C(K,S,T,q,r,s) */
-        mdl_batch be = {64,    call ? S : K, call ? K : S, T,   call ? r : q, sg, call ? q : r,
-                        NULL,  NULL,         NULL,         euro, NULL};
+        mdl_batch be = {64,           call ? S : K, call ? K : S, T,    call ? r : q, sg,
+                        call ? q : r, NULL,         NULL,         NULL, euro,         NULL};
         for (int l = 0; l < nl; l++) {
             ck_assert_uint_eq(tb[l][MDL_EURO_CALL].batch(&be, &work, NULL), 64);
             mdl_batch bv = batch(out_var, fl_var, 64);
