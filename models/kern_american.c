@@ -625,8 +625,8 @@ static inline __m512d ncdf_neg8(__m512d x)
 }
 
 /* e^x by exp2_8, of y = x log2(e): about |x| u of rounding in y, so the result within about
- * |x| u relative plus exp2_8's ulp (prepare adds FAC_EXP_ARG |x| to the factors' bounds). The
- * clamps are vm_exp's, and keep NaN. */
+ * |x| u relative plus exp2_8's ulp (the factors' bounds carry FAC_EXP_ARG |x|: FAC_ARG,
+ * kap_err). The clamps are vm_exp's, and keep NaN. */
 static inline __m512d exp8(__m512d x)
 {
     x = _mm512_min_pd(V8(VM_EXP_HI), x);
@@ -850,31 +850,39 @@ static item_way item_of(bool call, const mdl_batch *b, size_t i)
 #define CHUNK (8 * WINDOW)
 
 /* A window: its items win[0..nw), in order, and those that take a lane, idx[0..m) (m <= MDL_VB),
- * a subsequence; the european case's items among them are the next ones of the chunk, whose
- * prices start at euro. */
+ * a subsequence; item i's way is way[i - i0] (the chunk's, from i0); the european case's items
+ * among them are the next ones of the chunk, whose prices start at euro. */
 typedef struct window {
     size_t win[WINDOW], idx[MDL_VB];
-    size_t nw, m;
+    size_t nw, m, i0;
+    const uint8_t *way;
     const double *euro;
 } window;
 
-/* The european case's items among [i0, i1) by the level's european call, of the inputs as a
- * call (puts transformed), into price[], in order. The european kernel's numbers, lane by lane,
- * depend only on each item's inputs, as the block's do. */
-static void price_european(bool call, const mdl_batch *b, size_t i0, size_t i1, double *price)
+/* Item i's inputs as a call, at [j] of the six arrays: P(S,K,T,r,q,s) = C(K,S,T,q,r,s). */
+static void call_inputs(bool call, const mdl_batch *b, size_t i, size_t j, double *S, double *K,
+                        double *T, double *r, double *sg, double *q)
+{
+    S[j] = call ? b->S[i] : b->K[i];
+    K[j] = call ? b->K[i] : b->S[i];
+    T[j] = b->T[i];
+    r[j] = call ? b->r[i] : at(b->q, i);
+    sg[j] = b->sigma[i];
+    q[j] = call ? at(b->q, i) : b->r[i];
+}
+
+/* Classifies the items [i0, i1) into way[0..i1-i0) and prices the european case's among them by
+ * the level's european call, of the inputs as a call, into price[], in order. The european
+ * kernel's numbers, lane by lane, depend only on each item's inputs, as the block's do. */
+static void price_european(bool call, const mdl_batch *b, size_t i0, size_t i1, uint8_t *way,
+                           double *price)
 {
     double S[CHUNK], K[CHUNK], T[CHUNK], r[CHUNK], sg[CHUNK], q[CHUNK];
     size_t n = 0;
     for (size_t i = i0; i < i1; i++) {
-        if (item_of(call, b, i) != ITEM_EURO)
-            continue;
-        S[n] = call ? b->S[i] : b->K[i];
-        K[n] = call ? b->K[i] : b->S[i];
-        T[n] = b->T[i];
-        r[n] = call ? b->r[i] : at(b->q, i);
-        sg[n] = b->sigma[i];
-        q[n] = call ? at(b->q, i) : b->r[i];
-        n++;
+        way[i - i0] = (uint8_t)item_of(call, b, i);
+        if (way[i - i0] == ITEM_EURO)
+            call_inputs(call, b, i, n++, S, K, T, r, sg, q);
     }
     if (n == 0)
         return;
@@ -892,16 +900,9 @@ static bool price_window(bool call, const mdl_batch *b, const window *wd, block 
 {
     bool formulas = false;
     if (wd->m > 0) {
-        /* P(S,K,T,r,q,s) = C(K,S,T,q,r,s) */
-        for (size_t j = 0; j < MDL_VB; j++) {
-            size_t i = wd->idx[j < wd->m ? j : 0];
-            bk->S[j] = call ? b->S[i] : b->K[i];
-            bk->K[j] = call ? b->K[i] : b->S[i];
-            bk->T[j] = b->T[i];
-            bk->r[j] = call ? b->r[i] : at(b->q, i);
-            bk->sg[j] = b->sigma[i];
-            bk->q[j] = call ? at(b->q, i) : b->r[i];
-        }
+        for (size_t j = 0; j < MDL_VB; j++)
+            call_inputs(call, b, wd->idx[j < wd->m ? j : 0], j, bk->S, bk->K, bk->T, bk->r, bk->sg,
+                        bk->q);
         prepare(bk);
         for (size_t j = 0; j < wd->m; j++)
             formulas |= bk->how[j] == HOW_FORMULA;
@@ -927,7 +928,7 @@ static bool price_window(bool call, const mdl_batch *b, const window *wd, block 
                 price = bk->value[j];
             }
             j++;
-        } else if (item_of(call, b, i) == ITEM_EURO) {
+        } else if (wd->way[i - wd->i0] == ITEM_EURO) {
             how = HOW_VALUE;
             price = *euro++;
         }
@@ -959,22 +960,23 @@ static size_t american(bool call, const mdl_batch *b, const mdl_work *w, const m
     quad_nodes qn;
     quad_nodes_load(&qn);
     double euro[CHUNK];
-    window wd = {.nw = 0, .m = 0, .euro = euro};
+    uint8_t way[CHUNK];
+    window wd = {.nw = 0, .m = 0, .i0 = 0, .way = way, .euro = euro};
     size_t chunk_end = 0, ne = 0, stopped;
     for (size_t i = 0; i < b->n; i++) {
         if (wd.nw == 0 && i > 0 && mdl_poll_stop(poll))
             return i;
         if (i == chunk_end) {
             chunk_end = b->n - i < CHUNK ? b->n : i + CHUNK;
-            price_european(call, b, i, chunk_end, euro);
+            price_european(call, b, i, chunk_end, way, euro);
+            wd.i0 = i;
             wd.euro = euro;
             ne = 0;
         }
         wd.win[wd.nw++] = i;
-        item_way way = item_of(call, b, i);
-        if (way == ITEM_LANE)
+        if (way[i - wd.i0] == ITEM_LANE)
             wd.idx[wd.m++] = i;
-        else if (way == ITEM_EURO)
+        else if (way[i - wd.i0] == ITEM_EURO)
             ne++;
         if (wd.m == MDL_VB || wd.nw == WINDOW || i + 1 == chunk_end) {
             if (!price_window(call, b, &wd, &bk, &qn, w, poll, &stopped))
