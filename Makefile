@@ -122,12 +122,12 @@ CFLAGS    = -std=c11 $(OPT) -g -pthread -fPIC -fvisibility=hidden $(WARN) $(SANF
 LDFLAGS  += -pthread $(SANFLAGS) $(HARDEN_LDFLAGS)
 LDLIBS   := $(DEP_LIBS) -lm
 
-# The kernel files (models/kern_*.c) are compiled once per instruction-set level, each copy
+# The kernel files (models/kern_*.c, risk/kern_*.c) are compiled once per instruction-set level, each copy
 # with that level's flags only (models/model.h); every other file is built for the baseline.
 # x86-64 gets the baseline, AVX2+FMA (x86-64-v3) and AVX-512 (x86-64-v4) copies; other
 # architectures one portable copy under the baseline's name. -fopenmp-simd honours the kernels'
 # `omp simd` loops without the OpenMP run time; -fno-math-errno lets sqrt be an instruction.
-KERN_SRC := $(sort $(wildcard models/kern_*.c))
+KERN_SRC := $(sort $(wildcard models/kern_*.c risk/kern_*.c))
 ifneq ($(filter x86_64-%,$(shell $(CC) -dumpmachine)),)
 ISA_LEVELS := baseline avx2 avx512
 else
@@ -176,13 +176,13 @@ $(BUILD)/%.o: %.c $(BUILD)/config.mk | $(STATUS_INC)/rk_status.h
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 define KERN_RULE
-$$(BUILD)/models/%.$(1).o: models/%.c $$(BUILD)/config.mk
+$$(BUILD)/$(2)/%.$(1).o: $(2)/%.c $$(BUILD)/config.mk
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(CPPFLAGS) $$(CFLAGS) $$(KERN_CFLAGS) $$(ISA_FLAGS_$(1)) -DMDL_ISA_SUFFIX=$(1) -c $$< -o $$@
 endef
-$(foreach l,$(ISA_LEVELS),$(eval $(call KERN_RULE,$(l))))
+$(foreach l,$(ISA_LEVELS),$(foreach d,models risk,$(eval $(call KERN_RULE,$(l),$(d)))))
 ifneq ($(filter avx2,$(ISA_LEVELS)),)
-$(BUILD)/models/isa.o $(BUILD)/models/table.o: FILE_CFLAGS += -DMDL_HAVE_X86_KERNELS
+$(BUILD)/models/isa.o $(BUILD)/models/table.o $(BUILD)/risk/cells.o: FILE_CFLAGS += -DMDL_HAVE_X86_KERNELS
 endif
 
 $(STATUS_INC)/rk_status.h: api/rk_status.h

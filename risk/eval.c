@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cells.h"
 #include "eval.h"
 #include "xsum.h"
 
@@ -30,6 +31,10 @@ typedef struct scratch {
     double S[RSK_CHUNK], r[RSK_CHUNK], sigma[RSK_CHUNK], price[RSK_CHUNK];
     double va[RSK_CHUNK], vb[RSK_CHUNK];
     double delta[RSK_CHUNK], gamma[RSK_CHUNK]; /* grid: per slot, from va and vb */
+    double base[RSK_CHUNK];                    /* grid: per slot, the base value */
+    double pl[RSK_CHUNK];                      /* pnl: per slot, va less the base value */
+    int64_t xhi[RSK_CHUNK];                    /* per slot: the delta's (pl's) fixed point, */
+    uint64_t xlo[RSK_CHUNK];                   /* as the halves of rsk_cells' split */
     uint8_t fa[RSK_CHUNK], fb[RSK_CHUNK];
     /* a subset of slots gathered contiguously (grid with reuse of unmoved positions) */
     /* (both bumps of one factor: up in [0, m), down in [m, 2m)) */
@@ -60,6 +65,7 @@ struct rsk_task {
     const rsk_values *base;
     rsk_grid *grid;
     bool reuse_unmoved; /* price only the slots a bump moves (see rsk_submit) */
+    const rsk_cells *cells; /* the pricing level's copy */
     /* pnl */
     size_t first;
     rsk_pnl *pnl;
@@ -450,20 +456,6 @@ static void grid_stop(rsk_task *t, const eng_tile *tl, uint32_t ci, uint32_t j, 
         grid_mark(t, &t->layout->chunks[cj], tl->col0, tl->col1, code);
 }
 
-/* Delta and gamma of the slots priced, [0, reached), from the two bumps' values: one pass in
- * slot order, apart from the cells' bookkeeping, whose branches and book-indexed sums the
- * independent divisions need not wait behind. */
-static void grid_greeks(const rsk_chunk *c, const double *v0, const double *vp, const double *vm,
-                        uint32_t reached, double h2, double hh, double *restrict d,
-                        double *restrict g)
-{
-    for (uint32_t s = 0; s < reached; s++) {
-        double base = v0[(size_t)c->row0 + c->row[s]];
-        d[s] = (vp[s] - vm[s]) / h2;
-        g[s] = (vp[s] - 2.0 * base + vm[s]) / hh;
-    }
-}
-
 /* Every grid cell is written by exactly one tile (or, for a tile that never ran, by
  * rsk_task_finish), so the output needs no initialisation pass on the caller's thread: its pages
  * are first touched by the workers of the node that computes them. */
@@ -484,6 +476,8 @@ static void grid_tile(rsk_task *t, const eng_tile *tl, eng_worker *w, eng_tile_r
         const rsk_chunk *c = &t->layout->chunks[ci];
         const uint16_t *slot_of_row = c->slot_of_row;
         const uint32_t *book = c->book;
+        for (uint32_t s = 0; s < c->nslots; s++)
+            sc->base[s] = v0[(size_t)c->row0 + c->row[s]];
         for (uint32_t j = tl->col0; j < tl->col1; j++) {
             const double *xp = t->st->x + rsk_grid_state(j, +1) * U;
             const double *xm = t->st->x + rsk_grid_state(j, -1) * U;
@@ -492,7 +486,8 @@ static void grid_tile(rsk_task *t, const eng_tile *tl, eng_worker *w, eng_tile_r
                                             sc->va, sc->vb, &reached)
                               : price_pair(t->layout, c, xp, xm, sc, t->tree_len, w, sc->va,
                                            sc->vb, &reached);
-            grid_greeks(c, v0, sc->va, sc->vb, reached, h2, hh, sc->delta, sc->gamma);
+            t->cells->greeks(reached, sc->va, sc->vb, sc->base, h2, hh, sc->delta, sc->gamma);
+            t->cells->split(sc->delta, reached, sc->xhi, sc->xlo);
             const double *dl = sc->delta, *gm = sc->gamma;
             /* on a stop, the cells of the slots priced before it are kept, the others of this
              * column get the stop's code (below), then the rest of the tile (grid_stop) */
@@ -528,7 +523,7 @@ static void grid_tile(rsk_task *t, const eng_tile *tl, eng_worker *w, eng_tile_r
                         gd[cell] = dl[s];
                         gg[cell] = gm[s];
                     }
-                    rsk_xsum x = rsk_xsum_from(dl[s]);
+                    rsk_xsum x = rsk_xsum_join(sc->xhi[s], sc->xlo[s]);
                     sum[book[s]] += x;
                     total += x;
                     cnt[book[s]]++;
@@ -574,6 +569,9 @@ static void pnl_tile(rsk_task *t, const eng_tile *tl, eng_worker *w, eng_tile_re
             const double *x = t->st->x + (size_t)s * U;
             uint32_t reached;
             bool done = price_chunk(t->layout, c, x, sc, t->tree_len, w, sc->va, sc->fa, &reached);
+            for (uint32_t sl = 0; sl < reached; sl++)
+                sc->pl[sl] = sc->va[sl] - v0[(size_t)c->row0 + c->row[sl]];
+            t->cells->split(sc->pl, reached, sc->xhi, sc->xlo);
             /* on a stop, the slots priced before it are summed: rsk_task_reduce counts the
              * rest as missing from this scenario */
             rsk_xsum *sum = wsum_at(t, w, s);
@@ -584,12 +582,12 @@ static void pnl_tile(rsk_task *t, const eng_tile *tl, eng_worker *w, eng_tile_re
                 size_t row = (size_t)c->row0 + c->row[sl];
                 if (v0s[row] != RK_OK)
                     continue; /* reported once, with the base value */
-                double pl = sc->va[sl] - v0[row];
+                double pl = sc->pl[sl];
                 if (!isfinite(pl) || !rsk_xsum_term_ok(pl)) {
                     note_failure(p, row, scen);
                     continue;
                 }
-                rsk_xsum xs = rsk_xsum_from(pl);
+                rsk_xsum xs = rsk_xsum_join(sc->xhi[sl], sc->xlo[sl]);
                 sum[c->book[sl]] += xs;
                 sum[nb] += xs;
                 cnt[c->book[sl]]++;
@@ -663,6 +661,7 @@ static rk_status task_new(eng_engine *e, rsk_workspace *ws, job_kind kind, const
     t->nfactors = layout->ds->mkt.nfactors;
     t->ncols = ncols;
     t->tree_len = layout->max_steps > 0 ? mdl_work_needed(layout->max_steps) : 0;
+    t->cells = rsk_cells_for(layout->isa);
     atomic_init(&t->cells_done, 0);
     t->ej.nrows = (uint32_t)layout->nchunks;
     t->ej.ncols = (uint32_t)ncols;

@@ -26,6 +26,7 @@
 #include <string.h>
 
 __extension__ typedef __int128 rsk_xsum;
+__extension__ typedef unsigned __int128 rsk_xsum_bits; /* its bits, for rsk_xsum_join */
 
 #define RSK_XSUM_LIMIT 0x1p62 /* |term| must be below this */
 
@@ -51,6 +52,13 @@ static inline rsk_xsum rsk_xsum_from(double x)
     int64_t k = (int64_t)((f - (double)j) * 0x1p32);
     rsk_xsum v = ((rsk_xsum)i << 64) + (rsk_xsum)((uint64_t)j << 32 | (uint64_t)k);
     return x < 0.0 ? -v : v;
+}
+
+/* A result of rsk_xsum_from from its high and low 64-bit halves (cells.h's array conversion
+ * gives them so). */
+static inline rsk_xsum rsk_xsum_join(int64_t hi, uint64_t lo)
+{
+    return (rsk_xsum)((rsk_xsum_bits)(uint64_t)hi << 64 | lo);
 }
 
 /* The sum as a double, rounded once. */
