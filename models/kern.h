@@ -6,8 +6,9 @@
  *
  * How a kernel is written. Inputs are read MDL_VB at a time into local arrays; a short last
  * block is padded with copies of its first item (valid inputs, so padding lanes compute
- * harmless numbers). Every per-item computation is a branch-free loop over the whole block,
- * marked MDL_SIMD so that the compiler vectorises it at the level's width (2, 4 or 8 doubles)
+ * harmless numbers). Every per-item computation is a branch-free loop over the whole block (or,
+ * in the american kernel, its first half, when that holds every item: kern_american.c), marked
+ * MDL_SIMD so that the compiler vectorises it at the level's width (2, 4 or 8 doubles)
  * with no scalar remainder: each item goes through exactly the same instructions wherever it
  * sits in a batch, which keeps results bitwise reproducible across tiles, threads and
  * processes at one level. Items the vector path cannot price (rare domains) are marked in the

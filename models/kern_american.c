@@ -6,7 +6,12 @@
  *
  * How a block of MDL_VB items is priced. The formula needs, per price, 4 logarithms, 2 expm1,
  * 38 normal CDFs, 21 exponentials and 20 bivariate normal quadratures of 20 nodes each (400
- * exponentials, most of the work). Every one of these is a vector loop over the whole block:
+ * exponentials, most of the work). Every one of these is a vector loop over the block's lanes:
+ * all MDL_VB of them, or the first half when at most half are taken (a batch's last window,
+ * mostly: the engine's grid gives the kernel about a hundred items a call, so a whole block there
+ * would be a twelfth of its work spent on padding). Both widths are multiples of the level's
+ * vector width, so a lane goes through the same instructions in either, and each is compiled
+ * with its width as a constant (price_block_whole, price_block_half):
  *  1. prepare: beta, B_inf, B0, h1, h2, I1, I2, the logs, the gamma-dependent terms, and into
  *     arrays the 38 CDF arguments, the 21 exponents of the factors and the 20 quadrature pairs
  *     (h k, h^2 + k^2) of each item, each with a bound on how far it may be from the
@@ -212,16 +217,20 @@ static inline __m512d exp2_8(__m512d y)
     return _mm512_scalef_pd(_mm512_fmadd_pd(t, p, t), y);
 }
 
-static void quadratures(double *restrict sum, const double *restrict hk, const double *restrict hs,
-                        const quad_nodes *restrict qn)
+VM_INLINE void quadratures(double *restrict sum, const double *restrict hk,
+                           const double *restrict hs, const quad_nodes *restrict qn, int nv)
 {
-    /* four vectors of pairs at a time: four independent chains per node, and its three
-     * constants loaded once for them */
-    for (int i = 0; i < PAIRS * MDL_VB; i += 32) {
+    /* the vectors of [pair][lane] in the first nv lanes, hv of each pair's row, four at a time:
+     * four independent chains per node, and its three constants loaded once for them */
+    const int hv = nv / 8;
+    _Static_assert(PAIRS % 4 == 0, "the pairs' vectors go four at a time");
+    for (int k = 0; k < PAIRS * hv; k += 4) {
         __m512d u[4], v[4], s[4];
+        int at[4];
         for (int l = 0; l < 4; l++) {
-            u[l] = _mm512_loadu_pd(hk + i + 8 * l);
-            v[l] = _mm512_loadu_pd(hs + i + 8 * l);
+            at[l] = (k + l) / hv * MDL_VB + (k + l) % hv * 8;
+            u[l] = _mm512_loadu_pd(hk + at[l]);
+            v[l] = _mm512_loadu_pd(hs + at[l]);
             s[l] = _mm512_setzero_pd();
         }
         for (int j = 0; j < NODES; j++) {
@@ -233,20 +242,24 @@ static void quadratures(double *restrict sum, const double *restrict hk, const d
             }
         }
         for (int l = 0; l < 4; l++)
-            _mm512_storeu_pd(sum + i + 8 * l, s[l]);
+            _mm512_storeu_pd(sum + at[l], s[l]);
     }
 }
 #else
-/* sum[i] = sum_j W_j e^{A_j hk[i] - B_j hs[i]}, the nodes in the reference's order. */
-static void quadratures(double *restrict sum, const double *restrict hk, const double *restrict hs,
-                        const quad_nodes *restrict qn)
+/* sum[i] = sum_j W_j e^{A_j hk[i] - B_j hs[i]}, the nodes in the reference's order, for the
+ * pairs [pair][lane] in the first nv lanes. */
+VM_INLINE void quadratures(double *restrict sum, const double *restrict hk,
+                           const double *restrict hs, const quad_nodes *restrict qn, int nv)
 {
-    MDL_SIMD
-    for (int i = 0; i < PAIRS * MDL_VB; i++) {
-        double u = hk[i], v = hs[i], s = 0.0;
-        for (int j = 0; j < NODES; j++)
-            s = VM_FMA(qn->W[j], quad_exp2(VM_FMA(qn->A[j], u, qn->nB[j] * v)), s);
-        sum[i] = s;
+    for (int p = 0; p < PAIRS; p++) {
+        MDL_SIMD
+        for (int l = 0; l < nv; l++) {
+            int i = p * MDL_VB + l;
+            double u = hk[i], v = hs[i], s = 0.0;
+            for (int j = 0; j < NODES; j++)
+                s = VM_FMA(qn->W[j], quad_exp2(VM_FMA(qn->A[j], u, qn->nB[j] * v)), s);
+            sum[i] = s;
+        }
     }
 }
 #endif
@@ -439,11 +452,13 @@ VM_INLINE void put_psi_fac(block *bk, int j, int fo, gam x, double w, double dw,
     bk->ferr[fo + 3][j] = dp + kap_err(x, it->lnI1 - it->lnI2);
 }
 
-/* Stage 1 for the whole block. */
-static void prepare(block *bk)
+/* Stage 1 for the block's first nv lanes (every stage takes the block's nv, MDL_VB or half of
+ * it: a multiple of the level's vector width, so that each lane goes through the vector
+ * instructions wherever it sits). */
+VM_INLINE void prepare(block *bk, int nv)
 {
     MDL_SIMD
-    for (int j = 0; j < MDL_VB; j++) {
+    for (int j = 0; j < nv; j++) {
         double S = bk->S[j], K = bk->K[j], T = bk->T[j], r = bk->r[j], sg = bk->sg[j];
         double q = bk->q[j];
         /* as mdl_bs2002_call, operation for operation */
@@ -635,27 +650,33 @@ static inline __m512d exp8(__m512d x)
 }
 
 /* Stage 2: the CDFs and the factors, in place. */
-static void cdfs_and_factors(block *bk)
+VM_INLINE void cdfs_and_factors(block *bk, int nv)
 {
-    double *a = &bk->arg[0][0], *f = &bk->fac[0][0];
-    for (int i = 0; i < NARG * MDL_VB; i += 8)
-        _mm512_storeu_pd(a + i, ncdf_neg8(_mm512_loadu_pd(a + i)));
-    for (int i = 0; i < NFAC * MDL_VB; i += 8)
-        _mm512_storeu_pd(f + i, exp8(_mm512_loadu_pd(f + i)));
+    for (int i = 0; i < NARG; i++)
+        for (int j = 0; j < nv; j += 8)
+            _mm512_storeu_pd(&bk->arg[i][j], ncdf_neg8(_mm512_loadu_pd(&bk->arg[i][j])));
+    for (int i = 0; i < NFAC; i++)
+        for (int j = 0; j < nv; j += 8)
+            _mm512_storeu_pd(&bk->fac[i][j], exp8(_mm512_loadu_pd(&bk->fac[i][j])));
 }
 #else
 /* Stage 2: the CDFs and the factors, in place. */
-static void cdfs_and_factors(block *bk)
+VM_INLINE void cdfs_and_factors(block *bk, int nv)
 {
-    double *a = &bk->arg[0][0], *f = &bk->fac[0][0];
-    MDL_SIMD
-    for (int i = 0; i < NARG * MDL_VB; i++) {
-        double x = a[i] > CDF_MAX ? CDF_MAX : a[i];
-        a[i] = vm_ncdf(x < -CDF_MAX ? CDF_MAX : -x);
+    for (int i = 0; i < NARG; i++) {
+        double *a = bk->arg[i];
+        MDL_SIMD
+        for (int j = 0; j < nv; j++) {
+            double x = a[j] > CDF_MAX ? CDF_MAX : a[j];
+            a[j] = vm_ncdf(x < -CDF_MAX ? CDF_MAX : -x);
+        }
     }
-    MDL_SIMD
-    for (int i = 0; i < NFAC * MDL_VB; i++)
-        f[i] = vm_exp(f[i]);
+    for (int i = 0; i < NFAC; i++) {
+        double *f = bk->fac[i];
+        MDL_SIMD
+        for (int j = 0; j < nv; j++)
+            f[j] = vm_exp(f[j]);
+    }
 }
 #endif
 
@@ -740,10 +761,10 @@ VM_INLINE void psi_pair(const block *bk, int j, int c, int fo, double *va, doubl
 
 /* Stage 4: the prices, summed as bs2002.c sums them, and bounds on their distance from the
  * reference's. */
-static void finish(block *bk)
+VM_INLINE void finish(block *bk, int nv)
 {
     MDL_SIMD
-    for (int j = 0; j < MDL_VB; j++) {
+    for (int j = 0; j < nv; j++) {
         double K = bk->K[j], I1 = bk->I1[j], I2 = bk->I2[j];
         double w1 = I1 - K, w2 = I2 - K, aw1 = fabs(w1), aw2 = fabs(w2);
         double dw1 = I1 * bk->eI1[j] + U * aw1, dw2 = I2 * bk->eI2[j] + U * aw2;
@@ -890,6 +911,32 @@ static void price_european(bool call, const mdl_batch *b, size_t i0, size_t i1, 
     MDL_KERN(mdl_kern_euro_call)(&eb, NULL, NULL);
 }
 
+/* The block's stages for its first nv lanes, with its first m lanes' items: a block without
+ * formula among them skips the vector work (each lane's numbers do not depend on it). */
+VM_INLINE void price_block(block *bk, size_t m, const quad_nodes *qn, int nv)
+{
+    prepare(bk, nv);
+    bool formulas = false;
+    for (size_t j = 0; j < m; j++)
+        formulas |= bk->how[j] == HOW_FORMULA;
+    if (formulas) {
+        cdfs_and_factors(bk, nv);
+        quadratures(&bk->quad[0][0], &bk->hk[0][0], &bk->hs[0][0], qn, nv);
+        finish(bk, nv);
+    }
+}
+
+/* The two widths, each compiled with its constant. */
+static void price_block_whole(block *bk, size_t m, const quad_nodes *qn)
+{
+    price_block(bk, m, qn, MDL_VB);
+}
+
+static void price_block_half(block *bk, size_t m, const quad_nodes *qn)
+{
+    price_block(bk, m, qn, MDL_VB / 2);
+}
+
 /* Prices the window's items, in order: those listed in idx as one block, its lanes beyond m
  * copies of its first item; the european case from euro; the others by the scalar path.
  * Returns false when a tree stopped at the poll's request; *stopped is then that item (NaN,
@@ -898,20 +945,16 @@ static bool price_window(bool call, const mdl_batch *b, const window *wd, block 
                          const quad_nodes *qn, const mdl_work *w, const mdl_poll *poll,
                          size_t *stopped)
 {
-    bool formulas = false;
     if (wd->m > 0) {
-        for (size_t j = 0; j < MDL_VB; j++)
+        /* the block's lanes: half of them when that is enough (a batch's last window, mostly) */
+        size_t nv = wd->m <= MDL_VB / 2 ? MDL_VB / 2 : MDL_VB;
+        for (size_t j = 0; j < nv; j++)
             call_inputs(call, b, wd->idx[j < wd->m ? j : 0], j, bk->S, bk->K, bk->T, bk->r, bk->sg,
                         bk->q);
-        prepare(bk);
-        for (size_t j = 0; j < wd->m; j++)
-            formulas |= bk->how[j] == HOW_FORMULA;
-    }
-    /* a block without formula skips the vector work; each lane's numbers do not depend on it */
-    if (formulas) {
-        cdfs_and_factors(bk);
-        quadratures(&bk->quad[0][0], &bk->hk[0][0], &bk->hs[0][0], qn);
-        finish(bk);
+        if (nv == MDL_VB)
+            price_block_whole(bk, wd->m, qn);
+        else
+            price_block_half(bk, wd->m, qn);
     }
     const double *euro = wd->euro;
     for (size_t k = 0, j = 0; k < wd->nw; k++) {
