@@ -28,7 +28,9 @@ static double shocked(const dat_market *m, size_t u, double move)
 {
     if (m->und_kind[u] == DAT_UND_RATE)
         return m->und_value[u] + move;
-    return m->und_value[u] * exp(move);
+    /* exp(+-0) is 1 exactly: an underlying that does not load on the factor (most rates and
+     * volatilities) skips the call, with the same bits */
+    return m->und_value[u] * (move == 0.0 ? 1.0 : exp(move));
 }
 
 static rk_status states_alloc(rsk_states *st, size_t n, size_t nund)
