@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "kern.h"
+#include "vm512.h"
 
 /* Blocks between two polls: 128 items, under 6 µs for the costliest of these (the european,
  * about 45 ns a price at the baseline level). */
@@ -85,6 +86,56 @@ static size_t forward(const mdl_batch *b, const mdl_work *w, const mdl_poll *pol
  * vm_ncdf keeps its relative accuracy in the lower tail, so deep out-of-the-money prices keep
  * theirs. Every input the reference accepts is priced here: there are no rare items.
  */
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+/* At AVX-512 the block's CDFs and discount factors are vm512.h's, in a pass of their own over the
+ * arguments the portable loop leaves in arrays: ncdf_neg8 and exp8 take about half the
+ * instructions of vm_ncdf and vm_exp, within 4.7 + 0.63 d^2 and 1.9 + 0.64 |x| ulp (the
+ * european's tests allow 1e-12 relative, and the american kernel's european case, priced here,
+ * its own 5e-14 with 1e-14 of max(S, K)). The products and the difference are the portable
+ * loop's, in its order. */
+static inline void euro_block(const double *restrict S, const double *restrict K,
+                              const double *restrict T, const double *restrict r,
+                              const double *restrict sg, const double *restrict q, double omega,
+                              double *restrict out)
+{
+    double a1[MDL_VB], a2[MDL_VB], xq[MDL_VB], xr[MDL_VB];
+    MDL_SIMD
+    for (size_t j = 0; j < MDL_VB; j++) {
+        double sd = sg[j] * sqrt(T[j]);
+        double d1 = (vm_log(S[j] / K[j]) + (r[j] - q[j] + 0.5 * sg[j] * sg[j]) * T[j]) / sd;
+        double d2 = d1 - sd;
+        a1[j] = -(omega * d1); /* N(omega d) = N(-a) */
+        a2[j] = -(omega * d2);
+        xq[j] = -q[j] * T[j];
+        xr[j] = -r[j] * T[j];
+    }
+    const __m512d om = V8(omega);
+    for (size_t j = 0; j < MDL_VB; j += 8) {
+        __m512d fs = _mm512_mul_pd(_mm512_loadu_pd(S + j), exp8(_mm512_loadu_pd(xq + j)));
+        __m512d fk = _mm512_mul_pd(_mm512_loadu_pd(K + j), exp8(_mm512_loadu_pd(xr + j)));
+        __m512d n1 = ncdf_neg8(_mm512_loadu_pd(a1 + j)), n2 = ncdf_neg8(_mm512_loadu_pd(a2 + j));
+        __m512d v = _mm512_sub_pd(_mm512_mul_pd(fs, n1), _mm512_mul_pd(fk, n2));
+        _mm512_storeu_pd(out + j, _mm512_mul_pd(om, v));
+    }
+}
+#else
+static inline void euro_block(const double *restrict S, const double *restrict K,
+                              const double *restrict T, const double *restrict r,
+                              const double *restrict sg, const double *restrict q, double omega,
+                              double *restrict out)
+{
+    MDL_SIMD
+    for (size_t j = 0; j < MDL_VB; j++) {
+        double sd = sg[j] * sqrt(T[j]);
+        double d1 = (vm_log(S[j] / K[j]) + (r[j] - q[j] + 0.5 * sg[j] * sg[j]) * T[j]) / sd;
+        double d2 = d1 - sd;
+        double fs = S[j] * vm_exp(-q[j] * T[j]);
+        double fk = K[j] * vm_exp(-r[j] * T[j]);
+        out[j] = omega * (fs * vm_ncdf(omega * d1) - fk * vm_ncdf(omega * d2));
+    }
+}
+#endif
+
 static inline size_t euro(const mdl_batch *b, const mdl_poll *poll, double omega)
 {
     for (size_t i0 = 0, blocks = 0; i0 < b->n; i0 += MDL_VB, blocks++) {
@@ -99,15 +150,7 @@ static inline size_t euro(const mdl_batch *b, const mdl_poll *poll, double omega
         const double *restrict sg = block_in(sb, b->sigma, i0, n);
         const double *restrict q = block_in(qb, b->q, i0, n);
         double *restrict out = block_out(ob, b, i0, n);
-        MDL_SIMD
-        for (size_t j = 0; j < MDL_VB; j++) {
-            double sd = sg[j] * sqrt(T[j]);
-            double d1 = (vm_log(S[j] / K[j]) + (r[j] - q[j] + 0.5 * sg[j] * sg[j]) * T[j]) / sd;
-            double d2 = d1 - sd;
-            double fs = S[j] * vm_exp(-q[j] * T[j]);
-            double fk = K[j] * vm_exp(-r[j] * T[j]);
-            out[j] = omega * (fs * vm_ncdf(omega * d1) - fk * vm_ncdf(omega * d2));
-        }
+        euro_block(S, K, T, r, sg, q, omega, out);
         block_done(out, b, i0, n);
     }
     return b->n;
@@ -186,8 +229,15 @@ static size_t bond(const mdl_batch *b, const mdl_work *w, const mdl_poll *poll)
         for (size_t j = 0; j < n; j++)
             if (rare[j] != 0.0) {
                 size_t i = i0 + j;
-                mdl_in in = {0.0, 0.0, b->T[i], b->r[i], 0.0, 0.0,
-                             b->coupon != NULL ? b->coupon[i] : 0.0, b->freq[i], 0};
+                mdl_in in = {0.0,
+                             0.0,
+                             b->T[i],
+                             b->r[i],
+                             0.0,
+                             0.0,
+                             b->coupon != NULL ? b->coupon[i] : 0.0,
+                             b->freq[i],
+                             0};
                 out[j] = mdl_price_ref(MDL_BOND, &in, w, NULL, NULL);
             }
         block_done(out, b, i0, n);

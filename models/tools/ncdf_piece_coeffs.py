@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""ncdf_piece_coeffs.py - the coefficient tables of the AVX-512 normal CDF of the american
-kernel (models/kern_american.c, ncdf8).
+"""ncdf_piece_coeffs.py - the coefficient tables of the AVX-512 normal CDF of the american and
+european kernels (models/vm512.h, ncdf_neg8).
 
 vm_ncdf (models/vmath.h) writes, for z >= 0 and t = 2 / (2 + z) in (0, 1],
 erfc(z) = t exp(-z^2 + P(t)), with P one polynomial of degree 27 over the whole of [0, 1]
