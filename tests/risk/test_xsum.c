@@ -18,11 +18,11 @@ START_TEST(conversions)
     ck_assert(rsk_xsum_from(1.0) == (rsk_xsum)1 << 64);
     ck_assert(rsk_xsum_from(-3.25) == -(((rsk_xsum)13) << 62));
     ck_assert(rsk_xsum_from(0x1p-64) == 1);
-    ck_assert(rsk_xsum_from(0x1p-65) == 0);            /* below the resolution */
-    ck_assert(rsk_xsum_from(-0x1.8p-64) == -1);        /* toward zero */
+    ck_assert(rsk_xsum_from(0x1p-65) == 0);     /* below the resolution */
+    ck_assert(rsk_xsum_from(-0x1.8p-64) == -1); /* toward zero */
     ck_assert(rsk_xsum_from(0.0) == 0);
     ck_assert(rsk_xsum_from(-0.0) == 0);
-    ck_assert(rsk_xsum_from(5e-324) == 0);             /* subnormal */
+    ck_assert(rsk_xsum_from(5e-324) == 0); /* subnormal */
     ck_assert(rsk_xsum_from(0x1.fffffffffffffp61) == (rsk_xsum)0x1fffffffffffffLL << 73);
     ck_assert(rsk_xsum_term_ok(0x1.fffffffffffffp61));
     ck_assert(!rsk_xsum_term_ok(0x1p62));
@@ -49,17 +49,27 @@ static uint64_t next(void)
     return rng;
 }
 
+/* Term n of binade [2^e, 2^(e+1)): the power of two and its neighbours (n < 4), then random
+ * significands. */
+static double binade_term(int e, int n)
+{
+    double p2 = ldexp(1.0, e);
+    if (n < 4) {
+        double edge[4] = {p2, nextafter(p2, 0.0), nextafter(p2, INFINITY),
+                          nextafter(nextafter(p2, 0.0), 0.0)};
+        return edge[n];
+    }
+    return p2 * (1.0 + (double)(next() >> 11) * 0x1p-53);
+}
+
 /* Every binade the conversion accepts, from below the resolution to the limit, both signs,
  * random significands, and the neighbours of each power of two. */
 START_TEST(conversion_matches_long_double)
 {
     long checked = 0;
     for (int e = -80; e < 62; e++) {
-        double p2 = ldexp(1.0, e);
-        double edge[4] = {p2, nextafter(p2, 0.0), nextafter(p2, INFINITY),
-                          nextafter(nextafter(p2, 0.0), 0.0)};
         for (int n = 0; n < 2004; n++) {
-            double m = n < 4 ? edge[n] : p2 * (1.0 + (double)(next() >> 11) * 0x1p-53);
+            double m = binade_term(e, n);
             if (!rsk_xsum_term_ok(m))
                 continue;
             for (int sgn = 0; sgn < 2; sgn++) {
@@ -85,11 +95,8 @@ START_TEST(array_conversion_every_level)
     ck_assert(x != NULL && hi != NULL && lo != NULL);
     size_t n = 0;
     for (int e = -80; e < 62; e++) {
-        double p2 = ldexp(1.0, e);
-        double edge[4] = {p2, nextafter(p2, 0.0), nextafter(p2, INFINITY),
-                          nextafter(nextafter(p2, 0.0), 0.0)};
         for (int k = 0; k < 131; k++) {
-            double m = k < 4 ? edge[k] : p2 * (1.0 + (double)(next() >> 11) * 0x1p-53);
+            double m = binade_term(e, k);
             x[n++] = (k & 1) ? -m : m;
         }
     }
