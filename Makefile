@@ -122,8 +122,9 @@ CFLAGS    = -std=c11 $(OPT) -g -pthread -fPIC -fvisibility=hidden $(WARN) $(SANF
 LDFLAGS  += -pthread $(SANFLAGS) $(HARDEN_LDFLAGS)
 LDLIBS   := $(DEP_LIBS) -lm
 
-# The kernel files (models/kern_*.c, risk/kern_*.c) are compiled once per instruction-set level, each copy
-# with that level's flags only (models/model.h); every other file is built for the baseline.
+# The kernel files (models/kern_*.c, risk/kern_*.c) are compiled once per instruction-set
+# level, each copy with that level's flags only (models/model.h); every other file is built for
+# the baseline.
 # x86-64 gets the baseline, AVX2+FMA (x86-64-v3) and AVX-512 (x86-64-v4) copies; other
 # architectures one portable copy under the baseline's name. -fopenmp-simd honours the kernels'
 # `omp simd` loops without the OpenMP run time; -fno-math-errno lets sqrt be an instruction.
