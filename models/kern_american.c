@@ -207,18 +207,27 @@ VM_INLINE void quadratures(double *restrict sum, const double *restrict hk,
 #else
 /* sum[i] = sum_j W_j e^{A_j hk[i] - B_j hs[i]}, the nodes in the reference's order, for the
  * pairs [pair][lane] in the first nv lanes. */
+VM_INLINE double quad_sum(double u, double v, const quad_nodes *restrict qn)
+{
+    double s = 0.0;
+    for (int j = 0; j < NODES; j++)
+        s = VM_FMA(qn->W[j], quad_exp2(VM_FMA(qn->A[j], u, qn->nB[j] * v)), s);
+    return s;
+}
+
 VM_INLINE void quadratures(double *restrict sum, const double *restrict hk,
                            const double *restrict hs, const quad_nodes *restrict qn, int nv)
 {
+    if (nv == MDL_VB) { /* the whole block: one loop over its rows end to end */
+        MDL_SIMD
+        for (int i = 0; i < PAIRS * MDL_VB; i++)
+            sum[i] = quad_sum(hk[i], hs[i], qn);
+        return;
+    }
     for (int p = 0; p < PAIRS; p++) {
         MDL_SIMD
-        for (int l = 0; l < nv; l++) {
-            int i = p * MDL_VB + l;
-            double u = hk[i], v = hs[i], s = 0.0;
-            for (int j = 0; j < NODES; j++)
-                s = VM_FMA(qn->W[j], quad_exp2(VM_FMA(qn->A[j], u, qn->nB[j] * v)), s);
-            sum[i] = s;
-        }
+        for (int l = 0; l < nv; l++)
+            sum[p * MDL_VB + l] = quad_sum(hk[p * MDL_VB + l], hs[p * MDL_VB + l], qn);
     }
 }
 #endif
@@ -513,16 +522,30 @@ VM_INLINE void cdfs_and_factors(block *bk, int nv)
             _mm512_storeu_pd(&bk->fac[i][j], exp8(_mm512_loadu_pd(&bk->fac[i][j])));
 }
 #else
+VM_INLINE double cdf_of(double a)
+{
+    double x = a > CDF_MAX ? CDF_MAX : a;
+    return vm_ncdf(x < -CDF_MAX ? CDF_MAX : -x);
+}
+
 /* Stage 2: the CDFs and the factors, in place. */
 VM_INLINE void cdfs_and_factors(block *bk, int nv)
 {
+    if (nv == MDL_VB) { /* the whole block: one loop over its rows end to end */
+        double *a = &bk->arg[0][0], *f = &bk->fac[0][0];
+        MDL_SIMD
+        for (int i = 0; i < NARG * MDL_VB; i++)
+            a[i] = cdf_of(a[i]);
+        MDL_SIMD
+        for (int i = 0; i < NFAC * MDL_VB; i++)
+            f[i] = vm_exp(f[i]);
+        return;
+    }
     for (int i = 0; i < NARG; i++) {
         double *a = bk->arg[i];
         MDL_SIMD
-        for (int j = 0; j < nv; j++) {
-            double x = a[j] > CDF_MAX ? CDF_MAX : a[j];
-            a[j] = vm_ncdf(x < -CDF_MAX ? CDF_MAX : -x);
-        }
+        for (int j = 0; j < nv; j++)
+            a[j] = cdf_of(a[j]);
     }
     for (int i = 0; i < NFAC; i++) {
         double *f = bk->fac[i];
