@@ -87,6 +87,13 @@ static size_t forward(const mdl_batch *b, const mdl_work *w, const mdl_poll *pol
  * theirs (at AVX-512 a few ulp less of it: euro_block). Every input the reference accepts is
  * priced here: there are no rare items.
  */
+/* d1 as bsm.c forms it, and sd = sigma sqrt(T). */
+VM_INLINE double euro_d1(double S, double K, double T, double r, double sg, double q, double *sd)
+{
+    *sd = sg * sqrt(T);
+    return (vm_log(S / K) + (r - q + 0.5 * sg * sg) * T) / *sd;
+}
+
 #if defined(__AVX512F__) && defined(__AVX512DQ__)
 /* At AVX-512 the block's CDFs and discount factors are vm512.h's, in a pass of their own over the
  * arguments the portable loop leaves in arrays: ncdf_neg8 and exp8 take about half the
@@ -102,8 +109,7 @@ static inline void euro_block(const double *restrict S, const double *restrict K
     double a1[MDL_VB], a2[MDL_VB], xq[MDL_VB], xr[MDL_VB];
     MDL_SIMD
     for (size_t j = 0; j < MDL_VB; j++) {
-        double sd = sg[j] * sqrt(T[j]);
-        double d1 = (vm_log(S[j] / K[j]) + (r[j] - q[j] + 0.5 * sg[j] * sg[j]) * T[j]) / sd;
+        double sd, d1 = euro_d1(S[j], K[j], T[j], r[j], sg[j], q[j], &sd);
         double d2 = d1 - sd;
         a1[j] = -(omega * d1); /* N(omega d) = N(-a) */
         a2[j] = -(omega * d2);
@@ -127,8 +133,7 @@ static inline void euro_block(const double *restrict S, const double *restrict K
 {
     MDL_SIMD
     for (size_t j = 0; j < MDL_VB; j++) {
-        double sd = sg[j] * sqrt(T[j]);
-        double d1 = (vm_log(S[j] / K[j]) + (r[j] - q[j] + 0.5 * sg[j] * sg[j]) * T[j]) / sd;
+        double sd, d1 = euro_d1(S[j], K[j], T[j], r[j], sg[j], q[j], &sd);
         double d2 = d1 - sd;
         double fs = S[j] * vm_exp(-q[j] * T[j]);
         double fk = K[j] * vm_exp(-r[j] * T[j]);
